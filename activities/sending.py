@@ -1,0 +1,246 @@
+"""The send step: ONE activity that never sends twice.
+
+1. In one transaction, with the lead row locked: refuse if the lead is in a final state or
+   suppressed, render the templates, and claim the idempotency key (a Message in `sending`).
+2. Call the provider, outside any transaction.
+3. In one transaction: the Message becomes `sent`, the EventLog gets `EMAIL_SENT` (or the
+   channel's event) and the lead moves NEW -> OUTREACHED.
+
+A retry that finds the key `sent` returns what happened. A retry that finds it still `sending`
+cannot know whether the provider accepted the message (the worker died between 2 and 3), so it
+fails non-retryably for ops to decide instead of risking a double send.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import delete, update
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from adapters.channels.base import (
+    OutboundContent,
+    OutreachChannel,
+    PermanentChannelError,
+    Recipient,
+    SendResult,
+    TransientChannelError,
+)
+from adapters.channels.registry import ChannelRouter
+from models.db import Database
+from models.enums import (
+    FINAL_LEAD_STATUSES,
+    SENT_EVENT_BY_CHANNEL,
+    ChannelType,
+    DeliveryStatus,
+    Direction,
+    EventType,
+    LeadStatus,
+)
+from models.queries import add_event, channel_row_for, lock_lead, suppression_for
+from models.tables import Enrollment, Lead, Message, utcnow
+from sequences.templating import TemplateError, lead_context, render
+from workflows.contracts import SEND_STEP_ACTIVITY, SendStepInput, SendStepResult
+from workflows.policies import PERMANENT_CHANNEL_ERROR, SEND_OUTCOME_UNKNOWN
+from workflows.policies import TEMPLATE_ERROR as TEMPLATE_ERROR_TYPE
+
+
+@dataclass(frozen=True)
+class _Claim:
+    message_id: uuid.UUID
+    channel: OutreachChannel
+    recipient: Recipient
+    content: OutboundContent
+
+
+class SendActivities:
+    def __init__(self, db: Database, channels: ChannelRouter) -> None:
+        self._db = db
+        self._channels = channels
+
+    @activity.defn(name=SEND_STEP_ACTIVITY)
+    async def send_step(self, inp: SendStepInput) -> SendStepResult:
+        claim = await self._claim(inp)
+        if isinstance(claim, SendStepResult):
+            return claim
+        try:
+            result = await claim.channel.send(claim.recipient, claim.content)
+        except TransientChannelError as exc:
+            # The provider did not take the message: release the claim so a retry can send.
+            await self._release(claim.message_id)
+            raise ApplicationError(
+                str(exc), type=exc.error_type, next_retry_delay=exc.retry_after
+            ) from exc
+        except PermanentChannelError as exc:
+            await self._fail(inp, claim.message_id, exc)
+            raise ApplicationError(
+                str(exc),
+                {"error_type": exc.error_type},
+                type=PERMANENT_CHANNEL_ERROR,
+                non_retryable=True,
+            ) from exc
+        return await self._record(inp, claim, result)
+
+    async def _claim(self, inp: SendStepInput) -> _Claim | SendStepResult:
+        lead_id = uuid.UUID(inp.lead_id)
+        key = inp.idempotency_key
+        async with self._db.session() as session:
+            lead = await lock_lead(session, lead_id)
+            if lead is None:
+                return SendStepResult(status="skipped", lead_status="NEW", reason="lead deleted")
+            existing = (
+                await session.exec(select(Message).where(Message.idempotency_key == key))
+            ).first()
+            if existing is not None:
+                if existing.delivery_status == DeliveryStatus.SENDING:
+                    raise ApplicationError(
+                        f"send {key} was claimed but never confirmed: the provider may or may "
+                        "not have accepted it, so it is not resent automatically",
+                        type=SEND_OUTCOME_UNKNOWN,
+                        non_retryable=True,
+                    )
+                return SendStepResult(
+                    status="already_sent",
+                    lead_status=lead.status,
+                    message_id=str(existing.id),
+                    provider_message_id=existing.provider_message_id,
+                )
+            skip = await self._skip_reason(session, lead)
+            channel = self._channels.for_type(inp.step.channel)
+            recipient = Recipient(
+                lead_id=inp.lead_id,
+                name=lead.name,
+                email=lead.email,
+                phone=lead.phone,
+                timezone=lead.timezone,
+            )
+            if skip is None and not channel.validate_recipient(recipient):
+                skip = f"lead has no valid address for {inp.step.channel}"
+            if skip is not None:
+                add_event(session, lead_id, EventType.SEND_SKIPPED, step=inp.step_no, reason=skip)
+                await session.commit()
+                return SendStepResult(
+                    status="skipped",
+                    lead_status=lead.status,
+                    reason=skip,
+                )
+            subject, body = self._render(inp, lead)
+            channel_row = await channel_row_for(session, inp.step.channel, channel.provider)
+            message = Message(
+                lead_id=lead_id,
+                channel_id=channel_row.id,
+                enrollment_id=uuid.UUID(inp.enrollment_id),
+                step=inp.step_no,
+                direction=Direction.OUTBOUND,
+                subject=subject,
+                content=body,
+                delivery_status=DeliveryStatus.SENDING,
+                idempotency_key=key,
+            )
+            session.add(message)
+            await session.commit()
+        content = OutboundContent(body=body, subject=subject, idempotency_key=key, step=inp.step_no)
+        return _Claim(message.id, channel, recipient, content)
+
+    async def _skip_reason(self, session: AsyncSession, lead: Lead) -> str | None:
+        if lead.status in FINAL_LEAD_STATUSES:
+            return f"lead is {lead.status}"
+        suppressed = await suppression_for(session, lead.email, lead.phone)
+        if suppressed is not None:
+            return f"suppressed: {suppressed.reason}"
+        return None
+
+    def _render(self, inp: SendStepInput, lead: Lead) -> tuple[str | None, str]:
+        context = lead_context(
+            name=lead.name,
+            email=lead.email,
+            phone=lead.phone,
+            company=lead.company,
+            title=lead.title,
+            owner=lead.owner,
+            timezone=lead.timezone,
+            metadata=lead.meta,
+        )
+        try:
+            subject = render(inp.step.subject, context) if inp.step.subject else None
+            body = render(inp.step.body, context)
+        except TemplateError as exc:
+            raise ApplicationError(
+                f"step {inp.step_no} ({inp.step.id}): {exc}",
+                type=TEMPLATE_ERROR_TYPE,
+                non_retryable=True,
+            ) from exc
+        return subject, body
+
+    async def _release(self, message_id: uuid.UUID) -> None:
+        async with self._db.session() as session:
+            await session.exec(
+                delete(Message).where(
+                    Message.id == message_id,  # type: ignore[arg-type]
+                    Message.delivery_status == DeliveryStatus.SENDING,  # type: ignore[arg-type]
+                )
+            )
+            await session.commit()
+
+    async def _fail(
+        self, inp: SendStepInput, message_id: uuid.UUID, exc: PermanentChannelError
+    ) -> None:
+        async with self._db.session() as session:
+            await session.exec(
+                update(Message)
+                .where(Message.id == message_id)  # type: ignore[arg-type]
+                .values(delivery_status=DeliveryStatus.FAILED)
+            )
+            add_event(
+                session,
+                uuid.UUID(inp.lead_id),
+                EventType.DEAD_LETTERED,
+                step=inp.step_no,
+                error_type=exc.error_type,
+                error=str(exc),
+            )
+            await session.commit()
+
+    async def _record(
+        self, inp: SendStepInput, claim: _Claim, result: SendResult
+    ) -> SendStepResult:
+        lead_id = uuid.UUID(inp.lead_id)
+        async with self._db.session() as session:
+            lead = await lock_lead(session, lead_id)
+            assert lead is not None  # the claim references it; leads are not deleted
+            message = await session.get(Message, claim.message_id)
+            assert message is not None
+            message.delivery_status = DeliveryStatus.SENT
+            message.provider_message_id = result.provider_message_id
+            message.sent_at = utcnow()
+            add_event(
+                session,
+                lead_id,
+                SENT_EVENT_BY_CHANNEL[ChannelType(inp.step.channel)],
+                step=inp.step_no,
+                step_id=inp.step.id,
+                message_id=str(message.id),
+                provider=result.provider,
+                provider_message_id=result.provider_message_id,
+                campaign_id=inp.campaign_id,
+            )
+            if lead.status == LeadStatus.NEW:
+                lead.status = LeadStatus.OUTREACHED
+                lead.updated_at = utcnow()
+                add_event(session, lead_id, EventType.STATUS_CHANGED, old="NEW", new="OUTREACHED")
+            await session.exec(
+                update(Enrollment)
+                .where(Enrollment.id == uuid.UUID(inp.enrollment_id))  # type: ignore[arg-type]
+                .values(current_step=inp.step_no, updated_at=utcnow())
+            )
+            await session.commit()
+            return SendStepResult(
+                status="sent",
+                lead_status=lead.status,
+                message_id=str(message.id),
+                provider_message_id=result.provider_message_id,
+            )

@@ -1,0 +1,1 @@
+"""The outside world behind small Protocols: channels (email, WhatsApp, SMS, tasks) and LLMs."""

@@ -1,0 +1,19 @@
+from adapters.channels.base import (
+    ChannelError,
+    OutboundContent,
+    OutreachChannel,
+    PermanentChannelError,
+    Recipient,
+    SendResult,
+    TransientChannelError,
+)
+
+__all__ = [
+    "ChannelError",
+    "OutboundContent",
+    "OutreachChannel",
+    "PermanentChannelError",
+    "Recipient",
+    "SendResult",
+    "TransientChannelError",
+]

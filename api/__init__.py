@@ -1,0 +1,1 @@
+"""The FastAPI layer: starts campaigns over REST and tells workflows about replies."""

@@ -1,0 +1,58 @@
+"""The FastAPI application: REST under /api (Bearer API key), /healthz, OpenAPI at /docs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from temporalio.client import Client
+
+from api.deps import ApiKeyDep, AppState
+from api.errors import install_error_handlers
+from api.routes import campaigns, health, leads, sequences
+from models.db import Database
+from salespad.config import Settings
+from salespad.temporal import connect
+
+log = logging.getLogger("salespad.api")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    temporal: Client | None = None,
+) -> FastAPI:
+    """Build the app. Tests pass their own database and Temporal client."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_db = db is None
+        database = db or Database(settings.require_database_url())
+        client = temporal
+        if client is None:
+            try:
+                client = await connect(settings.temporal_target, settings.temporal_namespace)
+            except Exception as exc:  # served lazily; /healthz explains
+                log.warning("Temporal not reachable at %s: %s", settings.temporal_target, exc)
+        app.state.salespad = AppState(settings, database, client)
+        yield
+        if own_db:
+            await database.dispose()
+
+    app = FastAPI(
+        title="SalesPad",
+        version="0.1.0",
+        summary="Outbound sequences as durable Temporal workflows",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    api = APIRouter(prefix="/api", dependencies=[ApiKeyDep])
+    api.include_router(leads.router)
+    api.include_router(campaigns.router)
+    api.include_router(sequences.router)
+    app.include_router(api)
+    return app

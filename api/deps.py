@@ -1,0 +1,92 @@
+"""Dependencies as Annotated aliases: SessionDep, TemporalClientDep, SettingsDep, ApiKeyDep."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+
+from api.errors import ServiceUnavailable, Unauthorized
+from models.db import Database
+from salespad.config import Settings
+from salespad.temporal import connect
+
+
+class AppState:
+    """What the app holds for its lifetime; the Temporal client connects lazily if it was
+    down at start-up, so the API serves reads (and /healthz says why) without it."""
+
+    def __init__(self, settings: Settings, db: Database, temporal: Client | None) -> None:
+        self.settings = settings
+        self.db = db
+        self.temporal = temporal
+        self._lock = asyncio.Lock()
+
+    async def temporal_client(self) -> Client:
+        if self.temporal is not None:
+            return self.temporal
+        async with self._lock:
+            if self.temporal is None:
+                try:
+                    self.temporal = await asyncio.wait_for(
+                        connect(self.settings.temporal_target, self.settings.temporal_namespace),
+                        timeout=5,
+                    )
+                except Exception as exc:
+                    raise ServiceUnavailable(
+                        f"Temporal is not reachable at {self.settings.temporal_target}",
+                        str(exc),
+                    ) from exc
+            return self.temporal
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.salespad
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_settings(state: StateDep) -> Settings:
+    return state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    async with state.db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_temporal(state: StateDep) -> Client:
+    return await state.temporal_client()
+
+
+TemporalClientDep = Annotated[Client, Depends(get_temporal)]
+
+_bearer = HTTPBearer(auto_error=False, description="SALESPAD_API_KEY (printed by salespad dev)")
+
+
+def require_api_key(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    expected = settings.api_key.get_secret_value() if settings.api_key else ""
+    if credentials is None:
+        raise Unauthorized("missing API key: send `Authorization: Bearer <SALESPAD_API_KEY>`")
+    if not expected or not secrets.compare_digest(credentials.credentials, expected):
+        raise Unauthorized("invalid API key")
+
+
+ApiKeyDep = Depends(require_api_key)

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from api.deps import SessionDep, SettingsDep, StateDep
+from api.schemas import (
+    LeadBatchResult,
+    LeadCreate,
+    LeadDetail,
+    LeadList,
+    LeadPublic,
+    ReplyCreate,
+    ReplyResult,
+)
+from api.services import leads as service
+from api.services.replies import handle_reply
+from models.enums import LeadStatus
+from models.tables import Lead
+
+router = APIRouter(prefix="/leads", tags=["leads"])
+
+
+@router.post(
+    "",
+    response_model=LeadPublic | LeadBatchResult,
+    summary="Create or update leads (one object, or a list); upsert by email, else phone",
+    responses={201: {"description": "Lead created"}, 200: {"description": "Updated / batch"}},
+)
+async def create_leads(
+    session: SessionDep,
+    response: Response,
+    payload: Annotated[LeadCreate | list[dict[str, Any]], Body()],
+) -> LeadPublic | LeadBatchResult:
+    if isinstance(payload, list):
+        return await service.upsert_many(session, payload)
+    lead, created = await service.upsert_lead(session, payload)
+    response.status_code = 201 if created else 200
+    return service.to_public(lead)
+
+
+@router.get("", response_model=LeadList, summary="List leads, newest first")
+async def list_leads(
+    session: SessionDep,
+    status: LeadStatus | None = None,
+    email: str | None = Query(default=None, description="Exact email, case-insensitive"),
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+) -> LeadList:
+    stmt = select(Lead)
+    if status is not None:
+        stmt = stmt.where(Lead.status == status)
+    if email:
+        stmt = stmt.where(func.lower(Lead.email) == email.lower())
+    total = (await session.exec(select(func.count()).select_from(stmt.subquery()))).one()
+    rows = (
+        await session.exec(stmt.order_by(col(Lead.created_at).desc()).offset(offset).limit(limit))
+    ).all()
+    return LeadList(
+        items=[service.to_public(r) for r in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{lead_id}", response_model=LeadDetail, summary="A lead with its timeline")
+async def get_lead(lead_id: uuid.UUID, session: SessionDep, settings: SettingsDep) -> LeadDetail:
+    return await service.lead_detail(
+        session, lead_id, settings.temporal_ui, settings.temporal_namespace
+    )
+
+
+@router.post(
+    "/{lead_id}/replies",
+    response_model=ReplyResult,
+    summary="Log a reply that arrived elsewhere; the lead's sequence stops",
+)
+async def post_reply(
+    lead_id: uuid.UUID, body: ReplyCreate, session: SessionDep, state: StateDep
+) -> ReplyResult:
+    return await handle_reply(
+        session,
+        state.temporal_client,
+        lead_id,
+        body,
+        state.settings.reply_update_timeout_seconds,
+    )

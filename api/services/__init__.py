@@ -1,0 +1,1 @@
+"""Service functions behind the routes: the routes parse, call one of these, and return."""

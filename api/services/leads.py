@@ -1,0 +1,165 @@
+"""Leads: upsert by email (case-insensitive), else by phone; detail with a timeline."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import ValidationError
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.errors import NotFound, field_errors
+from api.schemas import (
+    EnrollmentPublic,
+    LeadBatchResult,
+    LeadCreate,
+    LeadDetail,
+    LeadPublic,
+    RejectedRow,
+    RowError,
+    TimelineEntry,
+)
+from models.enums import EventType
+from models.queries import add_event
+from models.tables import Channel, Enrollment, EventLog, Lead, Message, utcnow
+from workflows.contracts import workflow_id_for
+
+
+def to_public(lead: Lead) -> LeadPublic:
+    return LeadPublic(
+        id=lead.id,
+        name=lead.name,
+        email=lead.email,
+        phone=lead.phone,
+        timezone=lead.timezone,
+        company=lead.company,
+        title=lead.title,
+        owner=lead.owner,
+        status=lead.status,
+        metadata=lead.meta,
+        created_at=lead.created_at,
+        updated_at=lead.updated_at,
+    )
+
+
+async def _find_existing(session: AsyncSession, data: LeadCreate) -> Lead | None:
+    if data.email:
+        stmt = select(Lead).where(func.lower(Lead.email) == data.email.lower())
+    else:
+        stmt = select(Lead).where(Lead.phone == data.phone, col(Lead.email).is_(None))
+    return (await session.exec(stmt.with_for_update())).first()
+
+
+async def upsert_lead(session: AsyncSession, data: LeadCreate) -> tuple[Lead, bool]:
+    """Create or update one lead and commit; returns (lead, created)."""
+    for attempt in range(2):
+        existing = await _find_existing(session, data)
+        if existing is not None:
+            changes = data.model_dump(exclude_unset=True, exclude={"metadata"})
+            for field, value in changes.items():
+                setattr(existing, field, value)
+            if "metadata" in data.model_fields_set:
+                existing.meta = {**existing.meta, **data.metadata}
+            existing.updated_at = utcnow()
+            add_event(session, existing.id, EventType.LEAD_UPDATED, fields=sorted(changes))
+            await session.commit()
+            return existing, False
+        lead = Lead(
+            name=data.name,
+            email=data.email,
+            phone=data.phone,
+            timezone=data.timezone,
+            company=data.company,
+            title=data.title,
+            owner=data.owner,
+            meta=data.metadata,
+        )
+        session.add(lead)
+        try:
+            await session.flush()
+        except IntegrityError:
+            # Another request created the same lead between our read and write: update it.
+            await session.rollback()
+            if attempt == 0:
+                continue
+            raise
+        add_event(session, lead.id, EventType.LEAD_CREATED, source="api")
+        await session.commit()
+        return lead, True
+    raise AssertionError("unreachable")
+
+
+async def upsert_many(session: AsyncSession, rows: list[Any]) -> LeadBatchResult:
+    """Each valid row is stored even when others are rejected; rejections name row and field."""
+    result = LeadBatchResult(created=[], updated=[], rejected=[])
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            result.rejected.append(
+                RejectedRow(row=index, errors=[RowError(field="row", message="must be an object")])
+            )
+            continue
+        try:
+            data = LeadCreate.model_validate(row)
+        except ValidationError as exc:
+            errors = [RowError(**e) for e in field_errors(exc.errors())]
+            result.rejected.append(RejectedRow(row=index, errors=errors))
+            continue
+        lead, created = await upsert_lead(session, data)
+        (result.created if created else result.updated).append(to_public(lead))
+    return result
+
+
+async def get_lead(session: AsyncSession, lead_id: uuid.UUID) -> Lead:
+    lead = await session.get(Lead, lead_id)
+    if lead is None:
+        raise NotFound(f"lead {lead_id} not found")
+    return lead
+
+
+async def lead_detail(
+    session: AsyncSession, lead_id: uuid.UUID, ui_url: str, ns: str
+) -> LeadDetail:
+    lead = await get_lead(session, lead_id)
+    enrollment = (
+        await session.exec(
+            select(Enrollment)
+            .where(Enrollment.lead_id == lead_id)
+            .order_by(col(Enrollment.created_at).desc())
+            .limit(1)
+        )
+    ).first()
+    channel_types = {c.id: c.type for c in (await session.exec(select(Channel))).all()}
+    messages = (await session.exec(select(Message).where(Message.lead_id == lead_id))).all()
+    events = (await session.exec(select(EventLog).where(EventLog.lead_id == lead_id))).all()
+    timeline = [
+        TimelineEntry(
+            at=m.sent_at or m.created_at,
+            kind="message",
+            direction=m.direction,
+            channel=channel_types.get(m.channel_id) if m.channel_id else None,
+            step=m.step,
+            subject=m.subject,
+            content=m.content,
+            delivery_status=m.delivery_status,
+        )
+        for m in messages
+    ] + [
+        TimelineEntry(at=e.timestamp, kind="event", event_type=e.event_type, details=e.details)
+        for e in events
+    ]
+    timeline.sort(key=lambda t: t.at)
+    wf_id = workflow_id_for(str(lead_id))
+    return LeadDetail(
+        lead=to_public(lead),
+        enrollment=EnrollmentPublic.model_validate(enrollment, from_attributes=True)
+        if enrollment
+        else None,
+        temporal_url=f"{ui_url.rstrip('/')}/namespaces/{quote(ns)}/workflows/{quote(wf_id)}"
+        if enrollment
+        else None,
+        timeline=timeline,
+    )

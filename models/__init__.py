@@ -1,0 +1,44 @@
+"""SQLModel tables, engine/session helpers and the Alembic migrations beside them."""
+
+from models.db import Database, normalize_url
+from models.enums import (
+    ChannelProvider,
+    ChannelType,
+    DeliveryStatus,
+    Direction,
+    EnrollmentState,
+    EventType,
+    LeadStatus,
+    TaskStatus,
+)
+from models.tables import (
+    Campaign,
+    Channel,
+    Enrollment,
+    EventLog,
+    Lead,
+    Message,
+    Suppression,
+    Task,
+)
+
+__all__ = [
+    "Campaign",
+    "Channel",
+    "ChannelProvider",
+    "ChannelType",
+    "Database",
+    "DeliveryStatus",
+    "Direction",
+    "Enrollment",
+    "EnrollmentState",
+    "EventLog",
+    "EventType",
+    "Lead",
+    "LeadStatus",
+    "Message",
+    "Suppression",
+    "Task",
+    "TaskStatus",
+    "normalize_url",
+]

@@ -1,0 +1,93 @@
+"""Enumerations shared by the tables, the API and the workflows (plain str values on the wire)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class LeadStatus(StrEnum):
+    NEW = "NEW"
+    OUTREACHED = "OUTREACHED"
+    REPLIED = "REPLIED"
+    CONVERTED = "CONVERTED"
+    UNSUBSCRIBED = "UNSUBSCRIBED"
+    BOUNCED = "BOUNCED"
+
+
+# A lead in one of these states is never contacted again by a sequence.
+FINAL_LEAD_STATUSES = frozenset(
+    {LeadStatus.REPLIED, LeadStatus.CONVERTED, LeadStatus.UNSUBSCRIBED, LeadStatus.BOUNCED}
+)
+
+
+class ChannelType(StrEnum):
+    EMAIL = "EMAIL"
+    WHATSAPP = "WHATSAPP"
+    SMS = "SMS"
+    LINKEDIN = "LINKEDIN"
+
+
+class ChannelProvider(StrEnum):
+    SENDGRID = "sendgrid"
+    SMTP = "smtp"
+    TWILIO = "twilio"
+    TASK = "task"
+    OUTBOX = "outbox"
+
+
+class Direction(StrEnum):
+    INBOUND = "INBOUND"
+    OUTBOUND = "OUTBOUND"
+
+
+class DeliveryStatus(StrEnum):
+    SENDING = "sending"  # claimed; the provider call may or may not have happened
+    SENT = "sent"
+    DELIVERED = "delivered"
+    BOUNCED = "bounced"
+    FAILED = "failed"
+    RECEIVED = "received"  # inbound
+
+
+class EventType(StrEnum):
+    LEAD_CREATED = "LEAD_CREATED"
+    LEAD_UPDATED = "LEAD_UPDATED"
+    ENROLLED = "ENROLLED"
+    EMAIL_SENT = "EMAIL_SENT"
+    WHATSAPP_SENT = "WHATSAPP_SENT"
+    SMS_SENT = "SMS_SENT"
+    SEND_SKIPPED = "SEND_SKIPPED"
+    REPLY_RECEIVED = "REPLY_RECEIVED"
+    INTENT_CLASSIFIED = "INTENT_CLASSIFIED"
+    STATUS_CHANGED = "STATUS_CHANGED"
+    SEQUENCE_COMPLETED = "SEQUENCE_COMPLETED"
+    SEQUENCE_STOPPED = "SEQUENCE_STOPPED"
+    DELIVERED = "DELIVERED"
+    BOUNCED = "BOUNCED"
+    UNSUBSCRIBED = "UNSUBSCRIBED"
+    DEAD_LETTERED = "DEAD_LETTERED"
+
+
+SENT_EVENT_BY_CHANNEL = {
+    ChannelType.EMAIL: EventType.EMAIL_SENT,
+    ChannelType.WHATSAPP: EventType.WHATSAPP_SENT,
+    ChannelType.SMS: EventType.SMS_SENT,
+}
+
+
+class EnrollmentState(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+    REPLIED = "replied"
+    FAILED = "failed"
+
+
+OPEN_ENROLLMENT_STATES = frozenset({EnrollmentState.ACTIVE, EnrollmentState.PAUSED})
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    SKIPPED = "skipped"

@@ -1,0 +1,60 @@
+"""Small shared database operations used by both the API and the activities."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.enums import EventType
+from models.tables import Channel, EventLog, Lead, Suppression
+
+
+def add_event(
+    session: AsyncSession,
+    lead_id: uuid.UUID | None,
+    event_type: EventType,
+    **details: Any,
+) -> EventLog:
+    """Append to the event log inside the caller's transaction."""
+    event = EventLog(lead_id=lead_id, event_type=event_type, details=details)
+    session.add(event)
+    return event
+
+
+async def lock_lead(session: AsyncSession, lead_id: uuid.UUID) -> Lead | None:
+    """Row-lock the lead: sends and replies for one lead serialise on this lock."""
+    result = await session.exec(select(Lead).where(Lead.id == lead_id).with_for_update())
+    return result.first()
+
+
+async def suppression_for(
+    session: AsyncSession, email: str | None, phone: str | None
+) -> Suppression | None:
+    conditions: list[ColumnElement[bool]] = []
+    if email:
+        conditions.append(func.lower(Suppression.email) == email.lower())
+    if phone:
+        conditions.append(col(Suppression.phone) == phone)
+    if not conditions:
+        return None
+    result = await session.exec(select(Suppression).where(or_(*conditions)).limit(1))
+    return result.first()
+
+
+async def channel_row_for(session: AsyncSession, channel_type: str, provider: str) -> Channel:
+    """The Channel row messages of this type and provider go through (created on first use)."""
+    found = (
+        await session.exec(
+            select(Channel).where(Channel.type == channel_type, Channel.provider == provider)
+        )
+    ).first()
+    if found is not None:
+        return found
+    row = Channel(type=channel_type, provider=provider, name=f"{provider} {channel_type.lower()}")
+    session.add(row)
+    await session.flush()
+    return row

@@ -1,0 +1,201 @@
+"""The tables. Names and fields follow the original architecture (Lead, Channel, Message,
+EventLog) plus Campaign, Enrollment, Suppression and Task from DESIGN.md.
+
+Columns are plain strings for the enums (no native PG enum types) so adding a status is a
+code change, not a blocking `ALTER TYPE`. Schema changes go through Alembic only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from models.enums import DeliveryStatus, EnrollmentState, LeadStatus, TaskStatus
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = False, default_now: bool = True) -> Any:
+    return Field(
+        default_factory=utcnow if default_now else None,
+        sa_column=Column(
+            DateTime(timezone=True),
+            nullable=nullable,
+            server_default=func.now() if default_now else None,
+        ),
+    )
+
+
+def _json() -> Any:
+    return Field(
+        default_factory=dict,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+
+
+class Lead(SQLModel, table=True):
+    __tablename__ = "lead"
+    __table_args__ = (
+        Index("uq_lead_email_ci", text("lower(email)"), unique=True),
+        Index("uq_lead_phone", "phone", unique=True, postgresql_where=text("email IS NULL")),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=32, index=True)
+    timezone: str | None = None
+    company: str | None = None
+    title: str | None = None
+    owner: str | None = None
+    status: str = Field(default=LeadStatus.NEW, max_length=16, index=True)
+    # `metadata` is reserved on SQLAlchemy models; the column keeps the architecture's name.
+    meta: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Channel(SQLModel, table=True):
+    __tablename__ = "channel"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    type: str = Field(max_length=16, index=True)
+    provider: str = Field(max_length=16)
+    name: str
+    config: dict[str, Any] = _json()
+    daily_cap: int | None = None
+    send_window: dict[str, Any] = _json()
+    enabled: bool = True
+    created_at: datetime = _ts()
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "message"
+    __table_args__ = (
+        Index(
+            "uq_message_provider_id",
+            "direction",
+            "provider_message_id",
+            unique=True,
+            postgresql_where=text("provider_message_id IS NOT NULL"),
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    lead_id: uuid.UUID | None = Field(default=None, foreign_key="lead.id", index=True)
+    channel_id: uuid.UUID | None = Field(default=None, foreign_key="channel.id")
+    enrollment_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.id")
+    step: int | None = None
+    direction: str = Field(max_length=8)
+    subject: str | None = None
+    content: str
+    provider_message_id: str | None = None
+    delivery_status: str = Field(default=DeliveryStatus.SENDING, max_length=16)
+    sent_at: datetime | None = _ts(nullable=True, default_now=False)
+    idempotency_key: str | None = Field(default=None, unique=True)
+    created_at: datetime = _ts()
+
+
+class EventLog(SQLModel, table=True):
+    """Append-only: a database trigger refuses UPDATE and DELETE."""
+
+    __tablename__ = "event_log"
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, Identity(always=False), primary_key=True),
+    )
+    lead_id: uuid.UUID | None = Field(default=None, foreign_key="lead.id", index=True)
+    event_type: str = Field(max_length=32, index=True)
+    timestamp: datetime = _ts()
+    details: dict[str, Any] = _json()
+
+
+class Campaign(SQLModel, table=True):
+    __tablename__ = "campaign"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str
+    sequence_name: str
+    sequence_version: str
+    spec: dict[str, Any] = _json()
+    timezone: str | None = None
+    state: str = Field(default="active", max_length=16)
+    created_at: datetime = _ts()
+
+
+class Enrollment(SQLModel, table=True):
+    __tablename__ = "enrollment"
+    __table_args__ = (
+        # A lead is in at most one running sequence: the database says so too.
+        Index(
+            "uq_enrollment_open_per_lead",
+            "lead_id",
+            unique=True,
+            postgresql_where=text("state IN ('active', 'paused')"),
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    campaign_id: uuid.UUID = Field(foreign_key="campaign.id", index=True)
+    lead_id: uuid.UUID = Field(foreign_key="lead.id", index=True)
+    workflow_id: str
+    run_id: str | None = None
+    current_step: int | None = None
+    state: str = Field(default=EnrollmentState.ACTIVE, max_length=16)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    ended_at: datetime | None = _ts(nullable=True, default_now=False)
+
+
+class Suppression(SQLModel, table=True):
+    __tablename__ = "suppression"
+    __table_args__ = (
+        Index("uq_suppression_email_ci", text("lower(email)"), unique=True),
+        Index("uq_suppression_phone", "phone", unique=True),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    email: str | None = None
+    phone: str | None = None
+    reason: str
+    created_at: datetime = _ts()
+
+
+class Task(SQLModel, table=True):
+    __tablename__ = "task"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    lead_id: uuid.UUID = Field(foreign_key="lead.id", index=True)
+    enrollment_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.id")
+    step: int | None = None
+    kind: str
+    instructions: str
+    owner: str | None = None
+    due_at: datetime | None = _ts(nullable=True, default_now=False)
+    status: str = Field(default=TaskStatus.OPEN, max_length=16, index=True)
+    created_at: datetime = _ts()
+    completed_at: datetime | None = _ts(nullable=True, default_now=False)
+
+
+__all__ = [
+    "Campaign",
+    "Channel",
+    "Enrollment",
+    "EnrollmentState",
+    "EventLog",
+    "Lead",
+    "Message",
+    "Suppression",
+    "Task",
+]

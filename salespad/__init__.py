@@ -1,0 +1,1 @@
+"""SalesPad glue: settings, Temporal client factory, CLI and the `salespad dev` supervisor."""

@@ -1,0 +1,126 @@
+"""The `salespad` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from salespad.config import Settings
+
+app = typer.Typer(no_args_is_help=True, help="SalesPad: outbound sequences on Temporal.")
+sequences_app = typer.Typer(no_args_is_help=True, help="Sequences written in code.")
+app.add_typer(sequences_app, name="sequences")
+
+
+@app.command()
+def dev() -> None:
+    """Start the whole stack: PostgreSQL, Temporal + Web UI, migrations, API and a worker."""
+    from salespad.dev import DevError, DevStack
+
+    try:
+        code = DevStack(Settings()).run()
+    except DevError as exc:
+        typer.echo(f"salespad dev: {exc}", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def api(
+    host: Annotated[str | None, typer.Option(help="Default: SALESPAD_API_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: SALESPAD_API_PORT")] = None,
+    log_level: Annotated[str, typer.Option()] = "info",
+) -> None:
+    """Serve the REST API (production: needs SALESPAD_DATABASE_URL and SALESPAD_API_KEY)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = Settings()
+    if settings.api_key is None:
+        typer.echo(
+            "salespad api: set SALESPAD_API_KEY (clients send it as a Bearer token)", err=True
+        )
+        raise typer.Exit(2)
+    settings.require_database_url()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        log_level=log_level,
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run a Temporal worker (needs SALESPAD_DATABASE_URL and SALESPAD_TEMPORAL_ADDRESS)."""
+    import worker as worker_module
+
+    worker_module.main()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations to SALESPAD_DATABASE_URL."""
+    from models.migrate import upgrade
+
+    upgrade(Settings().require_database_url())
+    typer.echo("database is up to date")
+
+
+@sequences_app.command("list")
+def sequences_list() -> None:
+    """List the sequences with their version and step count."""
+    from sequences import REGISTRY, SequenceError
+
+    for name, seq in sorted(REGISTRY.items()):
+        try:
+            spec = seq.compile()
+            typer.echo(f"{name:24} {spec.version}  {len(spec.steps)} steps  {spec.description}")
+        except SequenceError as exc:
+            typer.echo(f"{name:24} INVALID: {exc}")
+
+
+@sequences_app.command("show")
+def sequences_show(name: str) -> None:
+    """Print a sequence's compiled spec as JSON."""
+    from sequences import REGISTRY, SequenceError, get_sequence
+
+    seq = get_sequence(name)
+    if seq is None:
+        typer.echo(f"unknown sequence {name!r}; known: {', '.join(sorted(REGISTRY))}", err=True)
+        raise typer.Exit(2)
+    try:
+        typer.echo(json.dumps(seq.compile().model_dump(mode="json"), indent=2))
+    except SequenceError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+
+
+@sequences_app.command("validate")
+def sequences_validate(name: Annotated[str | None, typer.Argument()] = None) -> None:
+    """Validate one sequence, or all of them; exits 1 naming the step at fault."""
+    from sequences import REGISTRY, SequenceError
+
+    names = [name] if name else sorted(REGISTRY)
+    failed = False
+    for n in names:
+        seq = REGISTRY.get(n)
+        if seq is None:
+            typer.echo(f"{n}: unknown sequence", err=True)
+            failed = True
+            continue
+        try:
+            seq.compile()
+            typer.echo(f"{n}: ok")
+        except SequenceError as exc:
+            typer.echo(f"{n}: {exc}", err=True)
+            failed = True
+    raise typer.Exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    sys.exit(app())

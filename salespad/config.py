@@ -1,0 +1,106 @@
+"""Settings: one pydantic-settings object, built once at start-up and passed down.
+
+SalesPad's own knobs use the `SALESPAD_` prefix; provider credentials keep the names their
+providers document (`SENDGRID_API_KEY`, `TWILIO_AUTH_TOKEN`, `OPENAI_API_KEY`, ...).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_PLACEHOLDER = "change-me"
+
+
+class SendGridSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SENDGRID_", extra="ignore")
+
+    api_key: SecretStr | None = None
+    api_host: str = "https://api.sendgrid.com"
+    from_email: str | None = None
+    from_name: str | None = None
+    webhook_public_key: str | None = None
+
+
+class TwilioSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TWILIO_", extra="ignore")
+
+    account_sid: str | None = None
+    auth_token: SecretStr | None = None
+    sms_from: str | None = None
+    whatsapp_from: str | None = None
+    base_url: str | None = None
+
+
+class OpenAISettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPENAI_", extra="ignore")
+
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SALESPAD_", env_file=".env", extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    data_dir: Path = Path(".salespad")
+
+    # None means "start an embedded PostgreSQL" (salespad dev, tests).
+    database_url: str | None = None
+
+    # None means "start the Temporal dev server" under `salespad dev`; the api and worker
+    # commands fall back to the local default address.
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    task_queue: str = "salespad"
+    # Where links into the Temporal Web UI point; defaults to the dev server's UI.
+    temporal_ui_url: str | None = None
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_key: SecretStr | None = None
+    public_url: str = "http://127.0.0.1:8000"
+
+    # Dev server ports (only used when salespad dev starts its own Temporal).
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+
+    # How long POST /api/leads/{id}/replies waits for the workflow to answer before it falls
+    # back to a durable signal (a reply is never lost because no worker is up).
+    reply_update_timeout_seconds: float = 5.0
+
+    llm_model: str = "gpt-4o-mini"
+    ops_webhook_url: str | None = None
+
+    sendgrid: SendGridSettings = Field(default_factory=SendGridSettings)
+    twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_outside_dev(self) -> Settings:
+        if self.env == "prod":
+            if self.api_key is None or self.api_key.get_secret_value() in ("", DEV_PLACEHOLDER):
+                raise ValueError("SALESPAD_API_KEY must be a real secret when SALESPAD_ENV=prod")
+            if self.database_url is None:
+                raise ValueError("SALESPAD_DATABASE_URL must be set when SALESPAD_ENV=prod")
+        return self
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def temporal_ui(self) -> str:
+        return self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}"
+
+    def require_database_url(self) -> str:
+        if not self.database_url:
+            raise RuntimeError(
+                "SALESPAD_DATABASE_URL is not set. `salespad dev` starts an embedded PostgreSQL "
+                "for you; `salespad api` and `salespad worker` need a URL such as "
+                "postgresql+psycopg://user:pass@host:5432/salespad"
+            )
+        return self.database_url

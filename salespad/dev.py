@@ -1,0 +1,261 @@
+"""`salespad dev`: the whole stack on one laptop, supervised.
+
+Embedded PostgreSQL and the Temporal dev server (state under .salespad/), migrations, then the
+API and a worker as child processes: the SDK's native core does not mix well with a web
+server's threads, and production runs them apart too. A child that dies is restarted; Ctrl-C
+or SIGTERM stops everything in order and leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+from models.db import redact_url
+from models.migrate import upgrade
+from salespad.config import Settings
+from salespad.local import EmbeddedPostgres, port_in_use, temporal_dev_server_args
+from salespad.temporal import connect, ensure_search_attributes
+
+
+class DevError(RuntimeError):
+    """A problem the user can fix; printed without a traceback."""
+
+
+@dataclass
+class Child:
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    log: Path | None = None
+    restartable: bool = True
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: list[float] = field(default_factory=list)
+
+    def start(self) -> None:
+        out = open(self.log, "ab") if self.log else None  # noqa: SIM115  (lives with the child)
+        self.proc = subprocess.Popen(
+            self.args,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
+            # Own session: a terminal Ctrl-C reaches only the supervisor, which stops the
+            # children in order.
+            start_new_session=True,
+        )
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+class DevStack:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.data_dir = settings.data_dir.resolve()
+        self.logs = self.data_dir / "logs"
+        self.postgres: EmbeddedPostgres | None = None
+        self.temporal: Child | None = None
+        self.children: list[Child] = []
+        self._stopping = False
+
+    # -- start -------------------------------------------------------------------------
+
+    def check_ports(self) -> None:
+        s = self.settings
+        wanted = [(s.api_port, "the API", "SALESPAD_API_PORT")]
+        if s.temporal_address is None:
+            wanted += [
+                (s.temporal_port, "Temporal", "SALESPAD_TEMPORAL_PORT"),
+                (s.temporal_ui_port, "the Temporal Web UI", "SALESPAD_TEMPORAL_UI_PORT"),
+            ]
+        taken = [(p, what, env) for p, what, env in wanted if port_in_use(p)]
+        if taken:
+            lines = [
+                f"  port {p} ({what}) is already in use; set {env} to another port"
+                for p, what, env in taken
+            ]
+            raise DevError(
+                "cannot start: ports are taken (is another `salespad dev` running?)\n"
+                + "\n".join(lines)
+            )
+
+    def start_postgres(self) -> str:
+        if self.settings.database_url:
+            return self.settings.database_url
+        self.postgres = EmbeddedPostgres(self.data_dir / "pg").start()
+        return self.postgres.url("salespad")
+
+    def start_temporal(self) -> str:
+        s = self.settings
+        if s.temporal_address:
+            return s.temporal_address
+        self.temporal = Child(
+            "temporal",
+            temporal_dev_server_args(
+                self.data_dir / "temporal.db", s.temporal_port, s.temporal_ui_port
+            ),
+            env=dict(os.environ),
+            log=self.logs / "temporal.log",
+            restartable=False,
+        )
+        self.temporal.start()
+        return f"127.0.0.1:{s.temporal_port}"
+
+    async def wait_for_temporal(self, address: str, within: float = 60) -> None:
+        deadline = time.monotonic() + within
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if self.temporal is not None and not self.temporal.alive():
+                raise DevError(f"the Temporal dev server exited; see {self.logs / 'temporal.log'}")
+            try:
+                client = await connect(address, self.settings.temporal_namespace)
+                await ensure_search_attributes(client, self.settings.temporal_namespace)
+                return
+            except Exception as exc:
+                last = exc
+                await asyncio.sleep(0.5)
+        raise DevError(f"Temporal at {address} did not answer within {within:.0f}s: {last}")
+
+    def api_key(self) -> str:
+        if self.settings.api_key is not None:
+            return self.settings.api_key.get_secret_value()
+        key_file = self.data_dir / "api_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        key = "sp_dev_" + secrets.token_urlsafe(24)
+        key_file.write_text(key + "\n")
+        key_file.chmod(0o600)
+        return key
+
+    def start_children(self, database_url: str, temporal_address: str, api_key: str) -> None:
+        env = {
+            **os.environ,
+            "SALESPAD_DATABASE_URL": database_url,
+            "SALESPAD_TEMPORAL_ADDRESS": temporal_address,
+            "SALESPAD_API_KEY": api_key,
+            "SALESPAD_TEMPORAL_UI_URL": self.settings.temporal_ui,
+            "PYTHONUNBUFFERED": "1",
+        }
+        cli = [sys.executable, "-m", "salespad.cli"]
+        self.children = [
+            Child("worker", [*cli, "worker"], env),
+            Child("api", [*cli, "api", "--log-level", "warning"], env),
+        ]
+        for child in self.children:
+            child.start()
+
+    def wait_for_api(self, timeout: float = 60) -> None:
+        url = f"http://{self.settings.api_host}:{self.settings.api_port}/healthz"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise DevError(f"the API did not become healthy at {url} within {timeout:.0f}s")
+
+    def banner(self, database_url: str, temporal_address: str, api_key: str) -> str:
+        s = self.settings
+        api = f"http://{s.api_host}:{s.api_port}"
+        return "\n".join(
+            [
+                "",
+                "SalesPad is running",
+                f"  API         {api}   (docs: {api}/docs)",
+                f"  API key     {api_key}",
+                f"  Temporal    {temporal_address}   Web UI: {s.temporal_ui}",
+                f"  PostgreSQL  {redact_url(database_url)}",
+                f"  Data        {self.data_dir}   (logs in {self.logs})",
+                "  Channels    outbox: messages are recorded and printed here, nothing leaves",
+                "",
+                "Try it:",
+                f"  export SALESPAD_API_KEY={api_key}",
+                f'  curl -s -H "Authorization: Bearer $SALESPAD_API_KEY" {api}/api/sequences',
+                "",
+                "Ctrl-C stops everything.",
+                "",
+            ]
+        )
+
+    # -- run and stop --------------------------------------------------------------------
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self._stopping = True
+
+    def supervise(self) -> int:
+        while not self._stopping:
+            if self.temporal is not None and not self.temporal.alive():
+                print(
+                    f"the Temporal dev server exited; see {self.logs / 'temporal.log'}",
+                    file=sys.stderr,
+                )
+                return 1
+            for child in self.children:
+                if not child.alive() and not self._stopping:
+                    now = time.monotonic()
+                    child.restarts = [t for t in child.restarts if now - t < 60] + [now]
+                    if len(child.restarts) > 5:
+                        print(f"{child.name} keeps crashing; stopping", file=sys.stderr)
+                        return 1
+                    code = child.proc.returncode if child.proc else None
+                    print(f"{child.name} exited ({code}); restarting", file=sys.stderr)
+                    child.start()
+            time.sleep(0.5)
+        return 0
+
+    def shutdown(self) -> None:
+        self._stopping = True
+        for child in reversed(self.children):
+            child.stop()
+        if self.temporal is not None:
+            self.temporal.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+
+    def run(self) -> int:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._on_signal)
+        self.check_ports()
+        self.logs.mkdir(parents=True, exist_ok=True)
+        try:
+            print("starting PostgreSQL ...", flush=True)
+            database_url = self.start_postgres()
+            print("applying migrations ...", flush=True)
+            upgrade(database_url)
+            print("starting Temporal ...", flush=True)
+            temporal_address = self.start_temporal()
+            asyncio.run(self.wait_for_temporal(temporal_address))
+            api_key = self.api_key()
+            print("starting the API and a worker ...", flush=True)
+            self.start_children(database_url, temporal_address, api_key)
+            self.wait_for_api()
+            if self._stopping:
+                return 0
+            print(self.banner(database_url, temporal_address, api_key), flush=True)
+            return self.supervise()
+        finally:
+            print("stopping ...", flush=True)
+            self.shutdown()
+            print("stopped.", flush=True)

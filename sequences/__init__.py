@@ -1,0 +1,25 @@
+"""The sequence DSL and the sequences ops ship. Add yours to REGISTRY."""
+
+from __future__ import annotations
+
+from sequences.demo import DEMO
+from sequences.dsl import SMS, Email, End, Sequence, SequenceError, Wait, WhatsApp
+
+REGISTRY: dict[str, Sequence] = {seq.name: seq for seq in (DEMO,)}
+
+
+def get_sequence(name: str) -> Sequence | None:
+    return REGISTRY.get(name)
+
+
+__all__ = [
+    "REGISTRY",
+    "SMS",
+    "Email",
+    "End",
+    "Sequence",
+    "SequenceError",
+    "Wait",
+    "WhatsApp",
+    "get_sequence",
+]

@@ -1,0 +1,1 @@
+"""Deterministic code only: the lead-sequence interpreter, its contracts, policies and keys."""

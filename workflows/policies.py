@@ -1,0 +1,30 @@
+"""Every retry policy and timeout in one place, so retry behaviour is reviewed in one file."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.common import RetryPolicy
+
+# Error types an activity raises as non-retryable ApplicationErrors; listed here as well so a
+# mistake in an activity cannot turn a permanent failure into a retry storm.
+SEND_OUTCOME_UNKNOWN = "SendOutcomeUnknown"
+TEMPLATE_ERROR = "TemplateError"
+PERMANENT_CHANNEL_ERROR = "PermanentChannelError"
+
+SEND_TIMEOUT = timedelta(seconds=60)
+SEND_POLICY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+    maximum_attempts=8,
+    non_retryable_error_types=[SEND_OUTCOME_UNKNOWN, TEMPLATE_ERROR, PERMANENT_CHANNEL_ERROR],
+)
+
+# Bookkeeping in our own database: retry until it works; a DB outage must not lose state.
+DB_TIMEOUT = timedelta(seconds=30)
+DB_POLICY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+)
