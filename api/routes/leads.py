@@ -4,10 +4,12 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
+from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import col, select
 
 from api.deps import SessionDep, SettingsDep, StateDep
+from api.errors import InvalidInput, field_errors
 from api.schemas import (
     LeadBatchResult,
     LeadCreate,
@@ -34,11 +36,24 @@ router = APIRouter(prefix="/leads", tags=["leads"])
 async def create_leads(
     session: SessionDep,
     response: Response,
-    payload: Annotated[LeadCreate | list[dict[str, Any]], Body()],
+    payload: Annotated[
+        dict[str, Any] | list[Any],
+        Body(
+            description="A LeadCreate object, or a list of them",
+            openapi_examples={
+                "one": {"value": {"name": "Ada Lovelace", "email": "ada@example.com"}},
+                "many": {"value": [{"name": "Grace Hopper", "phone": "+14155550123"}]},
+            },
+        ),
+    ],
 ) -> LeadPublic | LeadBatchResult:
     if isinstance(payload, list):
         return await service.upsert_many(session, payload)
-    lead, created = await service.upsert_lead(session, payload)
+    try:
+        data = LeadCreate.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidInput("invalid lead", field_errors(exc.errors())) from exc
+    lead, created = await service.upsert_lead(session, data)
     response.status_code = 201 if created else 200
     return service.to_public(lead)
 

@@ -1,0 +1,39 @@
+# Two commands for a fresh machine with Python 3.11+:
+#   make dev    install into .venv and start the whole stack (salespad dev)
+#   make test   install into .venv, then lint, type-check and run the tests
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install dev test lint fmt bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "SalesPad needs Python 3.11 or newer, found " + sys.version.split()[0] + ": run make with PYTHON=python3.12 (or another 3.11+)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+dev: install
+	$(BIN)/salespad dev
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+fmt: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .salespad .pytest_cache .ruff_cache .mypy_cache

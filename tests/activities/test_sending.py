@@ -1,0 +1,164 @@
+"""The send activity: claim, send, record — never twice, never after a stop."""
+
+from __future__ import annotations
+
+import io
+import uuid
+
+import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.sending import SendActivities
+from adapters.channels.base import OutboundContent, Recipient, SendResult, TransientChannelError
+from adapters.channels.outbox import OutboxChannel
+from adapters.channels.registry import ChannelRouter
+from models.db import Database
+from models.enums import DeliveryStatus, EventType, LeadStatus
+from models.tables import Campaign, Enrollment, Message, Suppression
+from tests.helpers import add_lead, events, lead_row, outbound
+from workflows.contracts import SendStepInput
+from workflows.policies import SEND_OUTCOME_UNKNOWN
+from workflows.spec import SendStep
+
+STEP = SendStep(id="intro", channel="EMAIL", subject="Hi {{ lead.first_name }}", body="Hello")
+
+
+async def _input(db: Database, **lead_fields: object) -> SendStepInput:
+    lead = await add_lead(db, **lead_fields)
+    async with db.session() as session:
+        campaign = Campaign(name="t", sequence_name="demo", sequence_version="v")
+        session.add(campaign)
+        await session.flush()
+        enrollment = Enrollment(campaign_id=campaign.id, lead_id=lead.id, workflow_id="w")
+        session.add(enrollment)
+        await session.commit()
+    return SendStepInput(
+        lead_id=str(lead.id),
+        enrollment_id=str(enrollment.id),
+        campaign_id=str(campaign.id),
+        step_no=1,
+        step=STEP,
+    )
+
+
+class CountingChannel(OutboxChannel):
+    def __init__(self, fail_with: Exception | None = None) -> None:
+        super().__init__("EMAIL", io.StringIO())
+        self.calls = 0
+        self.fail_with = fail_with
+
+    async def send(self, lead: Recipient, content: OutboundContent) -> SendResult:
+        self.calls += 1
+        if self.fail_with is not None:
+            raise self.fail_with
+        return await super().send(lead, content)
+
+
+def _activities(db: Database, channel: CountingChannel) -> SendActivities:
+    return SendActivities(db, ChannelRouter({"EMAIL": channel}))
+
+
+async def test_a_retried_send_is_not_sent_again(clean_db: Database) -> None:
+    channel = CountingChannel()
+    acts = _activities(clean_db, channel)
+    inp = await _input(clean_db, name="Ada Lovelace")
+    env = ActivityEnvironment()
+
+    first = await env.run(acts.send_step, inp)
+    second = await env.run(acts.send_step, inp)
+
+    assert first.status == "sent"
+    assert second.status == "already_sent"
+    assert second.message_id == first.message_id
+    assert channel.calls == 1
+    lead_id = uuid.UUID(inp.lead_id)
+    [message] = await outbound(clean_db, lead_id)
+    assert message.subject == "Hi Ada"
+    assert message.idempotency_key == inp.idempotency_key
+    assert len(await events(clean_db, lead_id, EventType.EMAIL_SENT)) == 1
+    assert (await lead_row(clean_db, lead_id)).status == LeadStatus.OUTREACHED
+
+
+async def test_an_unconfirmed_claim_goes_to_ops_instead_of_resending(clean_db: Database) -> None:
+    """A worker that died between the provider call and the commit leaves a `sending` claim."""
+    channel = CountingChannel()
+    inp = await _input(clean_db)
+    async with clean_db.session() as session:
+        session.add(
+            Message(
+                lead_id=uuid.UUID(inp.lead_id),
+                direction="OUTBOUND",
+                content="Hello",
+                delivery_status=DeliveryStatus.SENDING,
+                idempotency_key=inp.idempotency_key,
+            )
+        )
+        await session.commit()
+
+    with pytest.raises(ApplicationError) as info:
+        await ActivityEnvironment().run(_activities(clean_db, channel).send_step, inp)
+
+    assert info.value.type == SEND_OUTCOME_UNKNOWN
+    assert info.value.non_retryable
+    assert channel.calls == 0
+
+
+async def test_a_transient_failure_releases_the_claim_for_the_retry(clean_db: Database) -> None:
+    inp = await _input(clean_db)
+    failing = CountingChannel(fail_with=TransientChannelError("429", error_type="RateLimited"))
+    with pytest.raises(ApplicationError) as info:
+        await ActivityEnvironment().run(_activities(clean_db, failing).send_step, inp)
+    assert info.value.type == "RateLimited"
+    assert not info.value.non_retryable
+    assert await outbound(clean_db, uuid.UUID(inp.lead_id)) == []
+
+    retry = await ActivityEnvironment().run(_activities(clean_db, CountingChannel()).send_step, inp)
+    assert retry.status == "sent"
+
+
+@pytest.mark.parametrize("status", [LeadStatus.REPLIED, LeadStatus.UNSUBSCRIBED])
+async def test_no_send_to_a_lead_that_left_the_funnel(clean_db: Database, status: str) -> None:
+    channel = CountingChannel()
+    inp = await _input(clean_db, status=status)
+    res = await ActivityEnvironment().run(_activities(clean_db, channel).send_step, inp)
+    assert res.status == "skipped"
+    assert res.reason == f"lead is {status}"
+    assert channel.calls == 0
+    assert len(await events(clean_db, uuid.UUID(inp.lead_id), EventType.SEND_SKIPPED)) == 1
+
+
+async def test_no_send_to_a_suppressed_address(clean_db: Database) -> None:
+    channel = CountingChannel()
+    inp = await _input(clean_db, email="Gone@Example.com")
+    async with clean_db.session() as session:
+        session.add(Suppression(email="gone@example.com", reason="unsubscribed"))
+        await session.commit()
+    res = await ActivityEnvironment().run(_activities(clean_db, channel).send_step, inp)
+    assert res.status == "skipped"
+    assert res.reason == "suppressed: unsubscribed"
+    assert channel.calls == 0
+
+
+async def test_a_template_error_is_permanent_and_names_the_step(clean_db: Database) -> None:
+    inp = await _input(clean_db)
+    bad = inp.model_copy(update={"step": STEP.model_copy(update={"body": "{{ lead.nickname }}"})})
+    with pytest.raises(ApplicationError) as info:
+        await ActivityEnvironment().run(_activities(clean_db, CountingChannel()).send_step, bad)
+    assert info.value.non_retryable
+    assert "step 1 (intro)" in str(info.value)
+    assert await outbound(clean_db, uuid.UUID(inp.lead_id)) == []
+
+
+async def test_event_log_is_append_only(clean_db: Database) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    inp = await _input(clean_db)
+    await ActivityEnvironment().run(_activities(clean_db, CountingChannel()).send_step, inp)
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with clean_db.engine.begin() as conn:
+            await conn.execute(text("UPDATE event_log SET event_type = 'X'"))
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with clean_db.engine.begin() as conn:
+            await conn.execute(text("DELETE FROM event_log"))

@@ -1,0 +1,143 @@
+"""Campaigns, the timeline and replies over REST, with a worker on the time-skipping server."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from temporalio.testing import WorkflowEnvironment
+
+from models.db import Database
+from models.enums import EventType
+from tests.helpers import enrollments, events, eventually, outbound, run_to_end
+
+
+async def _lead(api: httpx.AsyncClient, email: str = "ada@example.com") -> str:
+    res = await api.post("/api/leads", json={"name": "Ada Lovelace", "email": email})
+    assert res.status_code in (200, 201), res.text
+    lead_id: str = res.json()["id"]
+    return lead_id
+
+
+async def _campaign(api: httpx.AsyncClient, lead_ids: list[str], name: str = "c") -> dict:  # type: ignore[type-arg]
+    res = await api.post(
+        "/api/campaigns", json={"name": name, "sequence": "demo", "lead_ids": lead_ids}
+    )
+    assert res.status_code == 201, res.text
+    body: dict = res.json()  # type: ignore[type-arg]
+    return body
+
+
+async def test_sequences_are_listed(api: httpx.AsyncClient) -> None:
+    res = await api.get("/api/sequences")
+    assert res.status_code == 200
+    demo = next(s for s in res.json() if s["name"] == "demo")
+    assert demo["valid"] is True
+    assert [s["kind"] for s in demo["steps"]] == ["send", "wait", "send", "wait", "send"]
+
+
+async def test_enrolling_the_same_lead_twice_gives_one_workflow(
+    api: httpx.AsyncClient, ts_env: WorkflowEnvironment, clean_db: Database
+) -> None:
+    lead_id = await _lead(api)
+    first = await _campaign(api, [lead_id, lead_id], name="first")  # a repeat in one request too
+    assert [e["lead_id"] for e in first["enrolled"]] == [lead_id]
+    assert first["skipped"] == []
+
+    second = await _campaign(api, [lead_id], name="second")
+    assert second["enrolled"] == []
+    assert second["skipped"] == [{"lead_id": lead_id, "reason": "already active"}]
+
+    rows = await enrollments(clean_db, uuid.UUID(lead_id))
+    assert len(rows) == 1
+    handle = ts_env.client.get_workflow_handle(f"lead-{lead_id}")
+    await run_to_end(ts_env, handle)
+    assert len(await outbound(clean_db, uuid.UUID(lead_id))) == 3
+
+
+async def test_unknown_sequence_and_unknown_leads(api: httpx.AsyncClient) -> None:
+    res = await api.post(
+        "/api/campaigns",
+        json={"name": "x", "sequence": "nope", "lead_ids": [str(uuid.uuid4())]},
+    )
+    assert res.status_code == 422
+    assert res.json()["detail"][0]["field"] == "sequence"
+    assert "demo" in res.json()["detail"][0]["message"]
+
+    missing = str(uuid.uuid4())
+    body = await _campaign(api, [missing])
+    assert body["skipped"] == [{"lead_id": missing, "reason": "lead not found"}]
+
+
+async def test_timeline_shows_three_emails_and_the_funnel(
+    api: httpx.AsyncClient, ts_env: WorkflowEnvironment
+) -> None:
+    lead_id = await _lead(api)
+    campaign = await _campaign(api, [lead_id])
+    await run_to_end(ts_env, ts_env.client.get_workflow_handle(f"lead-{lead_id}"))
+
+    detail = (await api.get(f"/api/leads/{lead_id}")).json()
+    assert detail["lead"]["status"] == "OUTREACHED"
+    assert detail["enrollment"]["state"] == "completed"
+    assert detail["temporal_url"].endswith(f"/workflows/lead-{lead_id}")
+    kinds = [(t["kind"], t["direction"] or t["event_type"]) for t in detail["timeline"]]
+    assert kinds.count(("message", "OUTBOUND")) == 3
+    assert kinds.count(("event", "EMAIL_SENT")) == 3
+    assert all(t["channel"] == "EMAIL" for t in detail["timeline"] if t["kind"] == "message")
+
+    funnel = (await api.get(f"/api/campaigns/{campaign['id']}")).json()
+    assert funnel["enrollments"] == {"completed": 1}
+    assert funnel["sends_by_step"] == {"1": 1, "3": 1, "5": 1}
+
+
+async def test_reply_stops_the_sequence_and_redelivery_is_recognised(
+    api: httpx.AsyncClient, ts_env: WorkflowEnvironment, clean_db: Database
+) -> None:
+    lead_id = await _lead(api)
+    await _campaign(api, [lead_id])
+    lead_uuid = uuid.UUID(lead_id)
+
+    async def first_sent() -> bool:
+        return len(await events(clean_db, lead_uuid, EventType.EMAIL_SENT)) == 1
+
+    await eventually(first_sent)
+    reply = {"content": "Interested, let's talk", "channel": "EMAIL", "message_id": "<m1@x>"}
+    res = await api.post(f"/api/leads/{lead_id}/replies", json=reply)
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert body["duplicate"] is False
+    assert body["lead_status"] == "REPLIED"
+    assert body["sequence"] == {
+        "delivered": "update",
+        "action": "stopped",
+        "error": None,
+        "sends": 1,
+        "current_step": 2,
+    }
+
+    again = (await api.post(f"/api/leads/{lead_id}/replies", json=reply)).json()
+    assert again["duplicate"] is True
+    assert again["message_id"] == body["message_id"]
+
+    await run_to_end(ts_env, ts_env.client.get_workflow_handle(f"lead-{lead_id}"))
+    assert len(await outbound(clean_db, lead_uuid)) == 1
+    assert len(await events(clean_db, lead_uuid, EventType.REPLY_RECEIVED)) == 1
+    detail = (await api.get(f"/api/leads/{lead_id}")).json()
+    assert detail["enrollment"]["state"] == "replied"
+
+
+async def test_reply_without_a_running_sequence_is_still_recorded(
+    api: httpx.AsyncClient, clean_db: Database
+) -> None:
+    lead_id = await _lead(api)
+    res = await api.post(f"/api/leads/{lead_id}/replies", json={"content": "who is this?"})
+    assert res.status_code == 200
+    assert res.json()["sequence"]["delivered"] == "not_running"
+    assert res.json()["lead_status"] == "REPLIED"
+    detail = (await api.get(f"/api/leads/{lead_id}")).json()
+    inbound = [t for t in detail["timeline"] if t["direction"] == "INBOUND"]
+    assert [t["content"] for t in inbound] == ["who is this?"]
+
+    # A replied lead is not enrolled again.
+    body = await _campaign(api, [lead_id])
+    assert body["skipped"] == [{"lead_id": lead_id, "reason": "lead is REPLIED"}]

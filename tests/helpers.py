@@ -1,0 +1,103 @@
+"""Small helpers the tests share: polling, and reading what the database recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from sqlmodel import select
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from models.db import Database
+from models.enums import Direction
+from models.tables import Enrollment, EventLog, Lead, Message
+
+WORKFLOW_EXECUTION_STATUS_RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], *, within: float = 20, every: float = 0.1
+) -> T:
+    """Poll until `probe()` returns something truthy; fail with the last value otherwise."""
+    deadline = time.monotonic() + within
+    value = await probe()
+    while not value and time.monotonic() < deadline:
+        await asyncio.sleep(every)
+        value = await probe()
+    assert value, f"condition not met within {within}s (last value: {value!r})"
+    return value
+
+
+async def add_lead(db: Database, **fields: object) -> Lead:
+    data = {"name": "Ada Lovelace", "email": f"ada-{uuid.uuid4().hex[:6]}@example.com"}
+    data.update(fields)  # type: ignore[arg-type]
+    lead = Lead(**data)  # type: ignore[arg-type]
+    async with db.session() as session:
+        session.add(lead)
+        await session.commit()
+    return lead
+
+
+async def outbound(db: Database, lead_id: uuid.UUID) -> list[Message]:
+    async with db.session() as session:
+        rows = await session.exec(
+            select(Message)
+            .where(Message.lead_id == lead_id, Message.direction == Direction.OUTBOUND)
+            .order_by(Message.created_at)  # type: ignore[arg-type]
+        )
+        return list(rows.all())
+
+
+async def events(db: Database, lead_id: uuid.UUID, event_type: str | None = None) -> list[EventLog]:
+    async with db.session() as session:
+        stmt = select(EventLog).where(EventLog.lead_id == lead_id)
+        if event_type:
+            stmt = stmt.where(EventLog.event_type == event_type)
+        return list((await session.exec(stmt.order_by(EventLog.id))).all())  # type: ignore[arg-type]
+
+
+async def lead_row(db: Database, lead_id: uuid.UUID) -> Lead:
+    async with db.session() as session:
+        lead = await session.get(Lead, lead_id)
+        assert lead is not None
+        return lead
+
+
+async def enrollments(db: Database, lead_id: uuid.UUID) -> list[Enrollment]:
+    async with db.session() as session:
+        rows = await session.exec(select(Enrollment).where(Enrollment.lead_id == lead_id))
+        return list(rows.all())
+
+
+async def run_to_end(
+    env: WorkflowEnvironment,
+    handle: WorkflowHandle[Any, R],
+    *,
+    step: timedelta = timedelta(hours=1),
+) -> R:
+    """Skip time until the workflow closes, then return its result.
+
+    A handle from `get_workflow_handle` does not skip time while awaiting `result()` (only
+    handles returned by the env client's own `start_workflow` do), so skip explicitly.
+    """
+    request = DescribeWorkflowExecutionRequest(
+        namespace=env.client.namespace, execution=WorkflowExecution(workflow_id=handle.id)
+    )
+    for _ in range(10_000):
+        # The raw describe: the SDK's describe() cannot decode the test server's Datetime
+        # search attributes.
+        raw = await env.client.workflow_service.describe_workflow_execution(request)
+        if raw.workflow_execution_info.status != WORKFLOW_EXECUTION_STATUS_RUNNING:
+            return await handle.result()
+        await env.sleep(step)
+    raise AssertionError("workflow still running after skipping 10,000 steps")

@@ -1,0 +1,99 @@
+"""The DSL compiles to a hashed spec, and invalid sequences are refused naming the step."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from salespad.cli import app
+from sequences import REGISTRY, Email, End, Sequence, SequenceError, Wait
+from sequences.templating import TemplateError, lead_context, render
+
+
+def test_demo_compiles_with_waits_of_ten_seconds() -> None:
+    spec = REGISTRY["demo"].compile()
+    assert [s.kind for s in spec.steps] == ["send", "wait", "send", "wait", "send"]
+    assert [s.seconds for s in spec.steps if s.kind == "wait"] == [10, 10]
+    assert spec.send_steps == 3
+
+
+def test_version_is_a_content_hash() -> None:
+    a = Sequence("s", Email("e", subject="Hi", body="one"))
+    b = Sequence("s", Email("e", subject="Hi", body="one"))
+    c = Sequence("s", Email("e", subject="Hi", body="two"))
+    assert a.compile().version == b.compile().version
+    assert a.compile().version != c.compile().version
+
+
+@pytest.mark.parametrize(
+    ("sequence", "message"),
+    [
+        (Sequence("empty"), "has no steps"),
+        (Sequence("s", Email("e", subject="Hi", body="  ")), "step 1 ('e'): the body is empty"),
+        (Sequence("s", Email("e", body="x")), "step 1 ('e'): an email that starts a thread"),
+        (
+            Sequence(
+                "s",
+                Email("a", subject="x", body="x"),
+                Wait(seconds=1),
+                Email("a", body="y", thread=True),
+            ),
+            "step 3: step id 'a' is used twice",
+        ),
+        (Sequence("s", Wait(seconds=0), End()), "step 1: a wait must be longer than zero"),
+        (
+            Sequence("s", Email("e", subject="Hi", body="{{ lead.first_name ")),
+            "step 1 ('e'): body: line 1",
+        ),
+    ],
+)
+def test_invalid_sequences_name_the_step(sequence: Sequence, message: str) -> None:
+    with pytest.raises(SequenceError, match=None) as info:
+        sequence.compile()
+    assert message in str(info.value)
+
+
+def _ctx(name: str = "Ada Lovelace") -> dict[str, object]:
+    return lead_context(
+        name=name,
+        email="a@x.io",
+        phone=None,
+        company="AE",
+        title=None,
+        owner=None,
+        timezone=None,
+        metadata={"industry": "compute"},
+    )
+
+
+def test_render_uses_lead_fields() -> None:
+    out = render(
+        "Hi {{ lead.first_name }} at {{ lead.company }} ({{ lead.metadata.industry }})", _ctx()
+    )
+    assert out == "Hi Ada at AE (compute)"
+
+
+def test_lead_fields_are_data_not_templates() -> None:
+    # A hostile lead name is rendered as text, never evaluated.
+    out = render("Hi {{ lead.name }}", _ctx("{{ ''.__class__.__mro__ }}"))
+    assert out == "Hi {{ ''.__class__.__mro__ }}"
+
+
+def test_sandbox_refuses_attribute_escapes_and_unknown_variables() -> None:
+    with pytest.raises(TemplateError, match="sandbox"):
+        render("{{ ''.__class__.__mro__[1].__subclasses__() }}", _ctx())
+    with pytest.raises(TemplateError, match="unknown variable"):
+        render("{{ lead.nickname }}", _ctx())
+
+
+def test_cli_lists_and_validates() -> None:
+    runner = CliRunner()
+    listed = runner.invoke(app, ["sequences", "list"])
+    assert listed.exit_code == 0
+    assert "demo" in listed.output
+    assert runner.invoke(app, ["sequences", "validate"]).exit_code == 0
+    unknown = runner.invoke(app, ["sequences", "validate", "nope"])
+    assert unknown.exit_code == 1
+    shown = runner.invoke(app, ["sequences", "show", "demo"])
+    assert shown.exit_code == 0
+    assert '"version"' in shown.output

@@ -1,0 +1,152 @@
+"""`salespad dev` as a newcomer runs it: the whole stack as processes, then stopped cleanly.
+
+Slow (about a minute): it starts embedded PostgreSQL, the Temporal dev server, the API and a
+worker, runs the demo sequence in real time, and checks nothing is left running afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from salespad.local import free_port
+from salespad.temporal import connect
+
+pytestmark = pytest.mark.slow
+KEY = "e2e-key"
+
+
+class Stack:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.api_port, self.temporal_port, self.ui_port = free_port(), free_port(), free_port()
+        self.api = f"http://127.0.0.1:{self.api_port}"
+        self.log = data_dir.parent / "dev.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SALESPAD_", "SENDGRID_"))}
+        env.update(
+            SALESPAD_DATA_DIR=str(self.data_dir),
+            SALESPAD_API_PORT=str(self.api_port),
+            SALESPAD_TEMPORAL_PORT=str(self.temporal_port),
+            SALESPAD_TEMPORAL_UI_PORT=str(self.ui_port),
+            SALESPAD_API_KEY=KEY,
+        )
+        return env
+
+    def start(self) -> None:
+        out = open(self.log, "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "salespad.cli", "dev"], env=self.env(), stdout=out, stderr=out
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.log.read_text()
+            try:
+                if httpx.get(f"{self.api}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"stack did not come up:\n{self.log.read_text()}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        return self.proc.wait(90)
+
+    def http(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.api, headers={"Authorization": f"Bearer {KEY}"}, timeout=10
+        )
+
+    def leftovers(self) -> list[str]:
+        """Processes still using this stack's data dir (postgres, temporal) after the stop."""
+        marker = str(self.data_dir)
+        found = []
+        for proc in psutil.process_iter(["pid", "cmdline"]):
+            cmd = " ".join(proc.info["cmdline"] or [])
+            if marker in cmd and proc.pid != os.getpid():
+                found.append(cmd)
+        return found
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    s = Stack(tmp_path / "salespad-data")
+    yield s
+    if s.proc is not None and s.proc.poll() is None:
+        s.proc.kill()
+
+
+def _sent_emails(http: httpx.Client, lead_id: str) -> int:
+    timeline = http.get(f"/api/leads/{lead_id}").json()["timeline"]
+    return sum(1 for t in timeline if t["event_type"] == "EMAIL_SENT")
+
+
+def test_dev_stack_runs_the_demo_stops_cleanly_and_keeps_data(stack: Stack) -> None:
+    stack.start()
+    with stack.http() as http:
+        lead = http.post("/api/leads", json={"name": "Ada Lovelace", "email": "ada@example.com"})
+        lead_id = lead.json()["id"]
+        enrolled = http.post(
+            "/api/campaigns", json={"name": "tour", "sequence": "demo", "lead_ids": [lead_id]}
+        )
+        assert enrolled.json()["enrolled"][0]["workflow_id"] == f"lead-{lead_id}"
+
+        deadline = time.monotonic() + 60
+        while _sent_emails(http, lead_id) < 3 and time.monotonic() < deadline:
+            time.sleep(1)
+        assert _sent_emails(http, lead_id) == 3
+        assert http.get(f"/api/leads/{lead_id}").json()["enrollment"]["state"] == "completed"
+
+    async def visible() -> list[str]:
+        client = await connect(f"127.0.0.1:{stack.temporal_port}")
+        for _ in range(60):
+            ids = [w.id async for w in client.list_workflows('LeadStatus = "OUTREACHED"')]
+            if ids:
+                return ids
+            await asyncio.sleep(0.5)
+        return []
+
+    assert asyncio.run(visible()) == [f"lead-{lead_id}"]
+    assert httpx.get(f"http://127.0.0.1:{stack.ui_port}/", timeout=10).status_code == 200
+    assert "outbox] EMAIL step 5" in stack.log.read_text()
+
+    assert stack.stop(signal.SIGTERM) == 0
+    assert stack.leftovers() == []
+
+    stack.start()  # restart: same data
+    with stack.http() as http:
+        assert _sent_emails(http, lead_id) == 3
+    assert stack.stop(signal.SIGINT) == 0
+    assert stack.leftovers() == []
+
+
+def test_dev_says_clearly_when_a_port_is_taken(stack: Stack) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", stack.api_port))
+        busy.listen()
+        run = subprocess.run(
+            [sys.executable, "-m", "salespad.cli", "dev"],
+            env=stack.env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert run.returncode == 1
+    assert f"port {stack.api_port} (the API) is already in use" in run.stderr
+    assert "SALESPAD_API_PORT" in run.stderr
+    assert stack.leftovers() == []
