@@ -185,6 +185,10 @@ class ReplyCreate(BaseModel):
         description="The provider's message id; a repeated id is recognised, not recorded twice",
     )
     received_at: datetime | None = None
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Mail headers when known (Auto-Submitted, X-Autoreply, Precedence, ...)",
+    )
 
 
 class SequenceDelivery(BaseModel):
