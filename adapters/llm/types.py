@@ -1,0 +1,55 @@
+"""What a reply classifier takes in and hands back, shared by the offline and the LLM classifier.
+
+Plain pydantic models without I/O, so a classification can cross a Temporal activity boundary and
+be stored as it is.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Intent(StrEnum):
+    INTERESTED = "interested"
+    NOT_INTERESTED = "not_interested"
+    OUT_OF_OFFICE = "out_of_office"
+    UNSUBSCRIBE = "unsubscribe"
+    REFERRAL = "referral"
+    QUESTION = "question"
+    WRONG_PERSON = "wrong_person"
+    AUTO_REPLY = "auto_reply"
+    BOUNCE = "bounce"
+    OTHER = "other"
+
+
+class ReplyInput(BaseModel):
+    """One inbound reply, as the channel received it."""
+
+    text: str
+    subject: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    # When the reply was received (timezone-aware); relative dates in it are resolved from here.
+    sent_at: datetime | None = None
+    # The lead's IANA timezone: "back Monday" means the lead's Monday, not the server's.
+    timezone: str | None = None
+    last_outbound: str | None = None
+
+
+class Referral(BaseModel):
+    name: str | None = None
+    email: str | None = None
+
+
+class ReplyClassification(BaseModel):
+    intent: Intent
+    confidence: float = Field(ge=0.0, le=1.0)
+    # First day the person is back, for out_of_office replies that say so.
+    return_date: date | None = None
+    referral: Referral | None = None
+    # One line a human can check: which rule or phrase decided.
+    reason: str
+    source: Literal["offline", "llm"]
