@@ -10,16 +10,19 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.enrollment import EnrollmentActivities
+from activities.replies import ReplyActivities
 from activities.sending import SendActivities
 from adapters.channels.registry import ChannelRouter
+from adapters.llm.base import OfflineReplyClassifier, ReplyClassifier
 from models.db import Database
 from salespad.config import Settings
 from salespad.temporal import connect, ensure_search_attributes
 from workflows.lead_sequence import LeadSequenceWorkflow
+from workflows.process_reply import ProcessReplyWorkflow
 
 log = logging.getLogger("salespad.worker")
 
-WORKFLOWS = [LeadSequenceWorkflow]
+WORKFLOWS = [LeadSequenceWorkflow, ProcessReplyWorkflow]
 
 
 def build_channels(settings: Settings) -> ChannelRouter:
@@ -27,19 +30,37 @@ def build_channels(settings: Settings) -> ChannelRouter:
     return ChannelRouter.outbox()
 
 
+def build_classifier(settings: Settings) -> ReplyClassifier:
+    """The LLM when a key is set, else the offline rules (which say so in every result)."""
+    return OfflineReplyClassifier()
+
+
 def build_worker(
     client: Client,
     db: Database,
     task_queue: str,
     channels: ChannelRouter,
+    *,
+    classifier: ReplyClassifier | None = None,
+    ops_webhook_url: str | None = None,
 ) -> Worker:
     sending = SendActivities(db, channels)
-    enrollment = EnrollmentActivities(db)
+    enrollment = EnrollmentActivities(db, ops_webhook_url)
+    offline = OfflineReplyClassifier()
+    replies = ReplyActivities(db, classifier or offline, offline)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[sending.send_step, enrollment.finish_enrollment],
+        activities=[
+            sending.send_step,
+            replies.process_reply,
+            enrollment.load_lead_facts,
+            enrollment.record_enrollment_state,
+            enrollment.create_task,
+            enrollment.release_send_claim,
+            enrollment.finish_enrollment,
+        ],
     )
 
 
@@ -50,7 +71,14 @@ async def run_worker(settings: Settings) -> None:
     except Exception as exc:  # e.g. Temporal Cloud, where the CLI/UI registers them
         log.warning("could not register search attributes (%s); register them yourself", exc)
     db = Database(settings.require_database_url())
-    worker = build_worker(client, db, settings.task_queue, build_channels(settings))
+    worker = build_worker(
+        client,
+        db,
+        settings.task_queue,
+        build_channels(settings),
+        classifier=build_classifier(settings),
+        ops_webhook_url=settings.ops_webhook_url,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

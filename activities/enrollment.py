@@ -1,16 +1,37 @@
-"""Bookkeeping for an enrollment's life: its end state and the event that says why."""
+"""Bookkeeping for an enrollment's life: lead facts for branches, state changes with the event
+that says why (and the ops alert for dead letters), tasks for humans, and its end."""
 
 from __future__ import annotations
 
+import logging
 import uuid
+from typing import Any
 
+import httpx
+from sqlalchemy import update
+from sqlmodel import col, select
 from temporalio import activity
 
 from models.db import Database
-from models.enums import EnrollmentState, EventType
+from models.enums import DeliveryStatus, EnrollmentState, EventType
 from models.queries import add_event
-from models.tables import Enrollment, utcnow
-from workflows.contracts import FINISH_ENROLLMENT_ACTIVITY, FinishEnrollmentInput
+from models.tables import Enrollment, Lead, Message, Task, utcnow
+from sequences.templating import TemplateError, lead_context, render
+from workflows.contracts import (
+    CREATE_TASK_ACTIVITY,
+    FINISH_ENROLLMENT_ACTIVITY,
+    LOAD_LEAD_FACTS_ACTIVITY,
+    RECORD_STATE_ACTIVITY,
+    RELEASE_CLAIM_ACTIVITY,
+    CreateTaskInput,
+    CreateTaskResult,
+    EnrollmentStateInput,
+    FinishEnrollmentInput,
+    LeadFacts,
+    ReleaseClaimInput,
+)
+
+log = logging.getLogger(__name__)
 
 _STATE_BY_OUTCOME = {
     "completed": EnrollmentState.COMPLETED,
@@ -20,9 +41,149 @@ _STATE_BY_OUTCOME = {
 }
 
 
+def _context(lead: Lead) -> dict[str, Any]:
+    return lead_context(
+        name=lead.name,
+        email=lead.email,
+        phone=lead.phone,
+        company=lead.company,
+        title=lead.title,
+        owner=lead.owner,
+        timezone=lead.timezone,
+        metadata=lead.meta,
+    )
+
+
 class EnrollmentActivities:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, ops_webhook_url: str | None = None) -> None:
         self._db = db
+        self._ops_webhook_url = ops_webhook_url
+
+    @activity.defn(name=LOAD_LEAD_FACTS_ACTIVITY)
+    async def load_lead_facts(self, lead_id: str) -> LeadFacts:
+        async with self._db.session() as session:
+            lead = await session.get(Lead, uuid.UUID(lead_id))
+        if lead is None:
+            return LeadFacts(status="NEW", has_email=False, has_phone=False, timezone=None)
+        fields = {
+            k: str(v)
+            for k, v in {
+                "company": lead.company,
+                "title": lead.title,
+                "owner": lead.owner,
+                **{f"metadata.{k}": v for k, v in lead.meta.items()},
+            }.items()
+            if v not in (None, "")
+        }
+        return LeadFacts(
+            status=lead.status,
+            has_email=bool(lead.email),
+            has_phone=bool(lead.phone),
+            timezone=lead.timezone,
+            fields=fields,
+        )
+
+    @activity.defn(name=RECORD_STATE_ACTIVITY)
+    async def record_enrollment_state(self, inp: EnrollmentStateInput) -> None:
+        async with self._db.session() as session:
+            await session.exec(
+                update(Enrollment)
+                .where(col(Enrollment.id) == uuid.UUID(inp.enrollment_id))
+                .values(state=inp.state, current_step=inp.current_step, updated_at=utcnow())
+            )
+            if inp.event:
+                add_event(
+                    session,
+                    uuid.UUID(inp.lead_id),
+                    EventType(inp.event),
+                    enrollment_id=inp.enrollment_id,
+                    step=inp.current_step,
+                    **inp.details,
+                )
+            await session.commit()
+        if inp.event == EventType.DEAD_LETTERED and self._ops_webhook_url:
+            await self._alert(inp)
+
+    async def _alert(self, inp: EnrollmentStateInput) -> None:
+        """Best effort: the EventLog row and NeedsAttention are the record; this is a nudge."""
+        assert self._ops_webhook_url
+        payload = {
+            "event": "DEAD_LETTERED",
+            "lead_id": inp.lead_id,
+            "enrollment_id": inp.enrollment_id,
+            "step": inp.current_step,
+            **inp.details,
+        }
+        try:
+            async with httpx.AsyncClient(timeout=5) as client:
+                await client.post(self._ops_webhook_url, json=payload)
+        except httpx.HTTPError as exc:
+            log.warning("ops webhook failed: %s", exc)
+
+    @activity.defn(name=CREATE_TASK_ACTIVITY)
+    async def create_task(self, inp: CreateTaskInput) -> CreateTaskResult:
+        enrollment_id = uuid.UUID(inp.enrollment_id)
+        async with self._db.session() as session:
+            existing = (
+                await session.exec(
+                    select(Task).where(
+                        Task.enrollment_id == enrollment_id, Task.step == inp.step_no
+                    )
+                )
+            ).first()
+            if existing is not None:
+                return CreateTaskResult(task_id=str(existing.id), status=existing.status)
+            lead = await session.get(Lead, uuid.UUID(inp.lead_id))
+            assert lead is not None
+            try:
+                instructions = render(inp.step.instructions, _context(lead))
+            except TemplateError as exc:
+                instructions = f"{inp.step.instructions}\n\n(template error: {exc})"
+            task = Task(
+                lead_id=lead.id,
+                enrollment_id=enrollment_id,
+                step=inp.step_no,
+                kind=inp.step.task_type,
+                action=inp.step.action,
+                instructions=instructions,
+                owner=lead.owner,
+                due_at=inp.due_at,
+            )
+            session.add(task)
+            await session.flush()
+            add_event(
+                session,
+                lead.id,
+                EventType.TASK_CREATED,
+                task_id=str(task.id),
+                kind=task.kind,
+                action=task.action,
+                due_at=inp.due_at.isoformat(),
+            )
+            await session.commit()
+            return CreateTaskResult(task_id=str(task.id), status="open")
+
+    @activity.defn(name=RELEASE_CLAIM_ACTIVITY)
+    async def release_send_claim(self, inp: ReleaseClaimInput) -> None:
+        """Ops confirmed an unconfirmed send never went out: free its key for a new attempt."""
+        async with self._db.session() as session:
+            message = (
+                await session.exec(
+                    select(Message).where(Message.idempotency_key == inp.idempotency_key)
+                )
+            ).first()
+            if message is None or message.delivery_status != DeliveryStatus.SENDING:
+                return
+            message.delivery_status = DeliveryStatus.FAILED
+            message.idempotency_key = f"{inp.idempotency_key}:released-{message.id}"
+            add_event(
+                session,
+                uuid.UUID(inp.lead_id),
+                EventType.CLAIM_RELEASED,
+                idempotency_key=inp.idempotency_key,
+                note=inp.note,
+            )
+            await session.commit()
 
     @activity.defn(name=FINISH_ENROLLMENT_ACTIVITY)
     async def finish_enrollment(self, inp: FinishEnrollmentInput) -> None:

@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.pacing import next_slot, pending_replies
 from adapters.channels.base import (
     OutboundContent,
     OutreachChannel,
@@ -29,6 +30,7 @@ from adapters.channels.base import (
     Recipient,
     SendResult,
     TransientChannelError,
+    message_id_for,
 )
 from adapters.channels.registry import ChannelRouter
 from models.db import Database
@@ -47,6 +49,7 @@ from sequences.templating import TemplateError, lead_context, render
 from workflows.contracts import SEND_STEP_ACTIVITY, SendStepInput, SendStepResult
 from workflows.policies import PERMANENT_CHANNEL_ERROR, SEND_OUTCOME_UNKNOWN
 from workflows.policies import TEMPLATE_ERROR as TEMPLATE_ERROR_TYPE
+from workflows.timing import zone
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,33 @@ class SendActivities:
                     lead_status=lead.status,
                     reason=skip,
                 )
-            subject, body = self._render(inp, lead)
+            pending = await pending_replies(session, lead_id)
+            if pending:
+                # A reply is recorded but the sequence has not handled it: it decides first.
+                return SendStepResult(
+                    status="reply_pending", lead_status=lead.status, pending_replies=pending
+                )
             channel_row = await channel_row_for(session, inp.step.channel, channel.provider)
+            retry_at = await next_slot(
+                session, channel_row, zone(lead.timezone, inp.campaign_timezone)
+            )
+            if retry_at is not None:
+                add_event(
+                    session,
+                    lead_id,
+                    EventType.SEND_DEFERRED,
+                    step=inp.step_no,
+                    channel=inp.step.channel,
+                    until=retry_at.isoformat(),
+                )
+                await session.commit()
+                return SendStepResult(
+                    status="deferred",
+                    lead_status=lead.status,
+                    retry_at=retry_at,
+                    reason="channel cap or send window",
+                )
+            subject, body = self._render(inp, lead)
             message = Message(
                 lead_id=lead_id,
                 channel_id=channel_row.id,
@@ -140,10 +168,17 @@ class SendActivities:
                 content=body,
                 delivery_status=DeliveryStatus.SENDING,
                 idempotency_key=key,
+                details={"arm": inp.variant.name} if inp.variant else {},
             )
             session.add(message)
             await session.commit()
-        content = OutboundContent(body=body, subject=subject, idempotency_key=key, step=inp.step_no)
+        content = OutboundContent(
+            body=body,
+            subject=subject,
+            idempotency_key=key,
+            step=inp.step_no,
+            in_reply_to=message_id_for(inp.thread_key) if inp.thread_key else None,
+        )
         return _Claim(message.id, channel, recipient, content)
 
     async def _skip_reason(self, session: AsyncSession, lead: Lead) -> str | None:
@@ -165,9 +200,14 @@ class SendActivities:
             timezone=lead.timezone,
             metadata=lead.meta,
         )
+        source_subject = inp.step.subject
+        source_body = inp.step.body
+        if inp.variant is not None:
+            source_subject = inp.variant.subject or source_subject
+            source_body = inp.variant.body
         try:
-            subject = render(inp.step.subject, context) if inp.step.subject else None
-            body = render(inp.step.body, context)
+            subject = render(source_subject, context) if source_subject else None
+            body = render(source_body, context)
         except TemplateError as exc:
             raise ApplicationError(
                 f"step {inp.step_no} ({inp.step.id}): {exc}",

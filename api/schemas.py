@@ -192,15 +192,21 @@ class ReplyCreate(BaseModel):
 
 
 class SequenceDelivery(BaseModel):
-    delivered: Literal["update", "signal", "not_running", "deferred"] = Field(
-        description="update: the sequence answered; signal: queued durably for it; "
-        "not_running: no active sequence; deferred: Temporal unreachable, the sequence stops "
-        "at its next step because the database already says REPLIED"
+    delivered: Literal["update", "signal", "processed", "queued", "deferred"] = Field(
+        description="update: the running sequence handled it and answered; signal: queued "
+        "durably for the running sequence; processed: no sequence was running, the reply was "
+        "classified on its own; queued: classification is still running; deferred: Temporal "
+        "was unreachable — the reply is recorded and the sequence handles it before its next "
+        "send"
     )
-    action: str | None = Field(default=None, description="What the sequence did, when it said")
-    error: str | None = None
+    action: str | None = Field(
+        default=None, description="What the sequence did: stopped, paused, continued, ..."
+    )
+    intent: str | None = None
     sends: int | None = None
     current_step: int | None = None
+    resume_at: datetime | None = None
+    error: str | None = None
 
 
 class ReplyResult(BaseModel):

@@ -63,9 +63,26 @@ class EventType(StrEnum):
     STATUS_CHANGED = "STATUS_CHANGED"
     SEQUENCE_COMPLETED = "SEQUENCE_COMPLETED"
     SEQUENCE_STOPPED = "SEQUENCE_STOPPED"
+    SEQUENCE_PAUSED = "SEQUENCE_PAUSED"
+    SEQUENCE_RESUMED = "SEQUENCE_RESUMED"
+    OWNER_NOTIFIED = "OWNER_NOTIFIED"
+    TASK_CREATED = "TASK_CREATED"
+    TASK_DONE = "TASK_DONE"
+    TASK_SKIPPED = "TASK_SKIPPED"
+    TASK_OVERDUE = "TASK_OVERDUE"
+    SEND_DEFERRED = "SEND_DEFERRED"
+    OPS_RETRY = "OPS_RETRY"
+    OPS_SKIP = "OPS_SKIP"
+    OPS_STOP = "OPS_STOP"
+    CLAIM_RELEASED = "CLAIM_RELEASED"
     DELIVERED = "DELIVERED"
     BOUNCED = "BOUNCED"
     UNSUBSCRIBED = "UNSUBSCRIBED"
+    # Provider delivery and engagement reports (SendGrid Event Webhook, Twilio status).
+    DELIVERY_DEFERRED = "DELIVERY_DEFERRED"
+    DELIVERY_FAILED = "DELIVERY_FAILED"
+    OPENED = "OPENED"
+    CLICKED = "CLICKED"
     DEAD_LETTERED = "DEAD_LETTERED"
 
 
@@ -79,13 +96,16 @@ SENT_EVENT_BY_CHANNEL = {
 class EnrollmentState(StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
+    ATTENTION = "attention"  # dead-lettered or an overdue task: ops must act
     COMPLETED = "completed"
     STOPPED = "stopped"
     REPLIED = "replied"
     FAILED = "failed"
 
 
-OPEN_ENROLLMENT_STATES = frozenset({EnrollmentState.ACTIVE, EnrollmentState.PAUSED})
+OPEN_ENROLLMENT_STATES = frozenset(
+    {EnrollmentState.ACTIVE, EnrollmentState.PAUSED, EnrollmentState.ATTENTION}
+)
 
 
 class TaskStatus(StrEnum):

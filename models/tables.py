@@ -103,6 +103,11 @@ class Message(SQLModel, table=True):
     delivery_status: str = Field(default=DeliveryStatus.SENDING, max_length=16)
     sent_at: datetime | None = _ts(nullable=True, default_now=False)
     idempotency_key: str | None = Field(default=None, unique=True)
+    # Inbound: the intent the sequence acted on, and when it did (NULL: not handled yet).
+    intent: str | None = Field(default=None, max_length=32)
+    processed_at: datetime | None = _ts(nullable=True, default_now=False)
+    # Inbound headers, the classification and its reason; outbound provider details.
+    details: dict[str, Any] = _json()
     created_at: datetime = _ts()
 
 
@@ -142,7 +147,7 @@ class Enrollment(SQLModel, table=True):
             "uq_enrollment_open_per_lead",
             "lead_id",
             unique=True,
-            postgresql_where=text("state IN ('active', 'paused')"),
+            postgresql_where=text("state IN ('active', 'paused', 'attention')"),
         ),
     )
 
@@ -174,13 +179,24 @@ class Suppression(SQLModel, table=True):
 
 class Task(SQLModel, table=True):
     __tablename__ = "task"
+    __table_args__ = (
+        Index(
+            "uq_task_enrollment_step",
+            "enrollment_id",
+            "step",
+            unique=True,
+            postgresql_where=text("enrollment_id IS NOT NULL"),
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     lead_id: uuid.UUID = Field(foreign_key="lead.id", index=True)
     enrollment_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.id")
     step: int | None = None
     kind: str
+    action: str | None = Field(default=None, max_length=32)
     instructions: str
+    note: str | None = None
     owner: str | None = None
     due_at: datetime | None = _ts(nullable=True, default_now=False)
     status: str = Field(default=TaskStatus.OPEN, max_length=16, index=True)

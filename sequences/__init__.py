@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from sequences.cold_outbound import COLD_OUTBOUND
 from sequences.demo import DEMO
 from sequences.dsl import SMS, Email, End, Sequence, SequenceError, Wait, WhatsApp
 
-REGISTRY: dict[str, Sequence] = {seq.name: seq for seq in (DEMO,)}
+REGISTRY: dict[str, Sequence] = {seq.name: seq for seq in (DEMO, COLD_OUTBOUND)}
 
 
 def get_sequence(name: str) -> Sequence | None:

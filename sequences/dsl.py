@@ -1,23 +1,75 @@
 """The sequence DSL ops write in Python; `Sequence.compile()` gives the workflow's SequenceSpec.
 
-DEMO = Sequence(
-    "demo",
+COLD = Sequence(
+    "cold",
     Email("intro", subject="Hi {{ lead.first_name }}", body="..."),
-    Wait(seconds=10),
-    Email("bump", body="...", thread=True),
+    Wait(days=2, window=BusinessHours("09:00", "17:00", days="mon-fri")),
+    Branch(when=HasPhone(), then="wa", otherwise="li"),
+    WhatsApp("wa", body="..."),
+    LinkedInTask("li", action="connect", note="...", due=timedelta(days=2)),
+    End(),
 )
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sequences.templating import TemplateError, check_syntax
-from workflows.spec import EndStep, SendStep, SequenceSpec, Step, WaitStep
+from sequences.templating import TemplateError, check_syntax, check_variables
+from workflows.spec import (
+    ArmIs,
+    BranchStep,
+    Condition,
+    EndStep,
+    HasEmail,
+    HasPhone,
+    LeadField,
+    ReplyIntentIs,
+    SendStep,
+    SendWindow,
+    SequenceSpec,
+    Step,
+    TaskStep,
+    Variant,
+    WaitStep,
+)
+
+__all__ = [
+    "SMS",
+    "ArmIs",
+    "Branch",
+    "BusinessHours",
+    "Email",
+    "End",
+    "HasEmail",
+    "HasPhone",
+    "LeadField",
+    "LinkedInTask",
+    "ManualTask",
+    "ReplyIntentIs",
+    "Sequence",
+    "SequenceError",
+    "Variant",
+    "Wait",
+    "WhatsApp",
+]
+
+_DAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 
 
 class SequenceError(ValueError):
     """An invalid sequence; the message names the sequence and the step."""
+
+
+def BusinessHours(start: str = "09:00", end: str = "17:00", days: str = "mon-fri") -> SendWindow:
+    """`days` as "mon-fri", "mon,wed,fri" or "sat-sun"."""
+    numbers: list[int] = []
+    for part in days.lower().split(","):
+        first, _, last = part.strip().partition("-")
+        a, b = _DAYS[first], _DAYS[last or first]
+        numbers.extend(range(a, b + 1) if a <= b else [*range(a, 8), *range(1, b + 1)])
+    return SendWindow(start=start, end=end, days=tuple(sorted(set(numbers))))
 
 
 @dataclass(frozen=True)
@@ -26,10 +78,16 @@ class Email:
     body: str
     subject: str | None = None
     thread: bool = False
+    variants: tuple[Variant, ...] = ()
 
     def compile(self) -> SendStep:
         return SendStep(
-            id=self.id, channel="EMAIL", subject=self.subject, body=self.body, thread=self.thread
+            id=self.id,
+            channel="EMAIL",
+            subject=self.subject,
+            body=self.body,
+            thread=self.thread,
+            variants=self.variants,
         )
 
 
@@ -37,18 +95,22 @@ class Email:
 class SMS:
     id: str
     body: str
+    variants: tuple[Variant, ...] = ()
 
     def compile(self) -> SendStep:
-        return SendStep(id=self.id, channel="SMS", body=self.body)
+        return SendStep(id=self.id, channel="SMS", body=self.body, variants=self.variants)
 
 
 @dataclass(frozen=True)
 class WhatsApp:
     id: str
     body: str
+    content_sid: str | None = None  # approved template for outside the 24 h window
 
     def compile(self) -> SendStep:
-        return SendStep(id=self.id, channel="WHATSAPP", body=self.body)
+        return SendStep(
+            id=self.id, channel="WHATSAPP", body=self.body, content_sid=self.content_sid
+        )
 
 
 @dataclass(frozen=True)
@@ -57,25 +119,62 @@ class Wait:
     hours: float = 0
     minutes: float = 0
     seconds: float = 0
+    window: SendWindow | None = None
     id: str | None = None
 
     @property
     def total_seconds(self) -> float:
         return ((self.days * 24 + self.hours) * 60 + self.minutes) * 60 + self.seconds
 
-    def compile(self, index: int) -> WaitStep:
-        return WaitStep(id=self.id or f"wait-{index}", seconds=self.total_seconds)
+
+@dataclass(frozen=True)
+class LinkedInTask:
+    id: str
+    action: str  # connect, message, view_profile
+    note: str
+    due: timedelta = timedelta(days=2)
+
+    def compile(self) -> TaskStep:
+        return TaskStep(
+            id=self.id,
+            task_type="linkedin",
+            action=self.action,
+            instructions=self.note,
+            due_seconds=self.due.total_seconds(),
+        )
+
+
+@dataclass(frozen=True)
+class ManualTask:
+    id: str
+    instructions: str
+    action: str = "manual"
+    due: timedelta = timedelta(days=1)
+
+    def compile(self) -> TaskStep:
+        return TaskStep(
+            id=self.id,
+            task_type="manual",
+            action=self.action,
+            instructions=self.instructions,
+            due_seconds=self.due.total_seconds(),
+        )
+
+
+@dataclass(frozen=True)
+class Branch:
+    when: Condition
+    then: str
+    otherwise: str | None = None
+    id: str | None = None
 
 
 @dataclass(frozen=True)
 class End:
     id: str = "end"
 
-    def compile(self) -> EndStep:
-        return EndStep(id=self.id)
 
-
-DslStep = Email | SMS | WhatsApp | Wait | End
+DslStep = Email | SMS | WhatsApp | Wait | LinkedInTask | ManualTask | Branch | End
 
 
 @dataclass(frozen=True)
@@ -97,31 +196,65 @@ class Sequence:
         seen: set[str] = set()
         for index, step in enumerate(self.steps, start=1):
             label = f"sequence {self.name!r}, step {index}"
-            if isinstance(step, Wait):
-                if step.total_seconds <= 0:
-                    raise SequenceError(f"{label}: a wait must be longer than zero")
-                out: Step = step.compile(index)
-            else:
-                out = step.compile()
-                if isinstance(out, SendStep):
-                    _check_send(label, out)
+            out = _compile_step(step, index, label)
             if out.id in seen:
                 raise SequenceError(f"{label}: step id {out.id!r} is used twice")
             seen.add(out.id)
             compiled.append(out)
+        for index, out in enumerate(compiled, start=1):
+            if isinstance(out, BranchStep):
+                for target in (out.then, out.otherwise):
+                    if target is not None and target not in seen:
+                        raise SequenceError(
+                            f"sequence {self.name!r}, step {index} ({out.id!r}): "
+                            f"jumps to {target!r}, which is not a step of this sequence"
+                        )
         return SequenceSpec.build(self.name, tuple(compiled), self.description)
+
+
+def _compile_step(step: DslStep, index: int, label: str) -> Step:
+    if isinstance(step, Wait):
+        if step.total_seconds <= 0:
+            raise SequenceError(f"{label}: a wait must be longer than zero")
+        return WaitStep(
+            id=step.id or f"wait-{index}", seconds=step.total_seconds, window=step.window
+        )
+    if isinstance(step, Branch):
+        return BranchStep(
+            id=step.id or f"branch-{index}",
+            when=step.when,
+            then=step.then,
+            otherwise=step.otherwise,
+        )
+    if isinstance(step, End):
+        return EndStep(id=step.id)
+    out = step.compile()
+    if isinstance(out, SendStep):
+        _check_send(label, out)
+    else:
+        _check_template(f"{label} ({out.id!r})", "instructions", out.instructions)
+    return out
 
 
 def _check_send(label: str, step: SendStep) -> None:
     label = f"{label} ({step.id!r})"
-    if not step.body.strip():
-        raise SequenceError(f"{label}: the body is empty")
-    if step.channel == "EMAIL" and not step.thread and not (step.subject or "").strip():
-        raise SequenceError(f"{label}: an email that starts a thread needs a subject")
-    for part, source in (("subject", step.subject), ("body", step.body)):
-        if source is None:
-            continue
-        try:
-            check_syntax(source)
-        except TemplateError as exc:
-            raise SequenceError(f"{label}: {part}: {exc}") from exc
+    bodies = [("body", step.subject, step.body)] + [
+        (f"variant {v.name!r}", v.subject or step.subject, v.body) for v in step.variants
+    ]
+    for part, subject, body in bodies:
+        if not body.strip():
+            raise SequenceError(f"{label}: {part}: the body is empty")
+        if step.channel == "EMAIL" and not step.thread and not (subject or "").strip():
+            raise SequenceError(f"{label}: an email that starts a thread needs a subject")
+        _check_template(label, f"{part} subject", subject)
+        _check_template(label, part, body)
+
+
+def _check_template(label: str, part: str, source: str | None) -> None:
+    if source is None:
+        return
+    try:
+        check_syntax(source)
+        check_variables(source)
+    except TemplateError as exc:
+        raise SequenceError(f"{label}: {part}: {exc}") from exc

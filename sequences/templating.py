@@ -7,9 +7,10 @@ SandboxedEnvironment with StrictUndefined, and no custom filter that calls its a
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -25,6 +26,37 @@ def check_syntax(source: str) -> None:
         _ENV.parse(source)
     except TemplateSyntaxError as exc:
         raise TemplateError(f"line {exc.lineno}: {exc.message}") from exc
+
+
+# What `lead.<name>` may be; `lead.metadata.<key>` is free-form and checked at send time.
+LEAD_FIELDS = frozenset(
+    {
+        "name",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "company",
+        "title",
+        "owner",
+        "timezone",
+        "metadata",
+    }
+)
+_LEAD_ATTR = re.compile(r"\blead\.([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def check_variables(source: str) -> None:
+    """Refuse templates naming a variable no lead has (`{{ lead.frist_name }}`, `{{ foo }}`)."""
+    ast = _ENV.parse(source)
+    unknown_roots = meta.find_undeclared_variables(ast) - {"lead"}
+    if unknown_roots:
+        raise TemplateError(f"unknown variable: {', '.join(sorted(unknown_roots))}")
+    for name in _LEAD_ATTR.findall(source):
+        if name not in LEAD_FIELDS:
+            raise TemplateError(
+                f"unknown variable: lead.{name} (known: {', '.join(sorted(LEAD_FIELDS))})"
+            )
 
 
 def render(source: str, context: dict[str, Any]) -> str:

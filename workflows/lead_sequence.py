@@ -1,201 +1,155 @@
 """The lead-sequence interpreter: one workflow per lead, id `lead-{lead_id}`.
 
 It walks the campaign's spec snapshot. Sends are one activity each; waits are
-`wait_condition(..., timeout=...)` so a reply or stop ends a wait at once. Search attributes are
-upserted only when their value changes, in the same workflow task as the step that changed them.
+`wait_condition(..., timeout=...)` so a reply, pause or stop ends a wait at once. Replies are
+handled between steps, one at a time, in arrival order: classified by an activity, then the
+intent decides (stop, pause until the return date, or carry on). Search attributes are upserted
+only when their value changes, in the same workflow task as the step that changed them.
 """
 
 from __future__ import annotations
 
-import contextlib
-from datetime import datetime, timedelta
-from typing import Any
+from typing import Literal
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
+    from workflows.conditions import evaluate
     from workflows.contracts import (
-        FINAL_STATUSES,
-        FINISH_ENROLLMENT_ACTIVITY,
+        CONTROL_SIGNAL,
         LEAD_SEQUENCE_WORKFLOW,
+        OPS_SIGNAL,
         REPLY_SIGNAL,
         REPLY_UPDATE,
-        SEND_STEP_ACTIVITY,
         STATUS_QUERY,
         STOP_SIGNAL,
-        FinishEnrollmentInput,
+        TASK_SIGNAL,
+        ControlRequest,
         LeadSequenceInput,
         LeadSequenceResult,
-        LeadStatusValue,
+        OpsCommand,
         Outcome,
         ReplyNotice,
         ReplyOutcome,
-        SendStepInput,
-        SendStepResult,
         SequenceStatus,
         StopRequest,
+        TaskDone,
     )
-    from workflows.policies import DB_POLICY, DB_TIMEOUT, SEND_POLICY, SEND_TIMEOUT
-    from workflows.spec import EndStep, SendStep, WaitStep
+    from workflows.spec import BranchStep, EndStep, SendStep, TaskStep, WaitStep
+    from workflows.steps import StepRunner
 
 
 @workflow.defn(name=LEAD_SEQUENCE_WORKFLOW)
-class LeadSequenceWorkflow:
+class LeadSequenceWorkflow(StepRunner):
     @workflow.init
     def __init__(self, inp: LeadSequenceInput) -> None:
-        self._lead_status: LeadStatusValue = inp.lead_status
-        self._stop_reason: str | None = None
-        self._outcome: Outcome | None = None
-        self._replies: set[str] = set()
-        self._sends = 0
-        self._step_no: int | None = None
-        self._send_in_flight = False
-        self._next_action_at: datetime | None = None
-        self._steps_done = False
-        # Values as last written to visibility, to upsert only what changed.
-        self._sa_written: dict[str, Any] = {
-            sa.LEAD_STATUS.name: inp.lead_status,
-            sa.NEEDS_ATTENTION.name: False,
-        }
+        self.init_state(inp)
 
     @workflow.run
     async def run(self, inp: LeadSequenceInput) -> LeadSequenceResult:
-        for index, step in enumerate(inp.spec.steps):
-            if self._stop_reason is not None:
+        steps = inp.spec.steps
+        self.facts = await self.load_facts()
+        while self.st.index < len(steps):
+            await self.checkpoint()
+            if self.stop_reason is not None:
                 break
-            step_no = index + 1
-            self._step_no = step_no
-            self._upsert({sa.CURRENT_STEP: step_no})
+            if workflow.info().is_continue_as_new_suggested():
+                # Long sequences stay under the history limits; the state carries over.
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(inp.model_copy(update={"state": self.st}))
+            step = steps[self.st.index]
+            self.step_no = self.st.index + 1
+            self.upsert({sa.CURRENT_STEP: self.step_no})
+            next_index = self.st.index + 1
             if isinstance(step, SendStep):
-                await self._send(inp, step_no, step)
+                await self.run_send(step)
             elif isinstance(step, WaitStep):
-                await self._wait(timedelta(seconds=step.seconds))
+                await self.run_wait(step)
+            elif isinstance(step, TaskStep):
+                await self.run_task(step)
+            elif isinstance(step, BranchStep):
+                self.facts = await self.load_facts()
+                target = step.then if evaluate(step.when, self.facts, self.st) else step.otherwise
+                if target is not None:
+                    next_index = inp.spec.index_of(target)
             elif isinstance(step, EndStep):
                 break
+            self.st.index = next_index
+        return await self.finish()
 
-        self._steps_done = True
-        outcome: Outcome = self._outcome or "completed"
+    async def finish(self) -> LeadSequenceResult:
+        self.steps_done = True
+        outcome: Outcome = self.outcome or "completed"
         result = LeadSequenceResult(
             outcome=outcome,
-            sends=self._sends,
-            last_step=self._step_no,
-            reason=self._stop_reason or "",
+            sends=self.st.sends,
+            last_step=self.step_no,
+            reason=self.stop_reason or "",
         )
-        await workflow.execute_activity(
-            FINISH_ENROLLMENT_ACTIVITY,
-            FinishEnrollmentInput(
-                lead_id=inp.lead_id,
-                enrollment_id=inp.enrollment_id,
-                outcome=outcome,
-                last_step=self._step_no,
-                sends=self._sends,
-                reason=result.reason,
-            ),
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_POLICY,
-        )
-        # Let a reply handler that is waiting on an in-flight send answer its caller first.
+        await self.finish_enrollment(result)
+        # Answer every Update (a reply waiting on an in-flight send) before closing.
         await workflow.wait_condition(workflow.all_handlers_finished)
         return result
 
-    async def _send(self, inp: LeadSequenceInput, step_no: int, step: SendStep) -> None:
-        self._send_in_flight = True
-        try:
-            res = await workflow.execute_activity(
-                SEND_STEP_ACTIVITY,
-                SendStepInput(
-                    lead_id=inp.lead_id,
-                    enrollment_id=inp.enrollment_id,
-                    campaign_id=inp.campaign_id,
-                    step_no=step_no,
-                    step=step,
-                ),
-                result_type=SendStepResult,
-                start_to_close_timeout=SEND_TIMEOUT,
-                retry_policy=SEND_POLICY,
-            )
-        finally:
-            self._send_in_flight = False
-        if res.status in ("sent", "already_sent"):
-            self._sends += 1
-        # A reply may have been acknowledged while the send was in flight: keep its status.
-        if self._lead_status not in FINAL_STATUSES:
-            self._set_lead_status(res.lead_status)
-        if res.status == "skipped" and self._stop_reason is None:
-            # The database said this lead must not be contacted (replied, suppressed, ...).
-            self._stop("skipped", res.reason)
-
-    async def _wait(self, duration: timedelta) -> None:
-        self._next_action_at = workflow.now() + duration
-        self._upsert({sa.NEXT_ACTION_AT: self._next_action_at})
-        with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(lambda: self._stop_reason is not None, timeout=duration)
-        self._next_action_at = None
-        self._upsert({sa.NEXT_ACTION_AT: None})
-
-    def _stop(self, outcome: Outcome, reason: str) -> None:
-        self._outcome = outcome
-        self._stop_reason = reason
-
-    def _set_lead_status(self, status: LeadStatusValue) -> None:
-        self._lead_status = status
-        self._upsert({sa.LEAD_STATUS: status})
-
-    def _upsert(self, values: dict[SearchAttributeKey[Any], Any]) -> None:
-        """Write to visibility only the values that changed (each upsert costs a write)."""
-        updates: list[SearchAttributeUpdate[Any]] = []
-        for key, value in values.items():
-            if key.name in self._sa_written and self._sa_written[key.name] == value:
-                continue
-            self._sa_written[key.name] = value
-            updates.append(key.value_unset() if value is None else key.value_set(value))
-        if updates:
-            workflow.upsert_search_attributes(updates)
-
-    def _accept_reply(self, notice: ReplyNotice) -> bool:
-        if notice.message_id in self._replies:
-            return False
-        self._replies.add(notice.message_id)
-        if self._stop_reason is None and not self._steps_done:
-            self._stop("replied", f"reply received on {notice.channel}")
-        if self._lead_status not in ("CONVERTED", "UNSUBSCRIBED", "BOUNCED"):
-            self._set_lead_status("REPLIED")
-        return True
+    # -- handlers --------------------------------------------------------------------------
 
     @workflow.update(name=REPLY_UPDATE)
     async def reply(self, notice: ReplyNotice) -> ReplyOutcome:
-        was_running = not self._steps_done and self._stop_reason is None
-        if not self._accept_reply(notice):
-            action = "duplicate"
-        else:
-            action = "stopped" if was_running else "already_stopped"
-        # Answer only once an in-flight send has settled, so the caller learns what went out.
-        await workflow.wait_condition(lambda: not self._send_in_flight)
-        return ReplyOutcome(
-            action=action,
-            lead_status=self._lead_status,
-            sends=self._sends,
-            current_step=self._step_no,
+        if not self.accept_reply(notice):
+            known = self.handled.get(notice.db_message_id) or self.outcome_now("duplicate")
+            return known.model_copy(update={"action": "duplicate"})
+        if self.steps_done:
+            return self.outcome_now("already_stopped")
+        # Answer once the reply was handled, so the caller learns what the sequence did.
+        await workflow.wait_condition(
+            lambda: notice.db_message_id in self.handled or self.steps_done
         )
+        return self.handled.get(notice.db_message_id) or self.outcome_now("already_stopped")
 
     @workflow.signal(name=REPLY_SIGNAL)
     def reply_signal(self, notice: ReplyNotice) -> None:
-        self._accept_reply(notice)
+        self.accept_reply(notice)
 
     @workflow.signal(name=STOP_SIGNAL)
-    def stop(self, request: StopRequest) -> None:
-        if self._stop_reason is None:
-            self._stop("stopped", request.reason)
+    def stop_signal(self, request: StopRequest) -> None:
+        self.stop("stopped", request.reason)
+
+    @workflow.signal(name=CONTROL_SIGNAL)
+    def control(self, request: ControlRequest) -> None:
+        if request.action == "stop":
+            self.stop("stopped", request.reason or "stopped by user")
+        elif request.action == "pause":
+            self.st.paused, self.st.paused_until = True, None
+        elif request.action == "resume":
+            self.st.paused, self.st.paused_until = False, None
+
+    @workflow.signal(name=TASK_SIGNAL)
+    def task_done(self, done: TaskDone) -> None:
+        self.tasks_done[done.task_id] = done.outcome
+
+    @workflow.signal(name=OPS_SIGNAL)
+    def ops_command(self, command: OpsCommand) -> None:
+        self.ops.append(command)
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> SequenceStatus:
         return SequenceStatus(
-            current_step=self._step_no,
-            sends=self._sends,
-            stop_reason=self._stop_reason,
-            lead_status=self._lead_status,
-            send_in_flight=self._send_in_flight,
-            next_action_at=self._next_action_at,
+            current_step=self.step_no,
+            sends=self.st.sends,
+            stop_reason=self.stop_reason,
+            lead_status=self.lead_status,
+            send_in_flight=self.send_in_flight,
+            paused=self.st.paused,
+            paused_until=self.st.paused_until,
+            needs_attention=self.needs_attention,
+            next_action_at=self.next_action_at,
+        )
+
+    def outcome_now(self, action: Literal["already_stopped", "duplicate"]) -> ReplyOutcome:
+        return ReplyOutcome(
+            action=action,
+            lead_status=self.lead_status,
+            sends=self.st.sends,
+            current_step=self.step_no,
         )

@@ -28,3 +28,19 @@ DB_POLICY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=1),
 )
+
+# Reply classification and drafts: LLM rate limits are common; a provider's Retry-After
+# becomes next_retry_delay. After these attempts the interpreter falls back to offline rules.
+LLM_TIMEOUT = timedelta(seconds=60)
+LLM_POLICY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=2),
+    maximum_attempts=6,
+    non_retryable_error_types=[
+        "PermanentLLMError",
+        "LLMBadRequest",
+        "LLMUnauthorized",
+        "LLMRefusal",
+    ],
+)

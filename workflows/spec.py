@@ -13,11 +13,31 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 SendChannel = Literal["EMAIL", "WHATSAPP", "SMS"]
+TaskType = Literal["linkedin", "manual"]
 
 
-class _Step(BaseModel):
+class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+
+class SendWindow(_Frozen):
+    """Local business hours: `days` are ISO weekdays (1 = Monday ... 7 = Sunday)."""
+
+    start: str = Field(default="09:00", pattern=r"^\d{2}:\d{2}$")
+    end: str = Field(default="17:00", pattern=r"^\d{2}:\d{2}$")
+    days: tuple[int, ...] = (1, 2, 3, 4, 5)
+
+
+class Variant(_Frozen):
+    """One arm of an A/B test on a send step."""
+
+    name: str
+    weight: float = Field(default=1.0, gt=0)
+    subject: str | None = None
+    body: str
+
+
+class _Step(_Frozen):
     id: str = Field(min_length=1, description="Unique step name inside the sequence")
 
 
@@ -28,23 +48,73 @@ class SendStep(_Step):
     body: str
     # Follow-ups reply in the thread of the first email of the enrollment.
     thread: bool = False
+    variants: tuple[Variant, ...] = ()
+    # WhatsApp: the approved template to send outside the 24 h session window.
+    content_sid: str | None = None
 
 
 class WaitStep(_Step):
     kind: Literal["wait"] = "wait"
     seconds: float = Field(gt=0)
+    window: SendWindow | None = None
+
+
+class TaskStep(_Step):
+    """A human does it (LinkedIn has no messaging API for this): the workflow waits."""
+
+    kind: Literal["task"] = "task"
+    task_type: TaskType
+    action: str = Field(description="connect, message, view_profile, call, ...")
+    instructions: str
+    due_seconds: float = Field(gt=0)
+
+
+class HasPhone(_Frozen):
+    type: Literal["has_phone"] = "has_phone"
+
+
+class HasEmail(_Frozen):
+    type: Literal["has_email"] = "has_email"
+
+
+class ReplyIntentIs(_Frozen):
+    type: Literal["reply_intent"] = "reply_intent"
+    intents: tuple[str, ...]
+
+
+class ArmIs(_Frozen):
+    type: Literal["ab_arm"] = "ab_arm"
+    arm: str
+
+
+class LeadField(_Frozen):
+    """`metadata.<key>` or a lead column; `equals=None` means "is set and not empty"."""
+
+    type: Literal["lead_field"] = "lead_field"
+    field: str
+    equals: str | None = None
+
+
+Condition = Annotated[
+    HasPhone | HasEmail | ReplyIntentIs | ArmIs | LeadField, Field(discriminator="type")
+]
+
+
+class BranchStep(_Step):
+    kind: Literal["branch"] = "branch"
+    when: Condition
+    then: str
+    otherwise: str | None = Field(default=None, description="None: the next step")
 
 
 class EndStep(_Step):
     kind: Literal["end"] = "end"
 
 
-Step = Annotated[SendStep | WaitStep | EndStep, Field(discriminator="kind")]
+Step = Annotated[SendStep | WaitStep | TaskStep | BranchStep | EndStep, Field(discriminator="kind")]
 
 
-class SequenceSpec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class SequenceSpec(_Frozen):
     name: str
     description: str = ""
     steps: tuple[Step, ...]
@@ -71,6 +141,12 @@ class SequenceSpec(BaseModel):
             steps=steps,
             version=cls.content_hash(name, description, steps),
         )
+
+    def index_of(self, step_id: str) -> int:
+        for index, step in enumerate(self.steps):
+            if step.id == step_id:
+                return index
+        raise KeyError(step_id)
 
     @property
     def send_steps(self) -> int:

@@ -33,6 +33,7 @@ from adapters.channels.base import (
     Recipient,
     SendResult,
     TransientChannelError,
+    message_id_for,
 )
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ PSEUDO_HEADERS = frozenset(
 _OWNED_HEADERS = frozenset(
     {"message-id", "in-reply-to", "references", "list-unsubscribe", "list-unsubscribe-post"}
 )
+__all__ = ["SendGridChannel", "message_id_for", "parse_retry_after", "text_to_html"]
+
 # SendGrid refuses these in `headers`: they come from other fields of the request.
 _RESERVED_HEADERS = frozenset(
     {
@@ -61,12 +64,6 @@ _PERMANENT_TYPES = {
     404: "SendGridNotFound",
     413: "SendGridPayloadTooLarge",
 }
-
-
-def message_id_for(idempotency_key: str) -> str:
-    """Our Message-ID for a send; deterministic so a retried activity reuses it."""
-    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
-    return f"<{digest}@salespad>"
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> timedelta | None:

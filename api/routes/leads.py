@@ -101,4 +101,5 @@ async def post_reply(
         lead_id,
         body,
         state.settings.reply_update_timeout_seconds,
+        task_queue=state.settings.task_queue,
     )

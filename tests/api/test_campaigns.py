@@ -110,9 +110,11 @@ async def test_reply_stops_the_sequence_and_redelivery_is_recognised(
     assert body["sequence"] == {
         "delivered": "update",
         "action": "stopped",
+        "intent": "interested",
         "error": None,
         "sends": 1,
         "current_step": 2,
+        "resume_at": None,
     }
 
     again = (await api.post(f"/api/leads/{lead_id}/replies", json=reply)).json()
@@ -130,13 +132,17 @@ async def test_reply_without_a_running_sequence_is_still_recorded(
     api: httpx.AsyncClient, clean_db: Database
 ) -> None:
     lead_id = await _lead(api)
-    res = await api.post(f"/api/leads/{lead_id}/replies", json={"content": "who is this?"})
+    res = await api.post(
+        f"/api/leads/{lead_id}/replies",
+        json={"content": "Not interested, thanks."},
+    )
     assert res.status_code == 200
-    assert res.json()["sequence"]["delivered"] == "not_running"
+    assert res.json()["sequence"]["delivered"] == "processed"
+    assert res.json()["sequence"]["intent"] == "not_interested"
     assert res.json()["lead_status"] == "REPLIED"
     detail = (await api.get(f"/api/leads/{lead_id}")).json()
     inbound = [t for t in detail["timeline"] if t["direction"] == "INBOUND"]
-    assert [t["content"] for t in inbound] == ["who is this?"]
+    assert [t["content"] for t in inbound] == ["Not interested, thanks."]
 
     # A replied lead is not enrolled again.
     body = await _campaign(api, [lead_id])

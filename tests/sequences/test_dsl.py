@@ -6,7 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from salespad.cli import app
-from sequences import REGISTRY, Email, End, Sequence, SequenceError, Wait
+from sequences import REGISTRY, SMS, Email, End, Sequence, SequenceError, Wait
+from sequences.dsl import Branch, BusinessHours, HasPhone
 from sequences.templating import TemplateError, lead_context, render
 
 
@@ -29,7 +30,10 @@ def test_version_is_a_content_hash() -> None:
     ("sequence", "message"),
     [
         (Sequence("empty"), "has no steps"),
-        (Sequence("s", Email("e", subject="Hi", body="  ")), "step 1 ('e'): the body is empty"),
+        (
+            Sequence("s", Email("e", subject="Hi", body="  ")),
+            "step 1 ('e'): body: the body is empty",
+        ),
         (Sequence("s", Email("e", body="x")), "step 1 ('e'): an email that starts a thread"),
         (
             Sequence(
@@ -51,6 +55,48 @@ def test_invalid_sequences_name_the_step(sequence: Sequence, message: str) -> No
     with pytest.raises(SequenceError, match=None) as info:
         sequence.compile()
     assert message in str(info.value)
+
+
+def test_jump_to_a_missing_step_names_the_branch() -> None:
+    seq = Sequence(
+        "s",
+        Email("a", subject="x", body="x"),
+        Branch(when=HasPhone(), then="sms", otherwise="nowhere", id="route"),
+        SMS("sms", body="hi"),
+    )
+    with pytest.raises(SequenceError) as info:
+        seq.compile()
+    assert "step 2 ('route'): jumps to 'nowhere'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "unknown"),
+    [("Hi {{ lead.frist_name }}", "lead.frist_name"), ("Hi {{ customer }}", "customer")],
+)
+def test_unknown_template_variables_are_refused(body: str, unknown: str) -> None:
+    seq = Sequence("s", Email("intro", subject="Hi", body=body))
+    with pytest.raises(SequenceError) as info:
+        seq.compile()
+    assert "step 1 ('intro'): body: unknown variable" in str(info.value)
+    assert unknown in str(info.value)
+
+
+def test_cold_outbound_is_valid_and_branches_on_phone() -> None:
+    spec = REGISTRY["cold-outbound"].compile()
+    kinds = [s.kind for s in spec.steps]
+    assert kinds.count("send") == 4
+    assert "task" in kinds
+    branch = next(s for s in spec.steps if s.kind == "branch")
+    assert (branch.then, branch.otherwise) == ("wa", "li")
+    waits = [s for s in spec.steps if s.kind == "wait"]
+    assert waits[0].seconds == 2 * 86400
+    assert waits[0].window is not None and waits[0].window.days == (1, 2, 3, 4, 5)
+
+
+def test_business_hours_days() -> None:
+    assert BusinessHours(days="mon-fri").days == (1, 2, 3, 4, 5)
+    assert BusinessHours(days="mon,wed,fri").days == (1, 3, 5)
+    assert BusinessHours(days="fri-mon").days == (1, 5, 6, 7)
 
 
 def _ctx(name: str = "Ada Lovelace") -> dict[str, object]:

@@ -97,12 +97,14 @@ async def test_reply_after_first_email_stops_the_sequence(
             session,
             lambda: _client(ts_env),
             lead.id,
-            ReplyCreate(content="Sounds good, call me Tuesday", message_id="msg-1"),
+            ReplyCreate(content="Sounds good, let's set up a call.", message_id="msg-1"),
             update_timeout=10,
+            task_queue=task_queue,
         )
 
     assert reply.sequence.delivered == "update"
     assert reply.sequence.action == "stopped"
+    assert reply.sequence.intent == "interested"
     assert reply.sequence.sends == 1
     assert reply.lead_status == LeadStatus.REPLIED
     result = await run_to_end(ts_env, handle)
@@ -117,8 +119,8 @@ async def test_reply_after_first_email_stops_the_sequence(
 async def test_a_reply_recorded_while_no_update_arrives_still_stops_sends(
     ts_env: WorkflowEnvironment, ts_worker: Worker, clean_db: Database, task_queue: str
 ) -> None:
-    """The database is the source of truth: a lead marked REPLIED is never sent to again,
-    even if the workflow was never told (Temporal unreachable when the reply came in)."""
+    """The database is the source of truth: a recorded reply is handled before any further
+    send, even if the workflow was never told (Temporal unreachable when the reply came in)."""
     lead = await add_lead(clean_db)
     handle = await _enroll(ts_env, clean_db, task_queue, lead.id)
 
@@ -134,14 +136,23 @@ async def test_a_reply_recorded_while_no_update_arrives_still_stops_sends(
 
     async with clean_db.session() as session:
         reply = await handle_reply(
-            session, unreachable, lead.id, ReplyCreate(content="yes please"), update_timeout=1
+            session,
+            unreachable,
+            lead.id,
+            ReplyCreate(content="Yes, I'm interested. Let's talk next week."),
+            update_timeout=1,
+            task_queue=task_queue,
         )
     assert reply.sequence.delivered == "deferred"
+    assert reply.lead_status == LeadStatus.OUTREACHED  # not classified yet
 
+    # The next send finds the unhandled reply and hands it to the sequence instead of sending.
     result = await run_to_end(ts_env, handle)
-    assert result.outcome == "skipped"
+    assert result.outcome == "replied"
     assert len(await outbound(clean_db, lead.id)) == 1
-    assert len(await events(clean_db, lead.id, EventType.SEND_SKIPPED)) == 1
+    assert (await lead_row(clean_db, lead.id)).status == LeadStatus.REPLIED
+    [classified] = await events(clean_db, lead.id, EventType.INTENT_CLASSIFIED)
+    assert classified.details["intent"] == "interested"
 
 
 async def _client(env: WorkflowEnvironment):  # type: ignore[no-untyped-def]

@@ -52,7 +52,12 @@ async def test_leads_are_found_by_status_campaign_and_step(
 
     async with clean_db.session() as session:
         await handle_reply(
-            session, client_factory, lead.id, ReplyCreate(content="yes"), update_timeout=10
+            session,
+            client_factory,
+            lead.id,
+            ReplyCreate(content="Yes, sounds good, let's talk."),
+            update_timeout=10,
+            task_queue=task_queue,
         )
     result = await client.get_workflow_handle(workflow_id, result_type=LeadSequenceResult).result()
     assert result.outcome == "replied"

@@ -1,0 +1,88 @@
+"""Checks the send step makes under the lead lock, before it claims a send: replies the
+sequence has not handled yet, and the channel's daily cap and send window."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, text
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.enums import DeliveryStatus, Direction
+from models.tables import Channel, Message, utcnow
+from workflows.contracts import ReplyNotice
+from workflows.spec import SendWindow
+from workflows.timing import next_in_window
+
+CAP_WINDOW = timedelta(hours=24)
+
+
+async def pending_replies(session: AsyncSession, lead_id: uuid.UUID) -> list[ReplyNotice]:
+    rows = (
+        await session.exec(
+            select(Message)
+            .where(
+                Message.lead_id == lead_id,
+                Message.direction == Direction.INBOUND,
+                col(Message.processed_at).is_(None),
+            )
+            .order_by(col(Message.created_at))
+        )
+    ).all()
+    channels = {
+        c.id: c.type
+        for c in (
+            await session.exec(
+                select(Channel).where(col(Channel.id).in_([m.channel_id for m in rows]))
+            )
+        ).all()
+    }
+    return [
+        ReplyNotice(
+            message_id=m.provider_message_id or str(m.id),
+            db_message_id=str(m.id),
+            channel=channels.get(m.channel_id, "EMAIL") if m.channel_id else "EMAIL",
+            received_at=m.sent_at or m.created_at,
+        )
+        for m in rows
+    ]
+
+
+async def next_slot(session: AsyncSession, channel: Channel, tz: ZoneInfo) -> datetime | None:
+    """None when the channel may send now; else the first moment it may.
+
+    Caps hold across every workflow: the count and the claim that follows it happen under a
+    transaction-scoped advisory lock per channel, so two sends cannot both take the last slot.
+    """
+    now = utcnow()
+    if channel.send_window:
+        window = SendWindow.model_validate(channel.send_window)
+        opens = next_in_window(now, window, tz)
+        if opens > now:
+            return opens
+    if not channel.daily_cap:
+        return None
+    await session.exec(  # type: ignore[call-overload]
+        text("SELECT pg_advisory_xact_lock(hashtext(:key))").bindparams(key=f"cap:{channel.id}")
+    )
+    since = now - CAP_WINDOW
+    recent = (
+        await session.exec(
+            select(func.coalesce(Message.sent_at, Message.created_at))
+            .where(
+                Message.channel_id == channel.id,
+                Message.direction == Direction.OUTBOUND,
+                Message.delivery_status != DeliveryStatus.FAILED,
+                col(Message.created_at) > since,
+            )
+            .order_by(func.coalesce(Message.sent_at, Message.created_at))
+        )
+    ).all()
+    if len(recent) < channel.daily_cap:
+        return None
+    # The slot frees when the send that fills the cap ages out of the rolling 24 hours.
+    oldest_blocking = recent[len(recent) - channel.daily_cap]
+    return oldest_blocking + CAP_WINDOW + timedelta(seconds=1)
