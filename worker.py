@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -14,6 +15,7 @@ from activities.replies import ReplyActivities
 from activities.sending import SendActivities
 from adapters.channels.registry import ChannelRouter
 from adapters.llm.base import OfflineReplyClassifier, ReplyClassifier
+from adapters.llm.factory import build_classifier
 from models.db import Database
 from salespad.config import Settings
 from salespad.temporal import connect, ensure_search_attributes
@@ -30,11 +32,6 @@ def build_channels(settings: Settings) -> ChannelRouter:
     return ChannelRouter.outbox()
 
 
-def build_classifier(settings: Settings) -> ReplyClassifier:
-    """The LLM when a key is set, else the offline rules (which say so in every result)."""
-    return OfflineReplyClassifier()
-
-
 def build_worker(
     client: Client,
     db: Database,
@@ -43,6 +40,7 @@ def build_worker(
     *,
     classifier: ReplyClassifier | None = None,
     ops_webhook_url: str | None = None,
+    **worker_options: Any,
 ) -> Worker:
     sending = SendActivities(db, channels)
     enrollment = EnrollmentActivities(db, ops_webhook_url)
@@ -61,6 +59,7 @@ def build_worker(
             enrollment.release_send_claim,
             enrollment.finish_enrollment,
         ],
+        **worker_options,
     )
 
 

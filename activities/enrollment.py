@@ -96,9 +96,7 @@ class EnrollmentActivities:
                     session,
                     uuid.UUID(inp.lead_id),
                     EventType(inp.event),
-                    enrollment_id=inp.enrollment_id,
-                    step=inp.current_step,
-                    **inp.details,
+                    **{"enrollment_id": inp.enrollment_id, "step": inp.current_step, **inp.details},
                 )
             await session.commit()
         if inp.event == EventType.DEAD_LETTERED and self._ops_webhook_url:

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import DeliveryStatus, Direction
-from models.tables import Channel, Message, utcnow
+from models.tables import Channel, Message
 from workflows.contracts import ReplyNotice
 from workflows.spec import SendWindow
 from workflows.timing import next_in_window
@@ -51,13 +51,14 @@ async def pending_replies(session: AsyncSession, lead_id: uuid.UUID) -> list[Rep
     ]
 
 
-async def next_slot(session: AsyncSession, channel: Channel, tz: ZoneInfo) -> datetime | None:
+async def next_slot(
+    session: AsyncSession, channel: Channel, tz: ZoneInfo, now: datetime
+) -> datetime | None:
     """None when the channel may send now; else the first moment it may.
 
     Caps hold across every workflow: the count and the claim that follows it happen under a
     transaction-scoped advisory lock per channel, so two sends cannot both take the last slot.
     """
-    now = utcnow()
     if channel.send_window:
         window = SendWindow.model_validate(channel.send_window)
         opens = next_in_window(now, window, tz)

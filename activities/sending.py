@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, update
 from sqlmodel import select
@@ -45,9 +46,10 @@ from models.enums import (
 )
 from models.queries import add_event, channel_row_for, lock_lead, suppression_for
 from models.tables import Enrollment, Lead, Message, utcnow
+from models.timeutil import activity_now
 from sequences.templating import TemplateError, lead_context, render
 from workflows.contracts import SEND_STEP_ACTIVITY, SendStepInput, SendStepResult
-from workflows.policies import PERMANENT_CHANNEL_ERROR, SEND_OUTCOME_UNKNOWN
+from workflows.policies import SEND_OUTCOME_UNKNOWN
 from workflows.policies import TEMPLATE_ERROR as TEMPLATE_ERROR_TYPE
 from workflows.timing import zone
 
@@ -67,7 +69,7 @@ class SendActivities:
 
     @activity.defn(name=SEND_STEP_ACTIVITY)
     async def send_step(self, inp: SendStepInput) -> SendStepResult:
-        claim = await self._claim(inp)
+        claim = await self._claim(inp, activity_now())
         if isinstance(claim, SendStepResult):
             return claim
         try:
@@ -80,15 +82,11 @@ class SendActivities:
             ) from exc
         except PermanentChannelError as exc:
             await self._fail(inp, claim.message_id, exc)
-            raise ApplicationError(
-                str(exc),
-                {"error_type": exc.error_type},
-                type=PERMANENT_CHANNEL_ERROR,
-                non_retryable=True,
-            ) from exc
-        return await self._record(inp, claim, result)
+            # The provider's own type (SendGridBadRequest, RecipientOptedOut, ...) reaches ops.
+            raise ApplicationError(str(exc), type=exc.error_type, non_retryable=True) from exc
+        return await self._record(inp, claim, result, activity_now())
 
-    async def _claim(self, inp: SendStepInput) -> _Claim | SendStepResult:
+    async def _claim(self, inp: SendStepInput, now: datetime) -> _Claim | SendStepResult:
         lead_id = uuid.UUID(inp.lead_id)
         key = inp.idempotency_key
         async with self._db.session() as session:
@@ -139,7 +137,7 @@ class SendActivities:
                 )
             channel_row = await channel_row_for(session, inp.step.channel, channel.provider)
             retry_at = await next_slot(
-                session, channel_row, zone(lead.timezone, inp.campaign_timezone)
+                session, channel_row, zone(lead.timezone, inp.campaign_timezone), now
             )
             if retry_at is not None:
                 add_event(
@@ -169,6 +167,7 @@ class SendActivities:
                 delivery_status=DeliveryStatus.SENDING,
                 idempotency_key=key,
                 details={"arm": inp.variant.name} if inp.variant else {},
+                created_at=now,
             )
             session.add(message)
             await session.commit()
@@ -229,24 +228,21 @@ class SendActivities:
     async def _fail(
         self, inp: SendStepInput, message_id: uuid.UUID, exc: PermanentChannelError
     ) -> None:
+        """Keep the failed attempt on record; the workflow dead-letters the step."""
         async with self._db.session() as session:
-            await session.exec(
-                update(Message)
-                .where(Message.id == message_id)  # type: ignore[arg-type]
-                .values(delivery_status=DeliveryStatus.FAILED)
-            )
-            add_event(
-                session,
-                uuid.UUID(inp.lead_id),
-                EventType.DEAD_LETTERED,
-                step=inp.step_no,
-                error_type=exc.error_type,
-                error=str(exc),
-            )
+            message = await session.get(Message, message_id)
+            if message is not None:
+                message.delivery_status = DeliveryStatus.FAILED
+                message.idempotency_key = f"{inp.idempotency_key}:failed-{message.id}"
+                message.details = {
+                    **message.details,
+                    "error_type": exc.error_type,
+                    "error": str(exc)[:500],
+                }
             await session.commit()
 
     async def _record(
-        self, inp: SendStepInput, claim: _Claim, result: SendResult
+        self, inp: SendStepInput, claim: _Claim, result: SendResult, now: datetime
     ) -> SendStepResult:
         lead_id = uuid.UUID(inp.lead_id)
         async with self._db.session() as session:
@@ -256,7 +252,7 @@ class SendActivities:
             assert message is not None
             message.delivery_status = DeliveryStatus.SENT
             message.provider_message_id = result.provider_message_id
-            message.sent_at = utcnow()
+            message.sent_at = now
             add_event(
                 session,
                 lead_id,

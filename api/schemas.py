@@ -140,6 +140,11 @@ class CampaignCreate(BaseModel):
     lead_ids: list[uuid.UUID] = Field(min_length=1, max_length=10_000)
     timezone: str | None = Field(default=None, description="Fallback when a lead has none")
 
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        return LeadBase._tz(value)
+
 
 class Enrolled(BaseModel):
     lead_id: uuid.UUID

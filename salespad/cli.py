@@ -122,5 +122,57 @@ def sequences_validate(name: Annotated[str | None, typer.Argument()] = None) -> 
     raise typer.Exit(1 if failed else 0)
 
 
+@app.command()
+def classify(
+    text: Annotated[str, typer.Argument(help="The reply text; '-' reads it from stdin")],
+    subject: Annotated[str | None, typer.Option(help="The reply's subject")] = None,
+    header: Annotated[
+        list[str] | None, typer.Option(help="A mail header as K=V; repeat for more")
+    ] = None,
+    timezone: Annotated[str | None, typer.Option(help="The lead's IANA timezone")] = None,
+) -> None:
+    """Classify a reply's intent and print the result as JSON (LLM with OPENAI_API_KEY)."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from adapters.llm.base import LLMError
+    from adapters.llm.factory import OFFLINE_REASON, build_classifier
+    from adapters.llm.openai_client import OpenAIClassifier
+    from adapters.llm.types import ReplyInput
+
+    headers: dict[str, str] = {}
+    for item in header or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            typer.echo(f"salespad classify: --header wants K=V, got {item!r}", err=True)
+            raise typer.Exit(2)
+        headers[name.strip()] = value.strip()
+    reply = ReplyInput(
+        text=sys.stdin.read() if text == "-" else text,
+        subject=subject,
+        headers=headers,
+        # Now: "back Monday" in the text means the coming Monday.
+        sent_at=datetime.now(UTC),
+        timezone=timezone,
+    )
+    classifier = build_classifier(Settings())
+    if classifier.source == "offline":
+        typer.echo(OFFLINE_REASON, err=True)
+
+    async def run() -> dict[str, object]:
+        try:
+            return (await classifier.classify(reply)).model_dump(mode="json")
+        finally:
+            if isinstance(classifier, OpenAIClassifier):
+                await classifier.aclose()
+
+    try:
+        result = asyncio.run(run())
+    except LLMError as exc:
+        typer.echo(f"salespad classify: {exc.error_type}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
 if __name__ == "__main__":
     sys.exit(app())

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlmodel import select
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from models.db import Database
 from models.enums import Direction
 from models.tables import Enrollment, EventLog, Lead, Message
+from workflows.contracts import LeadSequenceResult
+from workflows.spec import SequenceSpec
 
 WORKFLOW_EXECUTION_STATUS_RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
 T = TypeVar("T")
@@ -101,3 +105,42 @@ async def run_to_end(
             return await handle.result()
         await env.sleep(step)
     raise AssertionError("workflow still running after skipping 10,000 steps")
+
+
+async def start_spec(
+    client: Client,
+    db: Database,
+    task_queue: str,
+    spec: SequenceSpec,
+    lead_ids: list[uuid.UUID],
+    timezone: str | None = None,
+) -> list[WorkflowHandle[Any, LeadSequenceResult]]:
+    """Enroll leads in a sequence written in the test (not from the registry)."""
+    from api.services.campaigns import launch_campaign
+
+    async with db.session() as session:
+        result = await launch_campaign(
+            session, client, task_queue, "test", spec, lead_ids, timezone
+        )
+    assert len(result.enrolled) == len(lead_ids), result.skipped
+    return [
+        client.get_workflow_handle(e.workflow_id, result_type=LeadSequenceResult)
+        for e in result.enrolled
+    ]
+
+
+async def count_events(db: Database, lead_id: uuid.UUID, event_type: str) -> int:
+    return len(await events(db, lead_id, event_type))
+
+
+async def history_events(handle: WorkflowHandle[Any, Any]) -> list[Any]:
+    return list((await handle.fetch_history()).events)
+
+
+async def save_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
+    """With SALESPAD_RECORD_HISTORIES=1, keep this run's history for the replay test."""
+    if os.environ.get("SALESPAD_RECORD_HISTORIES") != "1":
+        return
+    history = await handle.fetch_history()
+    path = Path(__file__).parent / "histories" / f"{name}.json"
+    path.write_text(history.to_json())

@@ -52,6 +52,7 @@ class SequenceState(BaseModel):
     thread_key: str | None = None
     paused: bool = False
     paused_until: datetime | None = None
+    pause_reason: str | None = None
 
 
 class LeadSequenceInput(BaseModel):

@@ -50,6 +50,8 @@ class SequenceCore:
         self.tasks_done: dict[str, str] = {}
         self.ops: list[OpsCommand] = []
         self.recorded_pause = False
+        # Ops commands only mean something while a dead letter waits for them.
+        self.awaiting_ops = False
         self.sa_written: dict[str, Any] = {
             sa.LEAD_STATUS.name: inp.lead_status,
             sa.NEEDS_ATTENTION.name: False,
@@ -69,10 +71,14 @@ class SequenceCore:
                 if self.recorded_pause and self.stop_reason is None:
                     await self.resume("resumed")
                 return
+            until = self.st.paused_until
             if not self.recorded_pause:
                 self.recorded_pause = True
-                await self.record_state("paused", "SEQUENCE_PAUSED", {})
-            until = self.st.paused_until
+                await self.record_state(
+                    "paused",
+                    "SEQUENCE_PAUSED",
+                    {"until": until.isoformat() if until else None, "why": self.st.pause_reason},
+                )
             self.set_next_action(until)
             timeout = (until - workflow.now()) if until else None
             if timeout is not None and timeout <= timedelta(0):
@@ -106,7 +112,7 @@ class SequenceCore:
         self.set_next_action(None)
 
     async def resume(self, why: str) -> None:
-        self.st.paused, self.st.paused_until = False, None
+        self.st.paused, self.st.paused_until, self.st.pause_reason = False, None, None
         self.set_next_action(None)
         if self.recorded_pause:
             self.recorded_pause = False

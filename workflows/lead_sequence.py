@@ -121,6 +121,7 @@ class LeadSequenceWorkflow(StepRunner):
             self.stop("stopped", request.reason or "stopped by user")
         elif request.action == "pause":
             self.st.paused, self.st.paused_until = True, None
+            self.st.pause_reason = request.reason or "paused by user"
         elif request.action == "resume":
             self.st.paused, self.st.paused_until = False, None
 
@@ -130,7 +131,8 @@ class LeadSequenceWorkflow(StepRunner):
 
     @workflow.signal(name=OPS_SIGNAL)
     def ops_command(self, command: OpsCommand) -> None:
-        self.ops.append(command)
+        if self.awaiting_ops:
+            self.ops.append(command)
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> SequenceStatus:

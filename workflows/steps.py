@@ -130,6 +130,8 @@ class StepRunner(SequenceCore):
             {"step": self.step_no, "error_type": error_type, "error": message[:500]},
         )
         command: OpsCommand | None = None
+        self.ops.clear()
+        self.awaiting_ops = True
         while command is None and self.stop_reason is None:
             await workflow.wait_condition(
                 lambda: bool(self.ops) or bool(self.pending) or self.stop_reason is not None
@@ -138,6 +140,7 @@ class StepRunner(SequenceCore):
                 await self.handle_reply(self.pending.pop(0))
             if self.ops:
                 command = self.ops.pop(0)
+        self.awaiting_ops = False
         self.set_attention(False)
         action = command.action if command else "stop"
         if action == "retry" and error_type == SEND_OUTCOME_UNKNOWN:
@@ -169,19 +172,14 @@ class StepRunner(SequenceCore):
     async def run_task(self, step: TaskStep) -> None:
         assert self.step_no is not None
         due = workflow.now() + timedelta(seconds=step.due_seconds)
-        created = await workflow.execute_activity(
-            CREATE_TASK_ACTIVITY,
-            CreateTaskInput(
-                lead_id=self.inp.lead_id,
-                enrollment_id=self.inp.enrollment_id,
-                step_no=self.step_no,
-                step=step,
-                due_at=due,
-            ),
-            result_type=CreateTaskResult,
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_POLICY,
+        request = CreateTaskInput(
+            lead_id=self.inp.lead_id,
+            enrollment_id=self.inp.enrollment_id,
+            step_no=self.step_no,
+            step=step,
+            due_at=due,
         )
+        created = await self.create_task(request)
         task_id = created.task_id
         if created.status != "open":
             return
@@ -202,6 +200,11 @@ class StepRunner(SequenceCore):
                     timeout=None if overdue else max(due - workflow.now(), timedelta(seconds=1)),
                 )
             except TimeoutError:
+                # Done in the database but the signal was lost? The row is the record.
+                again = await self.create_task(request)
+                if again.status != "open":
+                    self.tasks_done[task_id] = again.status
+                    break
                 overdue = True
                 self.set_attention(True)
                 await self.record_state("attention", "TASK_OVERDUE", {"task_id": task_id})
@@ -209,6 +212,17 @@ class StepRunner(SequenceCore):
         if overdue:
             self.set_attention(False)
             await self.record_state("active", None, {})
+
+    async def create_task(self, request: CreateTaskInput) -> CreateTaskResult:
+        """Idempotent: the second call for a step returns the task's current status."""
+        result: CreateTaskResult = await workflow.execute_activity(
+            CREATE_TASK_ACTIVITY,
+            request,
+            result_type=CreateTaskResult,
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_POLICY,
+        )
+        return result
 
     # -- replies ---------------------------------------------------------------------------
 
@@ -242,9 +256,7 @@ class StepRunner(SequenceCore):
             action = "paused"
             if resume_at > workflow.now():
                 self.st.paused, self.st.paused_until = True, resume_at
-                await self.record_state(
-                    "paused", "SEQUENCE_PAUSED", {"until": resume_at.isoformat(), "why": "OOO"}
-                )
+                self.st.pause_reason = "out of office"
             else:
                 action = "continued"
         else:

@@ -47,12 +47,27 @@ async def create_campaign(
     session: AsyncSession, client: Client, task_queue: str, body: CampaignCreate
 ) -> CampaignResult:
     spec = compile_sequence(body.sequence)
+    return await launch_campaign(
+        session, client, task_queue, body.name, spec, body.lead_ids, body.timezone
+    )
+
+
+async def launch_campaign(
+    session: AsyncSession,
+    client: Client,
+    task_queue: str,
+    name: str,
+    spec: SequenceSpec,
+    lead_ids: list[uuid.UUID],
+    timezone: str | None = None,
+) -> CampaignResult:
+    """Snapshot `spec` in a new campaign and enroll each lead (one workflow per lead)."""
     campaign = Campaign(
-        name=body.name,
+        name=name,
         sequence_name=spec.name,
         sequence_version=spec.version,
         spec=spec.model_dump(mode="json"),
-        timezone=body.timezone,
+        timezone=timezone,
     )
     session.add(campaign)
     await session.commit()
@@ -64,7 +79,7 @@ async def create_campaign(
         enrolled=[],
         skipped=[],
     )
-    for lead_id in dict.fromkeys(body.lead_ids):  # drop repeats, keep order
+    for lead_id in dict.fromkeys(lead_ids):  # drop repeats, keep order
         outcome = await _enroll(session, client, task_queue, campaign, spec, lead_id)
         if isinstance(outcome, Enrolled):
             result.enrolled.append(outcome)
@@ -106,6 +121,7 @@ async def _enroll(
                 campaign_id=str(campaign.id),
                 lead_status=lead.status,
                 spec=spec,
+                campaign_timezone=campaign.timezone,
             ),
             id=workflow_id,
             task_queue=task_queue,
