@@ -92,12 +92,12 @@ class EnrollmentActivities:
                 .values(state=inp.state, current_step=inp.current_step, updated_at=utcnow())
             )
             if inp.event:
-                add_event(
-                    session,
-                    uuid.UUID(inp.lead_id),
-                    EventType(inp.event),
-                    **{"enrollment_id": inp.enrollment_id, "step": inp.current_step, **inp.details},
-                )
+                details: dict[str, Any] = {
+                    "enrollment_id": inp.enrollment_id,
+                    "step": inp.current_step,
+                    **inp.details,
+                }
+                add_event(session, uuid.UUID(inp.lead_id), EventType(inp.event), **details)
             await session.commit()
         if inp.event == EventType.DEAD_LETTERED and self._ops_webhook_url:
             await self._alert(inp)

@@ -166,7 +166,8 @@ class SendActivities:
                 content=body,
                 delivery_status=DeliveryStatus.SENDING,
                 idempotency_key=key,
-                details={"arm": inp.variant.name} if inp.variant else {},
+                details={"channel": inp.step.channel}
+                | ({"arm": inp.variant.name} if inp.variant else {}),
                 created_at=now,
             )
             session.add(message)

@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from api.deps import ApiKeyDep, AppState
 from api.errors import install_error_handlers
-from api.routes import campaigns, health, leads, sequences
+from api.routes import ai, campaigns, controls, health, leads, ops, sequences, tasks
 from models.db import Database
 from salespad.config import Settings
 from salespad.temporal import connect
@@ -54,5 +54,10 @@ def create_app(
     api.include_router(leads.router)
     api.include_router(campaigns.router)
     api.include_router(sequences.router)
+    api.include_router(tasks.router)
+    api.include_router(ops.router)
+    # After leads and campaigns: /leads/{id}/{action} must not shadow /leads/{id}/replies.
+    api.include_router(controls.router)
+    api.include_router(ai.router)
     app.include_router(api)
     return app

@@ -123,6 +123,56 @@ def sequences_validate(name: Annotated[str | None, typer.Argument()] = None) -> 
 
 
 @app.command()
+def simulate(
+    sequence: Annotated[str, typer.Argument(help="A name from `salespad sequences list`")],
+    reply: Annotated[
+        list[str] | None,
+        typer.Option(help="STEP:TEXT, a reply an hour after step STEP was sent; repeatable"),
+    ] = None,
+    timezone: Annotated[str, typer.Option(help="The lead's IANA timezone")] = "UTC",
+    phone: Annotated[str | None, typer.Option(help="Give the lead a phone (E.164)")] = None,
+    email: Annotated[str, typer.Option()] = "ada@example.com",
+    name: Annotated[str, typer.Option()] = "Ada Lovelace",
+    company: Annotated[str | None, typer.Option()] = "Analytical Engines",
+    tasks: Annotated[
+        str, typer.Option(help="What the human does with tasks: done, skip, ignore")
+    ] = "done",
+) -> None:
+    """Run a sequence on a time-skipping Temporal server and print its timeline."""
+    import asyncio
+
+    from salespad.simulate import SimulatedLead, Simulation, render_timeline
+    from salespad.simulate import simulate as run_simulation
+    from sequences import REGISTRY, SequenceError, get_sequence
+
+    seq = get_sequence(sequence)
+    if seq is None:
+        typer.echo(f"unknown sequence {sequence!r}; known: {', '.join(sorted(REGISTRY))}", err=True)
+        raise typer.Exit(2)
+    if tasks not in ("done", "skip", "ignore"):
+        typer.echo("--tasks is one of done, skip, ignore", err=True)
+        raise typer.Exit(2)
+    replies: dict[int, str] = {}
+    for item in reply or []:
+        step, sep, text = item.partition(":")
+        if not sep or not step.strip().isdigit() or not text.strip():
+            typer.echo(f"--reply wants STEP:TEXT (e.g. 1:'Not interested'), got {item!r}", err=True)
+            raise typer.Exit(2)
+        replies[int(step)] = text.strip()
+    try:
+        spec = seq.compile()
+    except SequenceError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    lead = SimulatedLead(name=name, email=email, phone=phone, company=company, timezone=timezone)
+    typer.echo(f"simulating {spec.name} ({spec.version}) for {name}, timezone {timezone} ...")
+    rows, result = asyncio.run(
+        run_simulation(Simulation(spec=spec, lead=lead, replies=replies, tasks=tasks))
+    )
+    typer.echo(render_timeline(rows, timezone, result))
+
+
+@app.command()
 def classify(
     text: Annotated[str, typer.Argument(help="The reply text; '-' reads it from stdin")],
     subject: Annotated[str | None, typer.Option(help="The reply's subject")] = None,

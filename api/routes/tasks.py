@@ -11,11 +11,9 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 
 from api.deps import SessionDep, StateDep
-from api.errors import Conflict, NotFound
-from models.enums import EventType, TaskStatus
-from models.queries import add_event
+from api.services.tasks import answer_task
+from models.enums import TaskStatus
 from models.tables import Lead, Task, utcnow
-from workflows.contracts import TASK_SIGNAL, TaskDone, workflow_id_for
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -84,32 +82,9 @@ async def _answer(
     session: SessionDep,
     state: StateDep,
 ) -> TaskPublic:
-    task = await session.get(Task, task_id, with_for_update=True)
-    if task is None:
-        raise NotFound(f"task {task_id} not found")
-    wanted = TaskStatus.DONE if outcome == "done" else TaskStatus.SKIPPED
-    if task.status not in (TaskStatus.OPEN, wanted):
-        raise Conflict(f"task {task_id} is already {task.status}")
-    if task.status == TaskStatus.OPEN:
-        task.status = wanted
-        task.completed_at = utcnow()
-        task.note = body.note if body else None
-        add_event(
-            session,
-            task.lead_id,
-            EventType.TASK_DONE if outcome == "done" else EventType.TASK_SKIPPED,
-            task_id=str(task.id),
-            note=task.note,
-        )
-    await session.commit()
-    if task.enrollment_id is not None:
-        # The row is the record; the signal lets the waiting sequence move on now. A repeated
-        # click signals again (the sequence ignores repeats), and a sequence that never got
-        # the signal re-reads the row when the task falls due.
-        client = await state.temporal_client()
-        await client.get_workflow_handle(workflow_id_for(str(task.lead_id))).signal(
-            TASK_SIGNAL, TaskDone(task_id=str(task.id), outcome=outcome)
-        )
+    task = await answer_task(
+        session, state.temporal_client, task_id, outcome, body.note if body else None
+    )
     return _public(task, await session.get(Lead, task.lead_id))
 
 

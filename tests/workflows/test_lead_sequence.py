@@ -21,6 +21,7 @@ from tests.helpers import (
     lead_row,
     outbound,
     run_to_end,
+    save_history,
 )
 from workflows.contracts import LeadSequenceResult
 
@@ -48,6 +49,7 @@ async def test_demo_sequence_runs_to_the_end(
     handle = await _enroll(ts_env, clean_db, task_queue, lead.id)
 
     result = await run_to_end(ts_env, handle)
+    await save_history(handle, "demo_completed")
 
     assert result.outcome == "completed"
     assert result.sends == 3
@@ -108,6 +110,7 @@ async def test_reply_after_first_email_stops_the_sequence(
     assert reply.sequence.sends == 1
     assert reply.lead_status == LeadStatus.REPLIED
     result = await run_to_end(ts_env, handle)
+    await save_history(handle, "demo_replied")
     assert result.outcome == "replied"
     assert result.sends == 1
     assert len(await outbound(clean_db, lead.id)) == 1

@@ -1,0 +1,247 @@
+"""`salespad simulate`: run a sequence on Temporal's time-skipping server and print what is sent
+when, in the lead's timezone. A three-week sequence takes seconds.
+
+Everything real runs: the interpreter, the activities, PostgreSQL (a throwaway embedded one),
+the offline reply classifier. Only the channels are the outbox and the clock skips ahead.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from adapters.channels.outbox import OutboxChannel
+from adapters.channels.registry import CHANNEL_TYPES, ChannelRouter
+from api.schemas import LeadCreate, ReplyCreate
+from api.services.campaigns import launch_campaign
+from api.services.leads import upsert_lead
+from api.services.replies import handle_reply
+from api.services.tasks import answer_task
+from models.db import Database
+from models.enums import Direction, TaskStatus
+from models.migrate import upgrade
+from models.tables import EventLog, Message, Task
+from salespad.local import EmbeddedPostgres, find_binary
+from salespad.temporal import ensure_search_attributes
+from worker import build_worker
+from workflows.contracts import STATUS_QUERY, LeadSequenceResult, SequenceStatus
+from workflows.spec import SequenceSpec
+
+RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+SHOWN_EVENTS = {
+    "SEND_DEFERRED": "deferred (cap or send window)",
+    "SEQUENCE_PAUSED": "paused",
+    "SEQUENCE_RESUMED": "resumed",
+    "TASK_CREATED": "task created",
+    "TASK_DONE": "task done",
+    "TASK_SKIPPED": "task skipped",
+    "TASK_OVERDUE": "task overdue: needs attention",
+    "INTENT_CLASSIFIED": "reply classified",
+    "DEAD_LETTERED": "dead letter: needs attention",
+}
+
+
+@dataclass
+class SimulatedLead:
+    name: str = "Ada Lovelace"
+    email: str | None = "ada@example.com"
+    phone: str | None = None
+    company: str | None = "Analytical Engines"
+    title: str | None = None
+    timezone: str = "UTC"
+
+
+@dataclass
+class Simulation:
+    spec: SequenceSpec
+    lead: SimulatedLead = field(default_factory=SimulatedLead)
+    # step number -> reply text, posted an hour after that step was sent
+    replies: dict[int, str] = field(default_factory=dict)
+    tasks: str = "done"  # done | skip | ignore
+    max_days: int = 365
+
+
+@dataclass
+class TimelineRow:
+    at: datetime
+    text: str
+
+
+async def workflow_running(client: Client, workflow_id: str) -> bool:
+    """Raw describe: the SDK's describe() cannot decode the test server's Datetime attributes."""
+    raw = await client.workflow_service.describe_workflow_execution(
+        DescribeWorkflowExecutionRequest(
+            namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
+        )
+    )
+    return raw.workflow_execution_info.status == RUNNING
+
+
+async def simulate(sim: Simulation) -> tuple[list[TimelineRow], LeadSequenceResult]:
+    with tempfile.TemporaryDirectory(prefix="salespad-sim-") as tmp:
+        pg = EmbeddedPostgres(Path(tmp) / "pg", delete_on_stop=True).start()
+        try:
+            url = pg.url("simulation")
+            upgrade(url)
+            db = Database(url)
+            try:
+                return await _run(sim, db)
+            finally:
+                await db.dispose()
+        finally:
+            pg.stop()
+
+
+async def _run(sim: Simulation, db: Database) -> tuple[list[TimelineRow], LeadSequenceResult]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=find_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    async with env:
+        await ensure_search_attributes(env.client)
+        queue = f"simulate-{uuid.uuid4().hex[:8]}"
+        quiet = ChannelRouter({t: OutboxChannel(t, io.StringIO()) for t in CHANNEL_TYPES})
+        async with build_worker(env.client, db, queue, quiet):
+            async with db.session() as session:
+                lead, _ = await upsert_lead(
+                    session,
+                    LeadCreate(
+                        name=sim.lead.name,
+                        email=sim.lead.email,
+                        phone=sim.lead.phone,
+                        company=sim.lead.company,
+                        title=sim.lead.title,
+                        timezone=sim.lead.timezone,
+                    ),
+                )
+                campaign = await launch_campaign(
+                    session, env.client, queue, "simulation", sim.spec, [lead.id]
+                )
+            workflow_id = campaign.enrolled[0].workflow_id
+            await _drive(sim, env, db, queue, lead.id, workflow_id)
+            result = await env.client.get_workflow_handle(
+                workflow_id, result_type=LeadSequenceResult
+            ).result()
+        return await _timeline(db, lead.id), result
+
+
+async def _drive(
+    sim: Simulation,
+    env: WorkflowEnvironment,
+    db: Database,
+    queue: str,
+    lead_id: uuid.UUID,
+    workflow_id: str,
+) -> None:
+    async def client() -> Client:
+        return env.client
+
+    pending = dict(sim.replies)
+    start = await env.get_current_time()
+    handle = env.client.get_workflow_handle(workflow_id)
+    while await workflow_running(env.client, workflow_id):
+        now = await env.get_current_time()
+        if now - start > timedelta(days=sim.max_days):
+            raise RuntimeError(f"still running after {sim.max_days} simulated days")
+        async with db.session() as session:
+            sent = {
+                m.step: m.sent_at
+                for m in (
+                    await session.exec(
+                        select(Message).where(
+                            Message.lead_id == lead_id,
+                            Message.direction == Direction.OUTBOUND,
+                        )
+                    )
+                ).all()
+            }
+            for step, text in list(pending.items()):
+                at = sent.get(step)
+                if at is not None and now >= at + timedelta(hours=1):
+                    del pending[step]
+                    await handle_reply(
+                        session,
+                        client,
+                        lead_id,
+                        ReplyCreate(content=text, received_at=now),
+                        update_timeout=30,
+                        task_queue=queue,
+                    )
+            if sim.tasks != "ignore":
+                for task in (
+                    await session.exec(
+                        select(Task).where(Task.lead_id == lead_id, Task.status == TaskStatus.OPEN)
+                    )
+                ).all():
+                    await answer_task(
+                        session,
+                        client,
+                        task.id,
+                        "done" if sim.tasks == "done" else "skipped",
+                        "simulated",
+                        at=now,
+                    )
+        status = await handle.query(STATUS_QUERY, result_type=SequenceStatus)
+        skip = timedelta(hours=1)
+        if status.next_action_at is not None and not pending:
+            skip = max(status.next_action_at - now, timedelta(minutes=1))
+        await env.sleep(min(skip, timedelta(days=1)))
+
+
+async def _timeline(db: Database, lead_id: uuid.UUID) -> list[TimelineRow]:
+    rows: list[TimelineRow] = []
+    async with db.session() as session:
+        for m in (await session.exec(select(Message).where(Message.lead_id == lead_id))).all():
+            at = m.sent_at or m.created_at
+            if m.direction == Direction.INBOUND:
+                rows.append(TimelineRow(at, f"reply     {_preview(m.content)}"))
+            elif m.delivery_status != "failed":
+                channel = (m.details.get("channel") or "").upper()
+                what = f'"{m.subject}"' if m.subject else _preview(m.content)
+                rows.append(TimelineRow(at, f"step {m.step:<3} {channel:9} {what}".rstrip()))
+        for e in (
+            await session.exec(
+                select(EventLog).where(
+                    EventLog.lead_id == lead_id, col(EventLog.event_type).in_(SHOWN_EVENTS)
+                )
+            )
+        ).all():
+            label = SHOWN_EVENTS[e.event_type]
+            extra = e.details.get("intent") or e.details.get("until") or e.details.get("action")
+            rows.append(
+                TimelineRow(e.timestamp, f"          {label}{f': {extra}' if extra else ''}")
+            )
+    rows.sort(key=lambda r: r.at)
+    return rows
+
+
+def _preview(text: str, width: int = 60) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def render_timeline(rows: list[TimelineRow], tz_name: str, result: LeadSequenceResult) -> str:
+    tz = ZoneInfo(tz_name)
+    lines = [f"{r.at.astimezone(tz):%a %Y-%m-%d %H:%M %Z}  {r.text}" for r in rows]
+    if rows:
+        span = rows[-1].at - rows[0].at
+        days = span.total_seconds() / 86400
+        lines.append("")
+        lines.append(
+            f"outcome: {result.outcome}, {result.sends} sends over {days:.1f} days"
+            + (f" ({result.reason})" if result.reason else "")
+        )
+    return "\n".join(lines)
