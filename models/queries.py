@@ -60,7 +60,17 @@ async def channel_row_for(session: AsyncSession, channel_type: str, provider: st
     ).first()
     if found is not None:
         return found
-    row = Channel(type=channel_type, provider=provider, name=f"{provider} {channel_type.lower()}")
+    # Pacing belongs to the channel type: a new provider row inherits its sibling's cap/window.
+    sibling = (
+        await session.exec(select(Channel).where(Channel.type == channel_type).limit(1))
+    ).first()
+    row = Channel(
+        type=channel_type,
+        provider=provider,
+        name=f"{provider} {channel_type.lower()}",
+        daily_cap=sibling.daily_cap if sibling else None,
+        send_window=dict(sibling.send_window) if sibling else {},
+    )
     session.add(row)
     await session.flush()
     return row

@@ -63,6 +63,8 @@ class LeadSequenceInput(BaseModel):
     spec: SequenceSpec
     campaign_timezone: str | None = None
     state: SequenceState | None = None
+    # Continue as new past this many history events (or when the server suggests it).
+    continue_as_new_after: int = 10_000
 
 
 Outcome = Literal["completed", "replied", "stopped", "skipped"]

@@ -28,6 +28,10 @@ with workflow.unsafe.imports_passed_through():
 
 EnrollmentState = Literal["active", "paused", "attention"]
 
+# Interpreter changes that alter its commands go behind workflow.patched, so leads already in
+# flight replay the way they ran (tests/histories/ proves it on every test run).
+PATCH_PAUSE_REASON = "pause-reason-search-attribute"
+
 
 class SequenceCore:
     """State shared by the step runners and the workflow's handlers."""
@@ -74,6 +78,8 @@ class SequenceCore:
             until = self.st.paused_until
             if not self.recorded_pause:
                 self.recorded_pause = True
+                if workflow.patched(PATCH_PAUSE_REASON):
+                    self.upsert({sa.PAUSE_REASON: self.st.pause_reason or "paused"})
                 await self.record_state(
                     "paused",
                     "SEQUENCE_PAUSED",
@@ -116,6 +122,8 @@ class SequenceCore:
         self.set_next_action(None)
         if self.recorded_pause:
             self.recorded_pause = False
+            if workflow.patched(PATCH_PAUSE_REASON):
+                self.upsert({sa.PAUSE_REASON: None})
             await self.record_state("active", "SEQUENCE_RESUMED", {"why": why})
 
     # -- state changes ---------------------------------------------------------------------

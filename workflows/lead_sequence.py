@@ -54,10 +54,11 @@ class LeadSequenceWorkflow(StepRunner):
             await self.checkpoint()
             if self.stop_reason is not None:
                 break
-            if workflow.info().is_continue_as_new_suggested():
-                # Long sequences stay under the history limits; the state carries over.
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(inp.model_copy(update={"state": self.st}))
+            if self.history_is_long(inp) and not self.pending and workflow.all_handlers_finished():
+                # Long sequences stay under the history limits: a fresh run carries the state.
+                workflow.continue_as_new(
+                    inp.model_copy(update={"state": self.st, "lead_status": self.lead_status})
+                )
             step = steps[self.st.index]
             self.step_no = self.st.index + 1
             self.upsert({sa.CURRENT_STEP: self.step_no})
@@ -77,6 +78,14 @@ class LeadSequenceWorkflow(StepRunner):
                 break
             self.st.index = next_index
         return await self.finish()
+
+    @staticmethod
+    def history_is_long(inp: LeadSequenceInput) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > inp.continue_as_new_after
+        )
 
     async def finish(self) -> LeadSequenceResult:
         self.steps_done = True

@@ -12,6 +12,8 @@ LEAD_STATUS = SearchAttributeKey.for_keyword("LeadStatus")
 CURRENT_STEP = SearchAttributeKey.for_int("CurrentStep")
 NEEDS_ATTENTION = SearchAttributeKey.for_bool("NeedsAttention")
 NEXT_ACTION_AT = SearchAttributeKey.for_datetime("NextActionAt")
+# Why a paused lead waits ("out of office", "paused by user"): `PauseReason = "out of office"`.
+PAUSE_REASON = SearchAttributeKey.for_keyword("PauseReason")
 
 ALL_KEYS = (
     CAMPAIGN_ID,
@@ -22,4 +24,5 @@ ALL_KEYS = (
     CURRENT_STEP,
     NEEDS_ATTENTION,
     NEXT_ACTION_AT,
+    PAUSE_REASON,
 )

@@ -122,7 +122,7 @@ class StepRunner(SequenceCore):
         """Retries exhausted or a permanent error: flag the lead for ops and wait for them."""
         cause = err.cause
         error_type = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
-        message = str(cause) if cause else str(err)
+        message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
         self.set_attention(True)
         await self.record_state(
             "attention",
