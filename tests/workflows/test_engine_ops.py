@@ -125,11 +125,14 @@ async def test_a_dead_letter_alerts_ops_and_is_listed_with_a_web_ui_link(
             await start_spec(ts_env.client, clean_db, task_queue, TWO_EMAILS, [lead.id])
             await _dead_lettered(clean_db, lead.id)
             app = create_app(settings, db=clean_db, temporal=ts_env.client)
-            async with app.router.lifespan_context(app), httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app),
-                base_url="http://t",
-                headers={"Authorization": f"Bearer {API_KEY}"},
-            ) as api:
+            async with (
+                app.router.lifespan_context(app),
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(app=app),
+                    base_url="http://t",
+                    headers={"Authorization": f"Bearer {API_KEY}"},
+                ) as api,
+            ):
                 [item] = (await api.get("/api/ops/attention")).json()
                 retried = await api.post(f"/api/ops/leads/{lead.id}/retry")
                 not_waiting = await api.post(f"/api/ops/leads/{lead.id}/skip")
