@@ -14,6 +14,7 @@ fails non-retryably for ops to decide instead of risking a double send.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +26,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities.pacing import next_slot, pending_replies
 from adapters.channels.base import (
+    CONTENT_SID_HEADER,
+    UNSUBSCRIBE_TOKEN_HEADER,
     OutboundContent,
     OutreachChannel,
     PermanentChannelError,
@@ -62,10 +65,20 @@ class _Claim:
     content: OutboundContent
 
 
+UnsubscribeTokens = Callable[[str], str]
+
+
 class SendActivities:
-    def __init__(self, db: Database, channels: ChannelRouter) -> None:
+    def __init__(
+        self,
+        db: Database,
+        channels: ChannelRouter,
+        unsubscribe_token: UnsubscribeTokens | None = None,
+    ) -> None:
         self._db = db
         self._channels = channels
+        # lead id -> the token of its one-click unsubscribe link (RFC 8058 headers on email).
+        self._unsubscribe_token = unsubscribe_token
 
     @activity.defn(name=SEND_STEP_ACTIVITY)
     async def send_step(self, inp: SendStepInput) -> SendStepResult:
@@ -156,6 +169,8 @@ class SendActivities:
                     reason="channel cap or send window",
                 )
             subject, body = self._render(inp, lead)
+            if subject is None and inp.thread_key and inp.step.channel == "EMAIL":
+                subject = await _thread_subject(session, inp.thread_key)
             message = Message(
                 lead_id=lead_id,
                 channel_id=channel_row.id,
@@ -172,12 +187,18 @@ class SendActivities:
             )
             session.add(message)
             await session.commit()
+        headers: dict[str, str] = {}
+        if inp.step.channel == "EMAIL" and self._unsubscribe_token is not None:
+            headers[UNSUBSCRIBE_TOKEN_HEADER] = self._unsubscribe_token(inp.lead_id)
+        if inp.step.content_sid:
+            headers[CONTENT_SID_HEADER] = inp.step.content_sid
         content = OutboundContent(
             body=body,
             subject=subject,
             idempotency_key=key,
             step=inp.step_no,
             in_reply_to=message_id_for(inp.thread_key) if inp.thread_key else None,
+            headers=headers,
         )
         return _Claim(message.id, channel, recipient, content)
 
@@ -281,3 +302,13 @@ class SendActivities:
                 message_id=str(message.id),
                 provider_message_id=result.provider_message_id,
             )
+
+
+async def _thread_subject(session: AsyncSession, thread_key: str) -> str | None:
+    """A follow-up without its own subject answers in the thread: "Re: <first subject>"."""
+    root = (
+        await session.exec(select(Message.subject).where(Message.idempotency_key == thread_key))
+    ).first()
+    if not root:
+        return None
+    return root if root.lower().startswith("re:") else f"Re: {root}"

@@ -172,3 +172,23 @@ async def api(
     """The real app, on the real database, with a worker on the time-skipping server."""
     async for http in _api(settings, clean_db, ts_env.client):
         yield http
+
+
+@pytest.fixture(autouse=True)
+async def _terminate_leftover_workflows(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """A workflow a test leaves running on the shared time-skipping server (an activity in
+    flight when its worker stopped) would block time skipping for the next test until the
+    activity's timeout: terminate every sequence the database knows about."""
+    uses = {"ts_env", "clean_db"} <= set(request.fixturenames)
+    env: WorkflowEnvironment | None = request.getfixturevalue("ts_env") if uses else None
+    db: Database | None = request.getfixturevalue("db") if uses else None
+    yield
+    if env is None or db is None:
+        return
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT workflow_id FROM enrollment"))).all()
+    for (workflow_id,) in rows:
+        try:
+            await env.client.get_workflow_handle(workflow_id).terminate("test over")
+        except Exception:  # already closed
+            continue

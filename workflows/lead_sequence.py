@@ -89,6 +89,7 @@ class LeadSequenceWorkflow(StepRunner):
 
     async def finish(self) -> LeadSequenceResult:
         self.steps_done = True
+        await self.drain_replies()
         outcome: Outcome = self.outcome or "completed"
         result = LeadSequenceResult(
             outcome=outcome,
@@ -97,9 +98,17 @@ class LeadSequenceWorkflow(StepRunner):
             reason=self.stop_reason or "",
         )
         await self.finish_enrollment(result)
-        # Answer every Update (a reply waiting on an in-flight send) before closing.
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return result
+        # Answer every Update before closing; a reply that came in meanwhile is still handled
+        # (classified, status moved, suppressed) so it never sits unprocessed.
+        while True:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if not self.pending:
+                return result
+            await self.drain_replies()
+
+    async def drain_replies(self) -> None:
+        while self.pending:
+            await self.handle_reply(self.pending.pop(0))
 
     # -- handlers --------------------------------------------------------------------------
 
@@ -108,13 +117,9 @@ class LeadSequenceWorkflow(StepRunner):
         if not self.accept_reply(notice):
             known = self.handled.get(notice.db_message_id) or self.outcome_now("duplicate")
             return known.model_copy(update={"action": "duplicate"})
-        if self.steps_done:
-            return self.outcome_now("already_stopped")
         # Answer once the reply was handled, so the caller learns what the sequence did.
-        await workflow.wait_condition(
-            lambda: notice.db_message_id in self.handled or self.steps_done
-        )
-        return self.handled.get(notice.db_message_id) or self.outcome_now("already_stopped")
+        await workflow.wait_condition(lambda: notice.db_message_id in self.handled)
+        return self.handled[notice.db_message_id]
 
     @workflow.signal(name=REPLY_SIGNAL)
     def reply_signal(self, notice: ReplyNotice) -> None:

@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
+# Instructions from the send step to a channel, carried in OutboundContent.headers and stripped
+# by the adapters before anything reaches a provider.
+UNSUBSCRIBE_TOKEN_HEADER = "X-SalesPad-Unsubscribe-Token"
+CONTENT_SID_HEADER = "X-SalesPad-Content-Sid"
+
 
 def message_id_for(idempotency_key: str) -> str:
     """Our Message-ID for a send: derived from its idempotency key, so a retried send reuses it
