@@ -127,7 +127,7 @@ def simulate(
     sequence: Annotated[str, typer.Argument(help="A name from `salespad sequences list`")],
     reply: Annotated[
         list[str] | None,
-        typer.Option(help="STEP:TEXT, a reply an hour after step STEP was sent; repeatable"),
+        typer.Option(help="STEP:TEXT, a reply right after step STEP was sent; repeatable"),
     ] = None,
     timezone: Annotated[str, typer.Option(help="The lead's IANA timezone")] = "UTC",
     phone: Annotated[str | None, typer.Option(help="Give the lead a phone (E.164)")] = None,

@@ -68,7 +68,7 @@ class SimulatedLead:
 class Simulation:
     spec: SequenceSpec
     lead: SimulatedLead = field(default_factory=SimulatedLead)
-    # step number -> reply text, posted an hour after that step was sent
+    # step number -> reply text, arriving right after that step was sent
     replies: dict[int, str] = field(default_factory=dict)
     tasks: str = "done"  # done | skip | ignore
     max_days: int = 365
@@ -170,7 +170,7 @@ async def _drive(
             }
             for step, text in list(pending.items()):
                 at = sent.get(step)
-                if at is not None and now >= at + timedelta(hours=1):
+                if at is not None:
                     del pending[step]
                     await handle_reply(
                         session,
@@ -195,9 +195,11 @@ async def _drive(
                         at=now,
                     )
         status = await handle.query(STATUS_QUERY, result_type=SequenceStatus)
-        skip = timedelta(hours=1)
-        if status.next_action_at is not None and not pending:
-            skip = max(status.next_action_at - now, timedelta(minutes=1))
+        # Never skip past the next scheduled action, so a reply lands right after its step.
+        if status.next_action_at is not None:
+            skip = max(status.next_action_at - now, timedelta(seconds=1))
+        else:
+            skip = timedelta(seconds=1) if pending else timedelta(hours=1)
         await env.sleep(min(skip, timedelta(days=1)))
 
 

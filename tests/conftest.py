@@ -85,8 +85,10 @@ async def clean_db(db: Database) -> Database:
     return db
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping server per test module (about a second to start): time skipping is
+    server-wide, so a stalled activity left by one module must not freeze the next."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
