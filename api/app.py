@@ -11,7 +11,19 @@ from temporalio.client import Client
 
 from api.deps import ApiKeyDep, AppState
 from api.errors import install_error_handlers
-from api.routes import ai, campaigns, controls, health, leads, ops, sequences, tasks
+from api.routes import (
+    ai,
+    campaigns,
+    channels,
+    controls,
+    health,
+    leads,
+    ops,
+    ops_unmatched,
+    sequences,
+    tasks,
+)
+from api.webhooks.routes import router as webhooks_router
 from models.db import Database
 from salespad.config import Settings
 from salespad.temporal import connect
@@ -55,9 +67,12 @@ def create_app(
     api.include_router(campaigns.router)
     api.include_router(sequences.router)
     api.include_router(tasks.router)
+    api.include_router(channels.router)
     api.include_router(ops.router)
+    api.include_router(ops_unmatched.router)
     # After leads and campaigns: /leads/{id}/{action} must not shadow /leads/{id}/replies.
     api.include_router(controls.router)
     api.include_router(ai.router)
     app.include_router(api)
+    app.include_router(webhooks_router)
     return app

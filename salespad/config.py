@@ -13,6 +13,8 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_PLACEHOLDER = "change-me"
+# Signs unsubscribe links; fine on a laptop, refused when SALESPAD_ENV=prod.
+DEV_SECRET_KEY = "salespad-dev-secret-key-not-for-production"
 
 
 class SendGridSettings(BaseSettings):
@@ -23,6 +25,9 @@ class SendGridSettings(BaseSettings):
     from_email: str | None = None
     from_name: str | None = None
     webhook_public_key: str | None = None
+    # Inbound Parse cannot sign its posts: this shared secret goes in the URL (?token=) or as
+    # the basic-auth password of the webhook URL configured at SendGrid.
+    inbound_token: SecretStr | None = None
 
 
 class TwilioSettings(BaseSettings):
@@ -33,6 +38,8 @@ class TwilioSettings(BaseSettings):
     sms_from: str | None = None
     whatsapp_from: str | None = None
     base_url: str | None = None
+    # Only when a Twilio Webhook Rule signs with a SharedKey instead of the Auth Token.
+    webhook_shared_key: SecretStr | None = None
 
 
 class OpenAISettings(BaseSettings):
@@ -63,6 +70,7 @@ class Settings(BaseSettings):
     api_port: int = 8000
     api_key: SecretStr | None = None
     public_url: str = "http://127.0.0.1:8000"
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
 
     # Dev server ports (only used when salespad dev starts its own Temporal).
     temporal_port: int = 7233
@@ -86,6 +94,12 @@ class Settings(BaseSettings):
                 raise ValueError("SALESPAD_API_KEY must be a real secret when SALESPAD_ENV=prod")
             if self.database_url is None:
                 raise ValueError("SALESPAD_DATABASE_URL must be set when SALESPAD_ENV=prod")
+            secret = self.secret_key.get_secret_value()
+            if secret in (DEV_SECRET_KEY, DEV_PLACEHOLDER) or len(secret) < 32:
+                raise ValueError(
+                    "SALESPAD_SECRET_KEY must be a random secret of at least 32 characters "
+                    "when SALESPAD_ENV=prod (it signs unsubscribe links)"
+                )
         return self
 
     @property

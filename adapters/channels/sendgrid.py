@@ -50,8 +50,9 @@ _OWNED_HEADERS = frozenset(
 )
 __all__ = ["SendGridChannel", "message_id_for", "parse_retry_after", "text_to_html"]
 
-# SendGrid refuses these in `headers`: they come from other fields of the request.
-_RESERVED_HEADERS = frozenset(
+# SendGrid refuses these in `headers`: they come from other fields of the request. Other mail
+# channels drop them from callers too: each is set from OutboundContent or the channel itself.
+RESERVED_HEADERS = frozenset(
     {
         "to", "from", "subject", "reply-to", "cc", "bcc", "content-type",
         "content-transfer-encoding", "x-sg-id", "x-sg-eid", "received", "dkim-signature",
@@ -97,7 +98,8 @@ def _angle(message_id: str) -> str:
     return f"<{stripped}>"
 
 
-def _normalized_email(lead: Recipient) -> str | None:
+def normalized_email(lead: Recipient) -> str | None:
+    """The lead's address in normalized form, or None when it is not a valid address."""
     if not lead.email:
         return None
     try:
@@ -131,10 +133,10 @@ class SendGridChannel:
         self._client.client.timeout = timeout
 
     def validate_recipient(self, lead: Recipient) -> bool:
-        return _normalized_email(lead) is not None
+        return normalized_email(lead) is not None
 
     async def send(self, lead: Recipient, content: OutboundContent) -> SendResult:
-        to_email = _normalized_email(lead)
+        to_email = normalized_email(lead)
         if to_email is None:
             raise PermanentChannelError(
                 f"lead {lead.lead_id} has no valid email address", error_type="InvalidRecipient"
@@ -164,7 +166,8 @@ class SendGridChannel:
         for name, value in custom_args.items():
             personalization.add_custom_arg(CustomArg(name, value))
         mail.add_personalization(personalization)
-        for name, value in self._headers(content, message_id).items():
+        headers = outbound_headers(content, message_id, self._unsubscribe_url_template)
+        for name, value in headers.items():
             mail.add_header(Header(name, value))
         try:
             mail.add_content(content.body, MimeType.text)
@@ -173,36 +176,6 @@ class SendGridChannel:
             raise PermanentChannelError(str(exc), error_type="InvalidContent") from exc
         payload: dict[str, Any] = mail.get()
         return payload
-
-    def _headers(self, content: OutboundContent, message_id: str) -> dict[str, str]:
-        lowered = {name.lower(): value for name, value in content.headers.items()}
-        headers: dict[str, str] = {}
-        for name, value in content.headers.items():
-            low = name.lower()
-            if low in PSEUDO_HEADERS or low in _OWNED_HEADERS or low in _RESERVED_HEADERS:
-                continue
-            headers[name] = value
-        headers["Message-ID"] = message_id
-        if content.in_reply_to:
-            headers["In-Reply-To"] = _angle(content.in_reply_to)
-            headers["References"] = _angle(content.in_reply_to)
-        token = lowered.get(UNSUBSCRIBE_TOKEN_HEADER.lower())
-        if self._unsubscribe_url_template is not None:
-            if token:
-                url = self._unsubscribe_url_template.replace("{token}", quote(token, safe=""))
-                # RFC 8058 one-click: mailbox providers POST to the URL without user interaction.
-                headers["List-Unsubscribe"] = f"<{url}>"
-                headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-            else:
-                log.warning(
-                    "no %s given; sending without List-Unsubscribe", UNSUBSCRIBE_TOKEN_HEADER
-                )
-        for name, value in headers.items():
-            if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
-                raise PermanentChannelError(
-                    f"header {name!r} contains a line break", error_type="InvalidContent"
-                )
-        return headers
 
     def _post(self, payload: dict[str, Any], message_id: str) -> SendResult:
         try:
@@ -226,6 +199,43 @@ class SendGridChannel:
             log.warning("SendGrid accepted %s without X-Message-Id", message_id)
             return SendResult(self.provider, message_id, detail=f"Message-ID {message_id}")
         return SendResult(self.provider, str(provider_id), detail=f"Message-ID {message_id}")
+
+
+def outbound_headers(
+    content: OutboundContent,
+    message_id: str,
+    unsubscribe_url_template: str | None,
+    *,
+    reserved: frozenset[str] = RESERVED_HEADERS,
+) -> dict[str, str]:
+    """The extra headers of an outbound email: the caller's own (minus pseudo, owned and
+    `reserved` ones), our Message-ID, threading, and RFC 8058 List-Unsubscribe."""
+    lowered = {name.lower(): value for name, value in content.headers.items()}
+    headers: dict[str, str] = {}
+    for name, value in content.headers.items():
+        low = name.lower()
+        if low in PSEUDO_HEADERS or low in _OWNED_HEADERS or low in reserved:
+            continue
+        headers[name] = value
+    headers["Message-ID"] = message_id
+    if content.in_reply_to:
+        headers["In-Reply-To"] = _angle(content.in_reply_to)
+        headers["References"] = _angle(content.in_reply_to)
+    token = lowered.get(UNSUBSCRIBE_TOKEN_HEADER.lower())
+    if unsubscribe_url_template is not None:
+        if token:
+            url = unsubscribe_url_template.replace("{token}", quote(token, safe=""))
+            # RFC 8058 one-click: mailbox providers POST to the URL without user interaction.
+            headers["List-Unsubscribe"] = f"<{url}>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        else:
+            log.warning("no %s given; sending without List-Unsubscribe", UNSUBSCRIBE_TOKEN_HEADER)
+    for name, value in headers.items():
+        if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
+            raise PermanentChannelError(
+                f"header {name!r} contains a line break", error_type="InvalidContent"
+            )
+    return headers
 
 
 def _error_detail(body: bytes | str | None) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
 from sqlalchemy import func, or_
@@ -28,10 +28,12 @@ async def suppress(
     reason: str,
     status: SuppressedStatus,
     source: str,
+    details: Mapping[str, Any] | None = None,
 ) -> list[uuid.UUID]:
     """Suppress an address or number (idempotent), move matching leads to `status` and stop
     their sequences. Returns the affected lead ids. The database change alone already stops
-    every future send; the stop signal only ends waiting workflows sooner."""
+    every future send; the stop signal only ends waiting workflows sooner. `details` go into
+    each lead's event (webhooks put their provider event id there to recognise replays)."""
     if not email and not phone:
         raise ValueError("suppress needs an email or a phone")
     if await suppression_for(session, email, phone) is None:
@@ -44,7 +46,9 @@ async def suppress(
     leads = (await session.exec(select(Lead).where(or_(*conditions)).with_for_update())).all()
     event = EventType.UNSUBSCRIBED if status == "UNSUBSCRIBED" else EventType.BOUNCED
     for lead in leads:
-        add_event(session, lead.id, event, reason=reason, source=source)
+        add_event(
+            session, lead.id, event, **{**(details or {}), "reason": reason, "source": source}
+        )
         if lead.status != status and lead.status != "CONVERTED":
             add_event(session, lead.id, EventType.STATUS_CHANGED, old=lead.status, new=status)
             lead.status = status

@@ -1,0 +1,124 @@
+"""Which adapter serves each channel type, built once when a worker starts.
+
+Order of precedence per type: an enabled Channel row configured over the API (secrets
+decrypted here, in the worker only), then provider credentials in the environment, then the
+outbox. Incomplete credentials are an error at start-up, not a silent fallback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlmodel import select
+
+from adapters.channels.base import OutreachChannel
+from adapters.channels.outbox import OutboxChannel
+from adapters.channels.registry import CHANNEL_TYPES, ChannelRouter
+from adapters.channels.sendgrid import SendGridChannel
+from adapters.channels.smtp import SmtpChannel
+from adapters.channels.twilio import TwilioChannel
+from models.db import Database
+from models.secrets import unseal
+from models.tables import Channel
+from salespad.config import Settings
+
+log = logging.getLogger("salespad.channels")
+
+UNSUBSCRIBE_PATH = "/u/{token}"
+
+
+class ChannelConfigError(ValueError):
+    pass
+
+
+def _unsubscribe_template(settings: Settings) -> str:
+    return settings.public_url.rstrip("/") + UNSUBSCRIBE_PATH
+
+
+def _status_callback(settings: Settings) -> str:
+    return settings.public_url.rstrip("/") + "/webhooks/twilio/status"
+
+
+def from_row(row: Channel, settings: Settings) -> OutreachChannel:
+    config: dict[str, Any] = unseal(row.config, settings.secret_key.get_secret_value())
+    if row.provider == "sendgrid":
+        return SendGridChannel(
+            config["api_key"],
+            config["from_email"],
+            config.get("from_name"),
+            config.get("api_host") or settings.sendgrid.api_host,
+            _unsubscribe_template(settings),
+        )
+    if row.provider == "smtp":
+        return SmtpChannel(
+            config["host"],
+            int(config.get("port", 587)),
+            from_email=config["from_email"],
+            from_name=config.get("from_name"),
+            username=config.get("username"),
+            password=config.get("password"),
+            use_tls=bool(config.get("use_tls", False)),
+            unsubscribe_url_template=_unsubscribe_template(settings),
+        )
+    if row.provider == "twilio":
+        return TwilioChannel(
+            config["account_sid"],
+            config["auth_token"],
+            config["from_number"],
+            "whatsapp" if row.type == "WHATSAPP" else "sms",
+            base_url=config.get("base_url") or settings.twilio.base_url,
+            status_callback=_status_callback(settings),
+        )
+    return OutboxChannel(row.type)
+
+
+def from_environment(settings: Settings) -> dict[str, OutreachChannel]:
+    chosen: dict[str, OutreachChannel] = {}
+    sg = settings.sendgrid
+    if sg.api_key is not None:
+        if not sg.from_email:
+            raise ChannelConfigError("SENDGRID_API_KEY is set but SENDGRID_FROM_EMAIL is not")
+        chosen["EMAIL"] = SendGridChannel(
+            sg.api_key.get_secret_value(),
+            sg.from_email,
+            sg.from_name,
+            sg.api_host,
+            _unsubscribe_template(settings),
+        )
+    tw = settings.twilio
+    if tw.account_sid or tw.auth_token:
+        if not (tw.account_sid and tw.auth_token):
+            raise ChannelConfigError("set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+        if not (tw.sms_from or tw.whatsapp_from):
+            raise ChannelConfigError(
+                "Twilio credentials are set but neither TWILIO_SMS_FROM nor TWILIO_WHATSAPP_FROM"
+            )
+        for channel_type, sender in (("SMS", tw.sms_from), ("WHATSAPP", tw.whatsapp_from)):
+            if sender:
+                chosen[channel_type] = TwilioChannel(
+                    tw.account_sid,
+                    tw.auth_token.get_secret_value(),
+                    sender,
+                    "whatsapp" if channel_type == "WHATSAPP" else "sms",
+                    base_url=tw.base_url,
+                    status_callback=_status_callback(settings),
+                )
+    return chosen
+
+
+def build_channels(settings: Settings, rows: list[Channel]) -> ChannelRouter:
+    chosen: dict[str, OutreachChannel] = {t: OutboxChannel(t) for t in CHANNEL_TYPES}
+    chosen.update(from_environment(settings))
+    for row in rows:
+        if row.enabled and row.provider != "outbox" and row.config and row.type in chosen:
+            chosen[row.type] = from_row(row, settings)
+    for channel_type, channel in chosen.items():
+        log.info("%s goes through %s", channel_type, channel.provider)
+    return ChannelRouter(chosen)
+
+
+async def load_channels(settings: Settings, db: Database) -> ChannelRouter:
+    async with db.session() as session:
+        rows = list((await session.exec(select(Channel))).all())
+    return build_channels(settings, rows)
