@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.drafting import DraftActivities
 from activities.enrollment import EnrollmentActivities
 from activities.replies import ReplyActivities
 from activities.sending import SendActivities
 from adapters.channels.registry import ChannelRouter
 from adapters.llm.base import OfflineReplyClassifier, ReplyClassifier
-from adapters.llm.factory import build_classifier
+from adapters.llm.drafts import Drafter, TemplateDrafter
+from adapters.llm.factory import build_classifier, build_drafter
+from api.webhooks.tokens import make_unsubscribe_token
 from models.db import Database
+from salespad.channels import load_channels
 from salespad.config import Settings
 from salespad.temporal import connect, ensure_search_attributes
 from workflows.lead_sequence import LeadSequenceWorkflow
@@ -27,11 +33,6 @@ log = logging.getLogger("salespad.worker")
 WORKFLOWS = [LeadSequenceWorkflow, ProcessReplyWorkflow]
 
 
-def build_channels(settings: Settings) -> ChannelRouter:
-    """Outbox for every channel until provider credentials are configured."""
-    return ChannelRouter.outbox()
-
-
 def build_worker(
     client: Client,
     db: Database,
@@ -39,13 +40,24 @@ def build_worker(
     channels: ChannelRouter,
     *,
     classifier: ReplyClassifier | None = None,
+    drafter: Drafter | None = None,
     ops_webhook_url: str | None = None,
+    unsubscribe_secret: str | None = None,
     **worker_options: Any,
 ) -> Worker:
-    sending = SendActivities(db, channels)
+    tokens = (
+        functools.partial(make_unsubscribe_token, unsubscribe_secret)
+        if unsubscribe_secret
+        else None
+    )
+    sending = SendActivities(db, channels, tokens)
     enrollment = EnrollmentActivities(db, ops_webhook_url)
     offline = OfflineReplyClassifier()
     replies = ReplyActivities(db, classifier or offline, offline)
+    drafts = DraftActivities(db, drafter or TemplateDrafter())
+    # On shutdown, let in-flight activities finish instead of cancelling them mid-send: a send
+    # cancelled between the provider call and the commit would become an unknown outcome.
+    worker_options.setdefault("graceful_shutdown_timeout", timedelta(seconds=30))
     return Worker(
         client,
         task_queue=task_queue,
@@ -58,6 +70,9 @@ def build_worker(
             enrollment.create_task,
             enrollment.release_send_claim,
             enrollment.finish_enrollment,
+            drafts.draft_step,
+            drafts.open_draft_task,
+            drafts.settle_draft_task,
         ],
         **worker_options,
     )
@@ -74,9 +89,11 @@ async def run_worker(settings: Settings) -> None:
         client,
         db,
         settings.task_queue,
-        build_channels(settings),
+        await load_channels(settings, db),
         classifier=build_classifier(settings),
+        drafter=build_drafter(settings),
         ops_webhook_url=settings.ops_webhook_url,
+        unsubscribe_secret=settings.secret_key.get_secret_value(),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -48,13 +48,16 @@ from models.enums import (
     LeadStatus,
 )
 from models.queries import add_event, channel_row_for, lock_lead, suppression_for
-from models.tables import Enrollment, Lead, Message, utcnow
+from models.tables import Enrollment, Lead, Message, Suppression, utcnow
 from models.timeutil import activity_now
 from sequences.templating import TemplateError, lead_context, render
 from workflows.contracts import SEND_STEP_ACTIVITY, SendStepInput, SendStepResult
 from workflows.policies import SEND_OUTCOME_UNKNOWN
 from workflows.policies import TEMPLATE_ERROR as TEMPLATE_ERROR_TYPE
 from workflows.timing import zone
+
+# Twilio error 21610, as the Twilio adapter names it.
+OPTED_OUT = "RecipientOptedOut"
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,9 @@ class SendActivities:
             ) from exc
         except PermanentChannelError as exc:
             await self._fail(inp, claim.message_id, exc)
-            # The provider's own type (SendGridBadRequest, RecipientOptedOut, ...) reaches ops.
+            if exc.error_type == OPTED_OUT:
+                return await self._opted_out(inp, claim.recipient)
+            # The provider's own type (SendGridBadRequest, ...) reaches ops with the dead letter.
             raise ApplicationError(str(exc), type=exc.error_type, non_retryable=True) from exc
         return await self._record(inp, claim, result, activity_now())
 
@@ -168,7 +173,11 @@ class SendActivities:
                     retry_at=retry_at,
                     reason="channel cap or send window",
                 )
-            subject, body = self._render(inp, lead)
+            override = inp.content_override
+            # An approved AI draft is sent exactly as approved: never re-rendered.
+            subject, body = (
+                (override.subject, override.body) if override else self._render(inp, lead)
+            )
             if subject is None and inp.thread_key and inp.step.channel == "EMAIL":
                 subject = await _thread_subject(session, inp.thread_key)
             message = Message(
@@ -182,7 +191,8 @@ class SendActivities:
                 delivery_status=DeliveryStatus.SENDING,
                 idempotency_key=key,
                 details={"channel": inp.step.channel}
-                | ({"arm": inp.variant.name} if inp.variant else {}),
+                | ({"arm": inp.variant.name} if inp.variant else {})
+                | ({"content": override.source or "override"} if override else {}),
                 created_at=now,
             )
             session.add(message)
@@ -246,6 +256,25 @@ class SendActivities:
                 )
             )
             await session.commit()
+
+    async def _opted_out(self, inp: SendStepInput, recipient: Recipient) -> SendStepResult:
+        """The carrier says this number opted out (Twilio 21610): suppress it, stop the lead."""
+        lead_id = uuid.UUID(inp.lead_id)
+        async with self._db.session() as session:
+            lead = await lock_lead(session, lead_id)
+            assert lead is not None
+            if recipient.phone and await suppression_for(session, None, recipient.phone) is None:
+                session.add(Suppression(phone=recipient.phone, reason="opted out at the carrier"))
+            add_event(session, lead_id, EventType.UNSUBSCRIBED, source="provider", step=inp.step_no)
+            if lead.status not in (LeadStatus.CONVERTED, LeadStatus.UNSUBSCRIBED):
+                add_event(
+                    session, lead_id, EventType.STATUS_CHANGED, old=lead.status, new="UNSUBSCRIBED"
+                )
+                lead.status = LeadStatus.UNSUBSCRIBED
+            await session.commit()
+            return SendStepResult(
+                status="skipped", lead_status=lead.status, reason="recipient opted out"
+            )
 
     async def _fail(
         self, inp: SendStepInput, message_id: uuid.UUID, exc: PermanentChannelError

@@ -16,6 +16,7 @@ from api.routes import (
     campaigns,
     channels,
     controls,
+    drafts,
     health,
     leads,
     ops,
@@ -66,6 +67,7 @@ def create_app(
     api.include_router(leads.router)
     api.include_router(campaigns.router)
     api.include_router(sequences.router)
+    api.include_router(drafts.router)
     api.include_router(tasks.router)
     api.include_router(channels.router)
     api.include_router(ops.router)

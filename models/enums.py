@@ -84,6 +84,11 @@ class EventType(StrEnum):
     OPENED = "OPENED"
     CLICKED = "CLICKED"
     DEAD_LETTERED = "DEAD_LETTERED"
+    # AI-drafted steps: what was drafted and why (prompts, outputs, problems), and what a
+    # human decided about it.
+    DRAFT_CREATED = "DRAFT_CREATED"
+    DRAFT_APPROVED = "DRAFT_APPROVED"
+    DRAFT_REJECTED = "DRAFT_REJECTED"
 
 
 SENT_EVENT_BY_CHANNEL = {

@@ -51,6 +51,9 @@ SHOWN_EVENTS = {
     "TASK_OVERDUE": "task overdue: needs attention",
     "INTENT_CLASSIFIED": "reply classified",
     "DEAD_LETTERED": "dead letter: needs attention",
+    "DRAFT_CREATED": "AI draft created",
+    "DRAFT_APPROVED": "AI draft approved",
+    "DRAFT_REJECTED": "AI draft rejected: the template goes out",
 }
 
 

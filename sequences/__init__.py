@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sequences.cold_outbound import COLD_OUTBOUND
 from sequences.demo import DEMO
-from sequences.dsl import SMS, Email, End, Sequence, SequenceError, Wait, WhatsApp
+from sequences.dsl import SMS, AIDraft, Email, End, Sequence, SequenceError, Wait, WhatsApp
 
 REGISTRY: dict[str, Sequence] = {seq.name: seq for seq in (DEMO, COLD_OUTBOUND)}
 
@@ -16,6 +16,7 @@ def get_sequence(name: str) -> Sequence | None:
 __all__ = [
     "REGISTRY",
     "SMS",
+    "AIDraft",
     "Email",
     "End",
     "Sequence",

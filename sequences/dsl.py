@@ -4,6 +4,7 @@ COLD = Sequence(
     "cold",
     Email("intro", subject="Hi {{ lead.first_name }}", body="..."),
     Wait(days=2, window=BusinessHours("09:00", "17:00", days="mon-fri")),
+    Email("bump", body="...", thread=True, ai=AIDraft(brief="...", approve=True)),
     Branch(when=HasPhone(), then="wa", otherwise="li"),
     WhatsApp("wa", body="..."),
     LinkedInTask("li", action="connect", note="...", due=timedelta(days=2)),
@@ -18,6 +19,7 @@ from datetime import timedelta
 
 from sequences.templating import TemplateError, check_syntax, check_variables
 from workflows.spec import (
+    AIDraftSpec,
     ArmIs,
     BranchStep,
     Condition,
@@ -37,6 +39,7 @@ from workflows.spec import (
 
 __all__ = [
     "SMS",
+    "AIDraft",
     "ArmIs",
     "Branch",
     "BusinessHours",
@@ -72,6 +75,29 @@ def BusinessHours(start: str = "09:00", end: str = "17:00", days: str = "mon-fri
     return SendWindow(start=start, end=end, days=tuple(sorted(set(numbers))))
 
 
+# An AI draft's default length per channel: one SMS segment pair, a short email.
+_DEFAULT_MAX_CHARS = {"EMAIL": 1200, "SMS": 320, "WHATSAPP": 1000}
+
+
+@dataclass(frozen=True)
+class AIDraft:
+    """An LLM drafts the step from the lead's data and `brief` (every fact it may use); the
+    step's template is what goes out when drafting fails, the checks fail or a human rejects."""
+
+    brief: str
+    max_chars: int | None = None  # None: the channel's default
+    approve: bool = False
+    approval_timeout: timedelta = timedelta(days=1)
+
+    def compile(self, channel: str) -> AIDraftSpec:
+        return AIDraftSpec(
+            brief=self.brief,
+            max_chars=_DEFAULT_MAX_CHARS[channel] if self.max_chars is None else self.max_chars,
+            approve=self.approve,
+            approval_timeout_seconds=self.approval_timeout.total_seconds(),
+        )
+
+
 @dataclass(frozen=True)
 class Email:
     id: str
@@ -79,6 +105,7 @@ class Email:
     subject: str | None = None
     thread: bool = False
     variants: tuple[Variant, ...] = ()
+    ai: AIDraft | None = None
 
     def compile(self) -> SendStep:
         return SendStep(
@@ -88,6 +115,7 @@ class Email:
             body=self.body,
             thread=self.thread,
             variants=self.variants,
+            ai=self.ai.compile("EMAIL") if self.ai else None,
         )
 
 
@@ -96,9 +124,16 @@ class SMS:
     id: str
     body: str
     variants: tuple[Variant, ...] = ()
+    ai: AIDraft | None = None
 
     def compile(self) -> SendStep:
-        return SendStep(id=self.id, channel="SMS", body=self.body, variants=self.variants)
+        return SendStep(
+            id=self.id,
+            channel="SMS",
+            body=self.body,
+            variants=self.variants,
+            ai=self.ai.compile("SMS") if self.ai else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -106,10 +141,15 @@ class WhatsApp:
     id: str
     body: str
     content_sid: str | None = None  # approved template for outside the 24 h window
+    ai: AIDraft | None = None
 
     def compile(self) -> SendStep:
         return SendStep(
-            id=self.id, channel="WHATSAPP", body=self.body, content_sid=self.content_sid
+            id=self.id,
+            channel="WHATSAPP",
+            body=self.body,
+            content_sid=self.content_sid,
+            ai=self.ai.compile("WHATSAPP") if self.ai else None,
         )
 
 
@@ -228,6 +268,8 @@ def _compile_step(step: DslStep, index: int, label: str) -> Step:
         )
     if isinstance(step, End):
         return EndStep(id=step.id)
+    if isinstance(step, Email | SMS | WhatsApp) and step.ai is not None:
+        _check_ai(f"{label} ({step.id!r})", step.ai)
     out = step.compile()
     if isinstance(out, SendStep):
         _check_send(label, out)
@@ -248,6 +290,16 @@ def _check_send(label: str, step: SendStep) -> None:
             raise SequenceError(f"{label}: an email that starts a thread needs a subject")
         _check_template(label, f"{part} subject", subject)
         _check_template(label, part, body)
+
+
+def _check_ai(label: str, ai: AIDraft) -> None:
+    # Checked here so ops get the step's name, not a pydantic error about AIDraftSpec.
+    if not ai.brief.strip():
+        raise SequenceError(f"{label}: the AI brief is empty")
+    if ai.max_chars is not None and ai.max_chars <= 0:
+        raise SequenceError(f"{label}: the AI draft's max_chars must be more than zero")
+    if ai.approve and ai.approval_timeout <= timedelta(0):
+        raise SequenceError(f"{label}: the approval timeout must be longer than zero")
 
 
 def _check_template(label: str, part: str, source: str | None) -> None:

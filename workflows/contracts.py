@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from workflows.draft_contracts import AIDraftState, DraftContent
 from workflows.spec import SendStep, SequenceSpec, TaskStep, Variant
 
 # Names shared by the workflow, the worker and the API (string names keep workflows free of
@@ -53,6 +54,7 @@ class SequenceState(BaseModel):
     paused: bool = False
     paused_until: datetime | None = None
     pause_reason: str | None = None
+    ai_draft: AIDraftState | None = None
 
 
 class LeadSequenceInput(BaseModel):
@@ -87,6 +89,8 @@ class SendStepInput(BaseModel):
     # The idempotency key of the email this one replies to (threading).
     thread_key: str | None = None
     campaign_timezone: str | None = None
+    # Sent verbatim instead of rendering the step's template (an approved AI draft).
+    content_override: DraftContent | None = None
 
     @property
     def idempotency_key(self) -> str:
@@ -217,6 +221,8 @@ class SequenceStatus(BaseModel):
     paused_until: datetime | None
     needs_attention: bool
     next_action_at: datetime | None
+    # The approve_draft task the sequence is waiting on, if any.
+    awaiting_approval: str | None = None
 
 
 SendStepResult.model_rebuild()

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         StopRequest,
         TaskDone,
     )
+    from workflows.draft_contracts import DRAFT_DECISION_SIGNAL, DraftDecision
     from workflows.spec import BranchStep, EndStep, SendStep, TaskStep, WaitStep
     from workflows.steps import StepRunner
 
@@ -148,6 +149,10 @@ class LeadSequenceWorkflow(StepRunner):
         if self.awaiting_ops:
             self.ops.append(command)
 
+    @workflow.signal(name=DRAFT_DECISION_SIGNAL)
+    def draft_decision(self, decision: DraftDecision) -> None:
+        self.accept_draft_decision(decision)
+
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> SequenceStatus:
         return SequenceStatus(
@@ -160,6 +165,7 @@ class LeadSequenceWorkflow(StepRunner):
             paused_until=self.st.paused_until,
             needs_attention=self.needs_attention,
             next_action_at=self.next_action_at,
+            awaiting_approval=self.awaiting_approval,
         )
 
     def outcome_now(self, action: Literal["already_stopped", "duplicate"]) -> ReplyOutcome:

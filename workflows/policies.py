@@ -32,6 +32,8 @@ DB_POLICY = RetryPolicy(
 # Reply classification and drafts: LLM rate limits are common; a provider's Retry-After
 # becomes next_retry_delay. After these attempts the interpreter falls back to offline rules.
 LLM_TIMEOUT = timedelta(seconds=60)
+# A draft may take two completions (the guardrails' one retry) plus two database writes.
+DRAFT_TIMEOUT = timedelta(seconds=150)
 LLM_POLICY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     backoff_coefficient=2.0,

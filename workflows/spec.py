@@ -37,6 +37,22 @@ class Variant(_Frozen):
     body: str
 
 
+class AIDraftSpec(_Frozen):
+    """An LLM writes the message from the lead's data and the brief; the step's template is
+    the fallback, so an AI step always has something safe to send."""
+
+    brief: str = Field(
+        min_length=1,
+        pattern=r"\S",
+        description="What the message should do and every fact it may use",
+    )
+    max_chars: int = Field(gt=0)
+    # A human approves, edits or rejects the draft before it goes out.
+    approve: bool = False
+    # No answer by then: the template goes out.
+    approval_timeout_seconds: float = Field(default=86_400, gt=0)
+
+
 class _Step(_Frozen):
     id: str = Field(min_length=1, description="Unique step name inside the sequence")
 
@@ -51,6 +67,7 @@ class SendStep(_Step):
     variants: tuple[Variant, ...] = ()
     # WhatsApp: the approved template to send outside the 24 h session window.
     content_sid: str | None = None
+    ai: AIDraftSpec | None = None
 
 
 class WaitStep(_Step):
@@ -114,6 +131,14 @@ class EndStep(_Step):
 Step = Annotated[SendStep | WaitStep | TaskStep | BranchStep | EndStep, Field(discriminator="kind")]
 
 
+def _hashed(step: Step) -> dict[str, object]:
+    data = step.model_dump(mode="json")
+    # Fields added later are left out while unset, so a sequence nobody edited keeps its version.
+    if isinstance(step, SendStep) and step.ai is None:
+        data.pop("ai")
+    return data
+
+
 class SequenceSpec(_Frozen):
     name: str
     description: str = ""
@@ -126,7 +151,7 @@ class SequenceSpec(_Frozen):
             {
                 "name": name,
                 "description": description,
-                "steps": [s.model_dump(mode="json") for s in steps],
+                "steps": [_hashed(s) for s in steps],
             },
             sort_keys=True,
             separators=(",", ":"),

@@ -12,6 +12,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.ai_steps import AIDraftRunner
     from workflows.contracts import (
         CREATE_TASK_ACTIVITY,
         FINAL_STATUSES,
@@ -33,7 +34,6 @@ with workflow.unsafe.imports_passed_through():
         SendStepInput,
         SendStepResult,
     )
-    from workflows.core import SequenceCore
     from workflows.intents import DEFAULT_OOO_PAUSE, rule_for
     from workflows.policies import (
         DB_POLICY,
@@ -48,7 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.timing import next_in_window, resume_after_return, zone
 
 
-class StepRunner(SequenceCore):
+class StepRunner(AIDraftRunner):
     # -- send ------------------------------------------------------------------------------
 
     def pick_variant(self, step: SendStep) -> Variant | None:
@@ -70,6 +70,8 @@ class StepRunner(SequenceCore):
     async def run_send(self, step: SendStep) -> None:
         assert self.step_no is not None
         variant = self.pick_variant(step)
+        # Only AI steps run commands here, so other steps replay as they always did.
+        override = await self.ai_content(step, variant) if step.ai is not None else None
         while self.stop_reason is None:
             request = SendStepInput(
                 lead_id=self.inp.lead_id,
@@ -80,6 +82,7 @@ class StepRunner(SequenceCore):
                 variant=variant,
                 thread_key=self.st.thread_key if step.thread else None,
                 campaign_timezone=self.inp.campaign_timezone,
+                content_override=override,
             )
             self.send_in_flight = True
             try:

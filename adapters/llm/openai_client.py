@@ -124,7 +124,16 @@ class OpenAIClassifier:
             output=ReplyVerdict,
             **self._params,
         )
-        return floor_confidence(to_classification(result.value, reply, text))
+        verdict = floor_confidence(to_classification(result.value, reply, text))
+        return verdict.model_copy(
+            update={
+                "audit": {
+                    "model": self.model,
+                    "messages": result.messages,
+                    "raw_output": result.raw,
+                }
+            }
+        )
 
 
 def build_messages(reply: ReplyInput, text: str) -> list[dict[str, str]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -53,3 +53,6 @@ class ReplyClassification(BaseModel):
     # One line a human can check: which rule or phrase decided.
     reason: str
     source: Literal["offline", "llm"]
+    # LLM path: the model, the messages sent and the raw output, kept in the event log so
+    # "why did it decide that?" has an answer later.
+    audit: dict[str, Any] | None = None

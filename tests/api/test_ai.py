@@ -107,7 +107,9 @@ async def test_llm_with_a_key(api: httpx.AsyncClient, fake_openai: FakeOpenAI) -
     res = await api.post("/api/ai/classify", json=payload(EVAL["en-ooo-1"]))
 
     assert res.status_code == 200, res.text
-    assert res.json() == {
+    body = res.json()
+    audit = body.pop("audit")
+    assert body == {
         "intent": "out_of_office",
         "confidence": 0.9,
         "return_date": "2026-03-14",
@@ -115,6 +117,10 @@ async def test_llm_with_a_key(api: httpx.AsyncClient, fake_openai: FakeOpenAI) -
         "reason": "'until 13 March'",
         "source": "llm",
     }
+    # What was asked and answered is kept for the audit log.
+    assert audit["model"] == "gpt-test-mini"
+    assert [m["role"] for m in audit["messages"]] == ["system", "user"]
+    assert json.loads(audit["raw_output"])["intent"] == "out_of_office"
     call = fake_openai.last_call()
     assert call.model == "gpt-test-mini"
     assert json.loads(call.content_of("user"))["reply"].startswith("Thank you for your email.")
@@ -173,3 +179,28 @@ async def test_refusal_is_502_and_never_falls_back_to_offline(
     body = res.json()
     assert body["detail"] == {"type": "LLMRefusal", "source": "llm"}
     assert "can't help" in body["error"]
+
+
+async def test_offline_api_matches_the_bench_per_intent_on_the_whole_eval_set(
+    api: httpx.AsyncClient,
+) -> None:
+    """The endpoint is the same classifier the bench measures: same answer for every row."""
+    from collections import Counter
+
+    from adapters.llm.offline import OfflineClassifier
+    from adapters.llm.types import ReplyInput
+
+    rules = OfflineClassifier()
+    api_right: Counter[str] = Counter()
+    bench_right: Counter[str] = Counter()
+    for row in EVAL.values():
+        optional = ("subject", "headers", "sent_at", "timezone", "last_outbound")
+        body = {"text": row["text"], **{k: row[k] for k in optional if row.get(k)}}
+        res = await api.post("/api/ai/classify", json=body)
+        assert res.status_code == 200, (row["id"], res.text)
+        assert res.json()["source"] == "offline"
+        api_right[row["expected"]] += res.json()["intent"] == row["expected"]
+        bench = rules.classify(ReplyInput.model_validate(row))
+        bench_right[row["expected"]] += bench.intent == row["expected"]
+    assert api_right == bench_right
+    assert sum(api_right.values()) >= 0.95 * len(EVAL)

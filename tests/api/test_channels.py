@@ -86,3 +86,27 @@ async def test_provider_secrets_are_encrypted_at_rest_and_never_returned(
     other_key = settings.model_copy(update={"secret_key": SecretStr("another-key-" * 3)})
     with pytest.raises(SecretError, match="SALESPAD_SECRET_KEY"):
         build_channels(other_key, rows)
+
+
+async def test_smtp_configured_over_the_api_serves_email(
+    api: httpx.AsyncClient, clean_db: Database, settings: Settings
+) -> None:
+    res = await api.post(
+        "/api/channels",
+        json={
+            "type": "EMAIL",
+            "provider": "smtp",
+            "config": {
+                "host": "127.0.0.1",
+                "port": 2525,
+                "from_email": "ada@salespad.example",
+                "username": "ada",
+                "password": "smtp-secret",
+            },
+        },
+    )
+    assert res.status_code == 200, res.text
+    assert res.json()["config"]["password"] == "********"
+    async with clean_db.session() as session:
+        rows = list((await session.exec(select(Channel))).all())
+    assert build_channels(settings, rows).for_type("EMAIL").provider == "smtp"

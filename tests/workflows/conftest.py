@@ -6,6 +6,7 @@ import asyncio
 import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -44,7 +45,8 @@ def router(**channels: OutboxChannel) -> ChannelRouter:
 
 @asynccontextmanager
 async def running_worker(
-    client: Client, db: Database, task_queue: str, channels: ChannelRouter
+    client: Client, db: Database, task_queue: str, channels: ChannelRouter, **options: Any
 ) -> AsyncIterator[Worker]:
-    async with build_worker(client, db, task_queue, channels) as worker:
+    """`options` go to build_worker: classifier=..., drafter=..."""
+    async with build_worker(client, db, task_queue, channels, **options) as worker:
         yield worker

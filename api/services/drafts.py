@@ -1,0 +1,96 @@
+"""Answering an approve_draft task: the row and its event first, then the waiting sequence.
+
+The database is the record: the first answer wins there (under the task's row lock, against the
+sequence's own approval timeout too), a repeat of the same answer is accepted and signalled
+again, and a different one is refused. The signal only tells the sequence now; one that never
+arrives is made up for when the approval times out and the sequence reads the row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+from pydantic import BaseModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import Conflict, InvalidInput, NotFound
+from models.draft_tasks import APPROVE_DRAFT_TASK, record_decision, recorded_decision
+from models.enums import TaskStatus
+from models.tables import Task, utcnow
+from workflows.contracts import workflow_id_for
+from workflows.draft_contracts import DRAFT_DECISION_SIGNAL, DraftDecision, DraftDecisionKind
+
+
+class DraftAnswer(BaseModel):
+    task_id: uuid.UUID
+    lead_id: uuid.UUID
+    status: str
+    decision: DraftDecisionKind
+    subject: str | None
+    body: str | None
+    # False: the sequence has ended, so nothing will be sent.
+    signalled: bool
+
+
+async def answer_draft(
+    session: AsyncSession,
+    client: Callable[[], Awaitable[Client]],
+    task_id: uuid.UUID,
+    decision: DraftDecisionKind,
+    subject: str | None = None,
+    body: str | None = None,
+) -> DraftAnswer:
+    if body is not None and not body.strip():
+        raise InvalidInput("the edited body is empty: reject the draft instead")
+    task = await session.get(Task, task_id, with_for_update=True)
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    if task.kind != APPROVE_DRAFT_TASK:
+        raise Conflict(
+            f"task {task_id} is a {task.kind} task, not a draft approval: "
+            "answer it with /complete or /skip"
+        )
+    wanted = DraftDecision(task_id=str(task.id), decision=decision, subject=subject, body=body)
+    if task.status == TaskStatus.OPEN:
+        record_decision(session, task, wanted, utcnow())
+        answer = wanted
+    else:
+        recorded = await recorded_decision(session, task)
+        assert recorded is not None
+        if _key(recorded) != _key(wanted):
+            raise Conflict(
+                f"task {task_id} was already answered ({recorded.decision} by {recorded.by})",
+                recorded.model_dump(mode="json"),
+            )
+        answer = recorded
+    await session.commit()
+    signalled = await _signal(await client(), task, answer)
+    return DraftAnswer(
+        task_id=task.id,
+        lead_id=task.lead_id,
+        status=task.status,
+        decision=answer.decision,
+        subject=answer.subject,
+        body=answer.body,
+        signalled=signalled,
+    )
+
+
+def _key(d: DraftDecision) -> tuple[str, str | None, str | None]:
+    return d.decision, d.subject, d.body
+
+
+async def _signal(client: Client, task: Task, decision: DraftDecision) -> bool:
+    if task.enrollment_id is None:
+        return False
+    handle = client.get_workflow_handle(workflow_id_for(str(task.lead_id)))
+    try:
+        await handle.signal(DRAFT_DECISION_SIGNAL, decision)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:  # the sequence has ended
+            return False
+        raise
+    return True
