@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.lead_data import template_context
 from adapters.llm.base import TransientLLMError
 from adapters.llm.drafts import Draft, Drafter, DraftRequest, draft_with_guardrails
 from models.db import Database
@@ -29,7 +30,7 @@ from models.enums import FINAL_LEAD_STATUSES, EventType, TaskStatus
 from models.queries import add_event, suppression_for
 from models.tables import EventLog, Lead, Task
 from models.timeutil import activity_now
-from sequences.templating import TemplateError, lead_context, render
+from sequences.templating import TemplateError, render
 from workflows.draft_contracts import (
     DRAFT_STEP_ACTIVITY,
     OPEN_DRAFT_TASK_ACTIVITY,
@@ -216,16 +217,7 @@ def _lead_data(lead: Lead) -> dict[str, str | int | float | None]:
 
 
 def _fallback(inp: DraftStepInput, lead: Lead) -> Draft:
-    context: dict[str, Any] = lead_context(
-        name=lead.name,
-        email=lead.email,
-        phone=lead.phone,
-        company=lead.company,
-        title=lead.title,
-        owner=lead.owner,
-        timezone=lead.timezone,
-        metadata=lead.meta,
-    )
+    context: dict[str, Any] = template_context(lead)
     subject = inp.step.subject
     body = inp.step.body
     if inp.variant is not None:

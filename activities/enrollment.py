@@ -12,11 +12,12 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from temporalio import activity
 
+from activities.lead_data import template_context
 from models.db import Database
 from models.enums import DeliveryStatus, EnrollmentState, EventType
 from models.queries import add_event
 from models.tables import Enrollment, Lead, Message, Task, utcnow
-from sequences.templating import TemplateError, lead_context, render
+from sequences.templating import TemplateError, render
 from workflows.contracts import (
     CREATE_TASK_ACTIVITY,
     FINISH_ENROLLMENT_ACTIVITY,
@@ -39,19 +40,6 @@ _STATE_BY_OUTCOME = {
     "stopped": EnrollmentState.STOPPED,
     "skipped": EnrollmentState.STOPPED,
 }
-
-
-def _context(lead: Lead) -> dict[str, Any]:
-    return lead_context(
-        name=lead.name,
-        email=lead.email,
-        phone=lead.phone,
-        company=lead.company,
-        title=lead.title,
-        owner=lead.owner,
-        timezone=lead.timezone,
-        metadata=lead.meta,
-    )
 
 
 class EnrollmentActivities:
@@ -134,7 +122,7 @@ class EnrollmentActivities:
             lead = await session.get(Lead, uuid.UUID(inp.lead_id))
             assert lead is not None
             try:
-                instructions = render(inp.step.instructions, _context(lead))
+                instructions = render(inp.step.instructions, template_context(lead))
             except TemplateError as exc:
                 instructions = f"{inp.step.instructions}\n\n(template error: {exc})"
             task = Task(

@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.lead_data import template_context
 from activities.pacing import next_slot, pending_replies
 from adapters.channels.base import (
     CONTENT_SID_HEADER,
@@ -50,7 +51,7 @@ from models.enums import (
 from models.queries import add_event, channel_row_for, lock_lead, suppression_for
 from models.tables import Enrollment, Lead, Message, Suppression, utcnow
 from models.timeutil import activity_now
-from sequences.templating import TemplateError, lead_context, render
+from sequences.templating import TemplateError, render
 from workflows.contracts import SEND_STEP_ACTIVITY, SendStepInput, SendStepResult
 from workflows.policies import SEND_OUTCOME_UNKNOWN
 from workflows.policies import TEMPLATE_ERROR as TEMPLATE_ERROR_TYPE
@@ -221,16 +222,7 @@ class SendActivities:
         return None
 
     def _render(self, inp: SendStepInput, lead: Lead) -> tuple[str | None, str]:
-        context = lead_context(
-            name=lead.name,
-            email=lead.email,
-            phone=lead.phone,
-            company=lead.company,
-            title=lead.title,
-            owner=lead.owner,
-            timezone=lead.timezone,
-            metadata=lead.meta,
-        )
+        context = template_context(lead)
         source_subject = inp.step.subject
         source_body = inp.step.body
         if inp.variant is not None:
