@@ -140,6 +140,7 @@ def simulate(
 ) -> None:
     """Run a sequence on a time-skipping Temporal server and print its timeline."""
     import asyncio
+    import signal
 
     from salespad.simulate import SimulatedLead, Simulation, render_timeline
     from salespad.simulate import simulate as run_simulation
@@ -166,6 +167,8 @@ def simulate(
         raise typer.Exit(1) from None
     lead = SimulatedLead(name=name, email=email, phone=phone, company=company, timezone=timezone)
     typer.echo(f"simulating {spec.name} ({spec.version}) for {name}, timezone {timezone} ...")
+    # SIGTERM unwinds like Ctrl-C, so the throwaway PostgreSQL is stopped on the way out.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     rows, result = asyncio.run(
         run_simulation(Simulation(spec=spec, lead=lead, replies=replies, tasks=tasks))
     )

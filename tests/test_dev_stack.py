@@ -88,7 +88,12 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     s = Stack(tmp_path / "salespad-data")
     yield s
     if s.proc is not None and s.proc.poll() is None:
-        s.proc.kill()
+        # A failed assertion must not leave PostgreSQL and Temporal running: stop it properly.
+        s.proc.send_signal(signal.SIGTERM)
+        try:
+            s.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            s.proc.kill()
 
 
 def _sent_emails(http: httpx.Client, lead_id: str) -> int:
