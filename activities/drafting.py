@@ -27,7 +27,7 @@ from adapters.llm.drafts import Draft, Drafter, DraftRequest, draft_with_guardra
 from models.db import Database
 from models.draft_tasks import APPROVE_DRAFT_TASK, record_decision, recorded_decision
 from models.enums import FINAL_LEAD_STATUSES, EventType, TaskStatus
-from models.queries import add_event, suppression_for
+from models.queries import add_event, suppression_for, task_for_step
 from models.tables import EventLog, Lead, Task
 from models.timeutil import activity_now
 from sequences.templating import TemplateError, render
@@ -116,13 +116,7 @@ class DraftActivities:
         """Idempotent: a second call for the step returns the task and any answer it has."""
         enrollment_id = uuid.UUID(inp.enrollment_id)
         async with self._db.session() as session:
-            existing = (
-                await session.exec(
-                    select(Task).where(
-                        Task.enrollment_id == enrollment_id, Task.step == inp.step_no
-                    )
-                )
-            ).first()
+            existing = await task_for_step(session, enrollment_id, inp.step_no)
             if existing is not None:
                 return await _task_result(session, existing)
             lead = await session.get(Lead, uuid.UUID(inp.lead_id))

@@ -15,7 +15,7 @@ from temporalio import activity
 from activities.lead_data import template_context
 from models.db import Database
 from models.enums import DeliveryStatus, EnrollmentState, EventType
-from models.queries import add_event
+from models.queries import add_event, task_for_step
 from models.tables import Enrollment, Lead, Message, Task, utcnow
 from sequences.templating import TemplateError, render
 from workflows.contracts import (
@@ -110,13 +110,7 @@ class EnrollmentActivities:
     async def create_task(self, inp: CreateTaskInput) -> CreateTaskResult:
         enrollment_id = uuid.UUID(inp.enrollment_id)
         async with self._db.session() as session:
-            existing = (
-                await session.exec(
-                    select(Task).where(
-                        Task.enrollment_id == enrollment_id, Task.step == inp.step_no
-                    )
-                )
-            ).first()
+            existing = await task_for_step(session, enrollment_id, inp.step_no)
             if existing is not None:
                 return CreateTaskResult(task_id=str(existing.id), status=existing.status)
             lead = await session.get(Lead, uuid.UUID(inp.lead_id))

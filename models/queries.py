@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import EventType
-from models.tables import Channel, EventLog, Lead, Suppression
+from models.tables import Channel, EventLog, Lead, Suppression, Task
 from models.timeutil import activity_now
 
 
@@ -74,3 +74,13 @@ async def channel_row_for(session: AsyncSession, channel_type: str, provider: st
     session.add(row)
     await session.flush()
     return row
+
+
+async def task_for_step(
+    session: AsyncSession, enrollment_id: uuid.UUID, step_no: int
+) -> Task | None:
+    """The task an enrollment's step created, if any: task activities stay idempotent."""
+    result = await session.exec(
+        select(Task).where(Task.enrollment_id == enrollment_id, Task.step == step_no)
+    )
+    return result.first()
