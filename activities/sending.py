@@ -30,6 +30,7 @@ from adapters.channels.base import (
     CONTENT_SID_HEADER,
     UNSUBSCRIBE_TOKEN_HEADER,
     OutboundContent,
+    OutcomeUnknownChannelError,
     OutreachChannel,
     PermanentChannelError,
     Recipient,
@@ -96,6 +97,12 @@ class SendActivities:
             await self._release(claim.message_id)
             raise ApplicationError(
                 str(exc), type=exc.error_type, next_retry_delay=exc.retry_after
+            ) from exc
+        except OutcomeUnknownChannelError as exc:
+            # Keep the claim in `sending`: ops check the provider, then retry (which releases
+            # the claim) or skip. Never resent automatically.
+            raise ApplicationError(
+                f"{exc.error_type}: {exc}", type=SEND_OUTCOME_UNKNOWN, non_retryable=True
             ) from exc
         except PermanentChannelError as exc:
             await self._fail(inp, claim.message_id, exc)

@@ -1,6 +1,7 @@
 from adapters.channels.base import (
     ChannelError,
     OutboundContent,
+    OutcomeUnknownChannelError,
     OutreachChannel,
     PermanentChannelError,
     Recipient,
@@ -11,6 +12,7 @@ from adapters.channels.base import (
 __all__ = [
     "ChannelError",
     "OutboundContent",
+    "OutcomeUnknownChannelError",
     "OutreachChannel",
     "PermanentChannelError",
     "Recipient",

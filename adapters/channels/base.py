@@ -86,6 +86,13 @@ class TransientChannelError(ChannelError):
         self.retry_after = retry_after
 
 
+class OutcomeUnknownChannelError(ChannelError):
+    """The request may have reached the provider (a timeout after sending, a connection lost
+    after the body): resending could deliver twice, so the send goes to ops instead."""
+
+    error_type = "SendOutcomeUnknown"
+
+
 class PermanentChannelError(ChannelError):
     """Retrying cannot help (invalid recipient, rejected content, bad credentials)."""
 

@@ -29,6 +29,7 @@ from sendgrid.helpers.mail.exceptions import SendGridException
 from adapters.channels.base import (
     ChannelError,
     OutboundContent,
+    OutcomeUnknownChannelError,
     PermanentChannelError,
     Recipient,
     SendResult,
@@ -183,8 +184,9 @@ class SendGridChannel:
         except SendGridHTTPError as exc:
             raise _from_http_error(exc) from exc
         except TimeoutError as exc:
-            raise TransientChannelError(
-                f"SendGrid timed out: {exc}", error_type="SendGridTimeout"
+            # The request went out and no answer came: SendGrid may have accepted it.
+            raise OutcomeUnknownChannelError(
+                f"SendGrid timed out waiting for the answer: {exc}", error_type="SendGridTimeout"
             ) from exc
         except (OSError, http.client.HTTPException) as exc:
             error_type = "SendGridUnreachable"

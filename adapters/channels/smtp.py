@@ -25,6 +25,7 @@ import aiosmtplib
 from adapters.channels.base import (
     ChannelError,
     OutboundContent,
+    OutcomeUnknownChannelError,
     PermanentChannelError,
     Recipient,
     SendResult,
@@ -188,8 +189,8 @@ def _connection_error(exc: Exception, phase: Phase) -> ChannelError:
     return TransientChannelError(message, error_type="SmtpUnreachable")
 
 
-def _unknown_outcome(message: str) -> PermanentChannelError:
-    return PermanentChannelError(
+def _unknown_outcome(message: str) -> OutcomeUnknownChannelError:
+    return OutcomeUnknownChannelError(
         message + " (the server may have accepted the message; not resent automatically)",
         error_type="SmtpOutcomeUnknown",
     )

@@ -23,6 +23,7 @@ from twilio.rest import Client
 from adapters.channels.base import (
     ChannelError,
     OutboundContent,
+    OutcomeUnknownChannelError,
     PermanentChannelError,
     Recipient,
     SendResult,
@@ -179,9 +180,14 @@ class TwilioChannel:
             message = self._client.messages.create(**fields)
         except TwilioException as exc:
             raise _classify(exc, self._http.last_response_headers()) from exc
-        except requests.Timeout as exc:
+        except requests.ConnectTimeout as exc:
             raise TransientChannelError(
-                f"Twilio timed out: {exc}", error_type="TwilioTimeout"
+                f"Twilio did not answer the connection: {exc}", error_type="TwilioUnreachable"
+            ) from exc
+        except requests.Timeout as exc:
+            # The request went out and no answer came: Twilio may have queued the message.
+            raise OutcomeUnknownChannelError(
+                f"Twilio timed out waiting for the answer: {exc}", error_type="TwilioTimeout"
             ) from exc
         except (requests.RequestException, OSError) as exc:
             raise TransientChannelError(

@@ -10,7 +10,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.sending import SendActivities
-from adapters.channels.base import OutboundContent, Recipient, SendResult, TransientChannelError
+from adapters.channels.base import (
+    OutboundContent,
+    OutcomeUnknownChannelError,
+    Recipient,
+    SendResult,
+    TransientChannelError,
+)
 from adapters.channels.outbox import OutboxChannel
 from adapters.channels.registry import ChannelRouter
 from models.db import Database
@@ -162,3 +168,18 @@ async def test_event_log_is_append_only(clean_db: Database) -> None:
     with pytest.raises(DBAPIError, match="append-only"):
         async with clean_db.engine.begin() as conn:
             await conn.execute(text("DELETE FROM event_log"))
+
+
+async def test_a_timeout_after_sending_keeps_the_claim_and_goes_to_ops(clean_db: Database) -> None:
+    inp = await _input(clean_db)
+    timing_out = CountingChannel(
+        fail_with=OutcomeUnknownChannelError("no answer", error_type="SendGridTimeout")
+    )
+    with pytest.raises(ApplicationError) as info:
+        await ActivityEnvironment().run(_activities(clean_db, timing_out).send_step, inp)
+    assert info.value.type == SEND_OUTCOME_UNKNOWN
+    assert info.value.non_retryable
+    [claim] = await outbound(clean_db, uuid.UUID(inp.lead_id))
+    assert claim.delivery_status == DeliveryStatus.SENDING  # a retry would not resend
+    with pytest.raises(ApplicationError):
+        await ActivityEnvironment().run(_activities(clean_db, CountingChannel()).send_step, inp)

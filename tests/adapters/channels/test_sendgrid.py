@@ -11,6 +11,7 @@ import pytest
 
 from adapters.channels.base import (
     OutboundContent,
+    OutcomeUnknownChannelError,
     OutreachChannel,
     PermanentChannelError,
     Recipient,
@@ -187,10 +188,11 @@ async def test_connection_refused_is_transient(refused_url: str) -> None:
     assert caught.value.error_type == "SendGridUnreachable"
 
 
-async def test_timeout_is_transient(fake_sendgrid: FakeSendGrid) -> None:
+async def test_timeout_after_sending_is_an_unknown_outcome(fake_sendgrid: FakeSendGrid) -> None:
+    """SendGrid may have accepted it: a retry could send twice, so ops decide."""
     fake_sendgrid.enqueue(ScriptedResponse(status=202, latency=3.0))
     channel = make_channel(fake_sendgrid.url, timeout=0.3)
-    with pytest.raises(TransientChannelError) as caught:
+    with pytest.raises(OutcomeUnknownChannelError) as caught:
         await channel.send(LEAD, content())
     assert caught.value.error_type == "SendGridTimeout"
 

@@ -16,6 +16,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
 from adapters.channels.base import (
     OutboundContent,
+    OutcomeUnknownChannelError,
     OutreachChannel,
     PermanentChannelError,
     Recipient,
@@ -247,7 +248,7 @@ async def test_connection_lost_after_the_body_is_not_retried(
     """The server may have queued it: a retry could put a second copy in the inbox."""
     handler, port = smtp_server
     handler.drop_on_data = True
-    with pytest.raises(PermanentChannelError) as caught:
+    with pytest.raises(OutcomeUnknownChannelError) as caught:
         await make_channel(port).send(LEAD, content())
     assert caught.value.error_type == "SmtpOutcomeUnknown"
 

@@ -9,6 +9,7 @@ import pytest
 
 from adapters.channels.base import (
     OutboundContent,
+    OutcomeUnknownChannelError,
     OutreachChannel,
     PermanentChannelError,
     Recipient,
@@ -203,9 +204,10 @@ async def test_connection_refused_is_transient(refused_url: str) -> None:
     assert caught.value.error_type == "TwilioUnreachable"
 
 
-async def test_timeout_is_transient(fake_twilio: FakeTwilio) -> None:
+async def test_timeout_after_sending_is_an_unknown_outcome(fake_twilio: FakeTwilio) -> None:
+    """Twilio may have queued it: a retry could send twice, so ops decide."""
     fake_twilio.enqueue(ScriptedResponse(status=201, body={}, latency=3.0))
-    with pytest.raises(TransientChannelError) as caught:
+    with pytest.raises(OutcomeUnknownChannelError) as caught:
         await make_channel(fake_twilio.url, timeout=0.3).send(LEAD, content())
     assert caught.value.error_type == "TwilioTimeout"
 
