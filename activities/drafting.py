@@ -27,7 +27,7 @@ from adapters.llm.drafts import Draft, Drafter, DraftRequest, draft_with_guardra
 from models.db import Database
 from models.draft_tasks import APPROVE_DRAFT_TASK, record_decision, recorded_decision
 from models.enums import FINAL_LEAD_STATUSES, EventType, TaskStatus
-from models.queries import add_event, suppression_for, task_for_step
+from models.queries import add_event, open_task, suppression_for, task_for_step
 from models.tables import EventLog, Lead, Task
 from models.timeutil import activity_now
 from sequences.templating import TemplateError, render
@@ -121,26 +121,15 @@ class DraftActivities:
                 return await _task_result(session, existing)
             lead = await session.get(Lead, uuid.UUID(inp.lead_id))
             assert lead is not None
-            task = Task(
-                lead_id=lead.id,
-                enrollment_id=enrollment_id,
-                step=inp.step_no,
+            task = await open_task(
+                session,
+                lead,
+                enrollment_id,
+                inp.step_no,
                 kind=APPROVE_DRAFT_TASK,
                 action="approve",
                 instructions=_instructions(inp, lead),
-                owner=lead.owner,
                 due_at=inp.due_at,
-            )
-            session.add(task)
-            await session.flush()
-            add_event(
-                session,
-                lead.id,
-                EventType.TASK_CREATED,
-                task_id=str(task.id),
-                kind=task.kind,
-                action=task.action,
-                due_at=inp.due_at.isoformat(),
                 step=inp.step_no,
                 draft=inp.drafted.draft.model_dump(),
                 path=inp.drafted.path,

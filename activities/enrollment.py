@@ -15,8 +15,8 @@ from temporalio import activity
 from activities.lead_data import template_context
 from models.db import Database
 from models.enums import DeliveryStatus, EnrollmentState, EventType
-from models.queries import add_event, task_for_step
-from models.tables import Enrollment, Lead, Message, Task, utcnow
+from models.queries import add_event, open_task, task_for_step
+from models.tables import Enrollment, Lead, Message, utcnow
 from sequences.templating import TemplateError, render
 from workflows.contracts import (
     CREATE_TASK_ACTIVITY,
@@ -119,26 +119,15 @@ class EnrollmentActivities:
                 instructions = render(inp.step.instructions, template_context(lead))
             except TemplateError as exc:
                 instructions = f"{inp.step.instructions}\n\n(template error: {exc})"
-            task = Task(
-                lead_id=lead.id,
-                enrollment_id=enrollment_id,
-                step=inp.step_no,
+            task = await open_task(
+                session,
+                lead,
+                enrollment_id,
+                inp.step_no,
                 kind=inp.step.task_type,
                 action=inp.step.action,
                 instructions=instructions,
-                owner=lead.owner,
                 due_at=inp.due_at,
-            )
-            session.add(task)
-            await session.flush()
-            add_event(
-                session,
-                lead.id,
-                EventType.TASK_CREATED,
-                task_id=str(task.id),
-                kind=task.kind,
-                action=task.action,
-                due_at=inp.due_at.isoformat(),
             )
             await session.commit()
             return CreateTaskResult(task_id=str(task.id), status="open")

@@ -99,6 +99,22 @@ def _angle(message_id: str) -> str:
     return f"<{stripped}>"
 
 
+def email_target(lead: Recipient, content: OutboundContent) -> tuple[str, str, str]:
+    """(recipient address, idempotency key, our Message-ID) for an email send, shared by the
+    email channels; a lead without a valid address is a permanent error."""
+    to_email = normalized_email(lead)
+    if to_email is None:
+        raise PermanentChannelError(
+            f"lead {lead.lead_id} has no valid email address", error_type="InvalidRecipient"
+        )
+    # The activity always passes a key; the fallback still keeps retries on one Message-ID.
+    key = content.idempotency_key or (
+        f"{lead.lead_id}:{content.step}:{content.subject}:"
+        + hashlib.sha256(content.body.encode()).hexdigest()
+    )
+    return to_email, key, message_id_for(key)
+
+
 def normalized_email(lead: Recipient) -> str | None:
     """The lead's address in normalized form, or None when it is not a valid address."""
     if not lead.email:
@@ -137,17 +153,7 @@ class SendGridChannel:
         return normalized_email(lead) is not None
 
     async def send(self, lead: Recipient, content: OutboundContent) -> SendResult:
-        to_email = normalized_email(lead)
-        if to_email is None:
-            raise PermanentChannelError(
-                f"lead {lead.lead_id} has no valid email address", error_type="InvalidRecipient"
-            )
-        # The activity always passes a key; the fallback still keeps retries on one Message-ID.
-        key = content.idempotency_key or (
-            f"{lead.lead_id}:{content.step}:{content.subject}:"
-            + hashlib.sha256(content.body.encode()).hexdigest()
-        )
-        message_id = message_id_for(key)
+        to_email, key, message_id = email_target(lead, content)
         payload = self._build(lead, to_email, content, key, message_id)
         return await asyncio.to_thread(self._post, payload, message_id)
 

@@ -13,7 +13,6 @@ outcome unknown, and that goes to ops rather than risking a second copy in the l
 from __future__ import annotations
 
 import email.policy
-import hashlib
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -33,7 +32,7 @@ from adapters.channels.base import (
 )
 from adapters.channels.sendgrid import (
     RESERVED_HEADERS,
-    message_id_for,
+    email_target,
     normalized_email,
     outbound_headers,
     text_to_html,
@@ -88,16 +87,7 @@ class SmtpChannel:
         return normalized_email(lead) is not None
 
     async def send(self, lead: Recipient, content: OutboundContent) -> SendResult:
-        to_email = normalized_email(lead)
-        if to_email is None:
-            raise PermanentChannelError(
-                f"lead {lead.lead_id} has no valid email address", error_type="InvalidRecipient"
-            )
-        key = content.idempotency_key or (
-            f"{lead.lead_id}:{content.step}:{content.subject}:"
-            + hashlib.sha256(content.body.encode()).hexdigest()
-        )
-        message_id = message_id_for(key)
+        to_email, _, message_id = email_target(lead, content)
         raw = self._build(lead, to_email, content, message_id)
         response = await self._deliver(to_email, raw)
         return SendResult(self.provider, message_id, detail=response)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from adapters.llm.base import LLMError, PermanentLLMError, TransientLLMError
 from adapters.llm.draft_checks import check_draft
-from adapters.llm.openai_chat import Structured, make_client, structured
+from adapters.llm.openai_chat import OpenAIEndpoint, Structured, structured
 
 __all__ = [
     "Draft",
@@ -87,25 +87,7 @@ do not invent results or statistics.
 """
 
 
-class OpenAIDrafter:
-    source = "llm"
-
-    def __init__(
-        self,
-        api_key: str,
-        base_url: str | None,
-        model: str,
-        timeout: float = 30,
-        *,
-        temperature: float | None = None,
-    ) -> None:
-        self.model = model
-        self._params = {} if temperature is None else {"temperature": temperature}
-        self._client = make_client(api_key, base_url, timeout)
-
-    async def aclose(self) -> None:
-        await self._client.close()
-
+class OpenAIDrafter(OpenAIEndpoint):
     async def draft(self, request: DraftRequest) -> Draft:
         """One unchecked draft; sending code wants `draft_with_guardrails`."""
         return (await self.complete(request, self.messages(request))).value

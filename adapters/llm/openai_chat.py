@@ -164,3 +164,27 @@ def _raw_content(body: str) -> str:
 def _short(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class OpenAIEndpoint:
+    """A model behind an OpenAI-compatible endpoint: the client both LLM adapters share."""
+
+    source = "llm"
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str | None,
+        model: str,
+        timeout: float = 30,
+        *,
+        temperature: float | None = None,
+    ) -> None:
+        self.model = model
+        self.base_url = base_url
+        # Unset by default: reasoning models reject any temperature but their own.
+        self._params: dict[str, Any] = {} if temperature is None else {"temperature": temperature}
+        self._client = make_client(api_key, base_url, timeout)
+
+    async def aclose(self) -> None:
+        await self._client.close()

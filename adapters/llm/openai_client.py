@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field
 
 from adapters.llm.base import floor_confidence
-from adapters.llm.openai_chat import make_client, structured
+from adapters.llm.openai_chat import OpenAIEndpoint, structured
 from adapters.llm.text import strip_reply
 from adapters.llm.types import Intent, Referral, ReplyClassification, ReplyInput
 
@@ -92,28 +92,8 @@ class ReplyVerdict(BaseModel):
     referral_email: str | None
 
 
-class OpenAIClassifier:
+class OpenAIClassifier(OpenAIEndpoint):
     """A `ReplyClassifier` backed by a chat completion with structured output."""
-
-    source = "llm"
-
-    def __init__(
-        self,
-        api_key: str,
-        base_url: str | None,
-        model: str,
-        timeout: float = 30,
-        *,
-        temperature: float | None = None,
-    ) -> None:
-        self.model = model
-        self.base_url = base_url
-        # Unset by default: reasoning models reject any temperature but their own.
-        self._params = {} if temperature is None else {"temperature": temperature}
-        self._client = make_client(api_key, base_url, timeout)
-
-    async def aclose(self) -> None:
-        await self._client.close()
 
     async def classify(self, reply: ReplyInput) -> ReplyClassification:
         text = strip_reply(reply.text)
