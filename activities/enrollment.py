@@ -29,6 +29,7 @@ from workflows.contracts import (
     EnrollmentStateInput,
     FinishEnrollmentInput,
     LeadFacts,
+    LoadFactsInput,
     ReleaseClaimInput,
 )
 
@@ -48,7 +49,10 @@ class EnrollmentActivities:
         self._ops_webhook_url = ops_webhook_url
 
     @activity.defn(name=LOAD_LEAD_FACTS_ACTIVITY)
-    async def load_lead_facts(self, lead_id: str) -> LeadFacts:
+    async def load_lead_facts(self, inp: LoadFactsInput | str) -> LeadFacts:
+        # A bare lead id is what workflows scheduled before LoadFactsInput: those tasks may
+        # still be queued or retrying, so both shapes are accepted.
+        lead_id = inp if isinstance(inp, str) else inp.lead_id
         async with self._db.session() as session:
             lead = await session.get(Lead, uuid.UUID(lead_id))
         if lead is None:

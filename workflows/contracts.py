@@ -165,6 +165,10 @@ class ProcessReplyResult(BaseModel):
     lead_timezone: str | None = None
 
 
+class LoadFactsInput(BaseModel):
+    lead_id: str
+
+
 class LeadFacts(BaseModel):
     status: LeadStatusValue
     has_email: bool

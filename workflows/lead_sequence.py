@@ -5,6 +5,9 @@ It walks the campaign's spec snapshot. Sends are one activity each; waits are
 handled between steps, one at a time, in arrival order: classified by an activity, then the
 intent decides (stop, pause until the return date, or carry on). Search attributes are upserted
 only when their value changes, in the same workflow task as the step that changed them.
+
+The workflow holds one SequenceContext (carried state, inbox, run flags) and hands it to one
+runner per kind of step; handlers only put things in the inbox or the state.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from typing import Literal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from workflows import activity_refs as act
     from workflows import search_attributes as sa
-    from workflows.conditions import evaluate
+    from workflows.checkpoint import Checkpoint
+    from workflows.context import SequenceContext
     from workflows.contracts import (
         CONTROL_SIGNAL,
         LEAD_SEQUENCE_WORKFLOW,
@@ -26,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         STOP_SIGNAL,
         TASK_SIGNAL,
         ControlRequest,
+        FinishEnrollmentInput,
         LeadSequenceInput,
         LeadSequenceResult,
         OpsCommand,
@@ -37,141 +43,163 @@ with workflow.unsafe.imports_passed_through():
         TaskDone,
     )
     from workflows.draft_contracts import DRAFT_DECISION_SIGNAL, DraftDecision
+    from workflows.reply_handler import ReplyHandler
     from workflows.spec import BranchStep, EndStep, SendStep, TaskStep, WaitStep
-    from workflows.steps import StepRunner
+    from workflows.steps.ai_draft import DraftRunner
+    from workflows.steps.branch import BranchRunner
+    from workflows.steps.dead_letter import DeadLetter
+    from workflows.steps.send import SendRunner
+    from workflows.steps.task import TaskRunner
+    from workflows.steps.wait import WaitRunner
 
 
 @workflow.defn(name=LEAD_SEQUENCE_WORKFLOW)
-class LeadSequenceWorkflow(StepRunner):
+class LeadSequenceWorkflow:
     @workflow.init
     def __init__(self, inp: LeadSequenceInput) -> None:
-        self.init_state(inp)
+        ctx = self.ctx = SequenceContext(inp)
+        self.replies = ReplyHandler(ctx)
+        self.checkpoint = Checkpoint(ctx, self.replies)
+        self.send = SendRunner(
+            ctx,
+            self.checkpoint,
+            DraftRunner(ctx, self.checkpoint),
+            DeadLetter(ctx, self.replies),
+        )
+        self.wait = WaitRunner(ctx, self.checkpoint)
+        self.task = TaskRunner(ctx, self.checkpoint)
+        self.branch = BranchRunner(ctx)
 
     @workflow.run
     async def run(self, inp: LeadSequenceInput) -> LeadSequenceResult:
+        ctx, st, rt = self.ctx, self.ctx.st, self.ctx.rt
         steps = inp.spec.steps
-        self.facts = await self.load_facts()
-        while self.st.index < len(steps):
-            await self.checkpoint()
-            if self.stop_reason is not None:
+        rt.facts = await ctx.load_facts()
+        while st.index < len(steps):
+            await self.checkpoint.run()
+            if ctx.stopped:
                 break
-            if self.history_is_long(inp) and not self.pending and workflow.all_handlers_finished():
+            if self.can_continue_as_new(inp):
                 # Long sequences stay under the history limits: a fresh run carries the state.
                 workflow.continue_as_new(
-                    inp.model_copy(update={"state": self.st, "lead_status": self.lead_status})
+                    inp.model_copy(update={"state": st, "lead_status": rt.lead_status})
                 )
-            step = steps[self.st.index]
-            self.step_no = self.st.index + 1
-            self.upsert({sa.CURRENT_STEP: self.step_no})
-            next_index = self.st.index + 1
+            step = steps[st.index]
+            rt.step_no = st.index + 1
+            ctx.upsert({sa.CURRENT_STEP: rt.step_no})
+            next_index = st.index + 1
             if isinstance(step, SendStep):
-                await self.run_send(step)
+                await self.send.run(step)
             elif isinstance(step, WaitStep):
-                await self.run_wait(step)
+                await self.wait.run(step)
             elif isinstance(step, TaskStep):
-                await self.run_task(step)
+                await self.task.run(step)
             elif isinstance(step, BranchStep):
-                self.facts = await self.load_facts()
-                target = step.then if evaluate(step.when, self.facts, self.st) else step.otherwise
-                if target is not None:
-                    next_index = inp.spec.index_of(target)
+                next_index = await self.branch.next_index(step, next_index)
             elif isinstance(step, EndStep):
                 break
-            self.st.index = next_index
+            st.index = next_index
         return await self.finish()
 
-    @staticmethod
-    def history_is_long(inp: LeadSequenceInput) -> bool:
+    def can_continue_as_new(self, inp: LeadSequenceInput) -> bool:
+        """History is long, and no reply or handler is in flight (the inbox does not carry over)."""
         info = workflow.info()
-        return (
+        long = (
             info.is_continue_as_new_suggested()
             or info.get_current_history_length() > inp.continue_as_new_after
         )
+        return long and not self.ctx.inbox.pending and workflow.all_handlers_finished()
 
     async def finish(self) -> LeadSequenceResult:
-        self.steps_done = True
-        await self.drain_replies()
-        outcome: Outcome = self.outcome or "completed"
+        ctx, rt = self.ctx, self.ctx.rt
+        await self.replies.drain()
+        outcome: Outcome = rt.outcome or "completed"
         result = LeadSequenceResult(
-            outcome=outcome,
-            sends=self.st.sends,
-            last_step=self.step_no,
-            reason=self.stop_reason or "",
+            outcome=outcome, sends=ctx.st.sends, last_step=rt.step_no, reason=rt.stop_reason or ""
         )
-        await self.finish_enrollment(result)
+        await act.finish_enrollment.run(
+            FinishEnrollmentInput(
+                lead_id=ctx.inp.lead_id,
+                enrollment_id=ctx.inp.enrollment_id,
+                outcome=result.outcome,
+                last_step=result.last_step,
+                sends=result.sends,
+                reason=result.reason,
+            )
+        )
         # Answer every Update before closing; a reply that came in meanwhile is still handled
         # (classified, status moved, suppressed) so it never sits unprocessed.
         while True:
             await workflow.wait_condition(workflow.all_handlers_finished)
-            if not self.pending:
+            if not ctx.inbox.pending:
                 return result
-            await self.drain_replies()
+            await self.replies.drain()
 
-    async def drain_replies(self) -> None:
-        while self.pending:
-            await self.handle_reply(self.pending.pop(0))
-
-    # -- handlers --------------------------------------------------------------------------
+    # -- handlers: they only fill the inbox or change the state; the run loop acts on it -------
 
     @workflow.update(name=REPLY_UPDATE)
     async def reply(self, notice: ReplyNotice) -> ReplyOutcome:
-        if not self.accept_reply(notice):
-            known = self.handled.get(notice.db_message_id) or self.outcome_now("duplicate")
+        handled = self.ctx.inbox.handled
+        if not self.ctx.accept_reply(notice):
+            known = handled.get(notice.db_message_id) or self.outcome_now("duplicate")
             return known.model_copy(update={"action": "duplicate"})
         # Answer once the reply was handled, so the caller learns what the sequence did.
-        await workflow.wait_condition(lambda: notice.db_message_id in self.handled)
-        return self.handled[notice.db_message_id]
+        await workflow.wait_condition(lambda: notice.db_message_id in handled)
+        return handled[notice.db_message_id]
 
     @workflow.signal(name=REPLY_SIGNAL)
     def reply_signal(self, notice: ReplyNotice) -> None:
-        self.accept_reply(notice)
+        self.ctx.accept_reply(notice)
 
     @workflow.signal(name=STOP_SIGNAL)
     def stop_signal(self, request: StopRequest) -> None:
-        self.stop("stopped", request.reason)
+        self.ctx.stop("stopped", request.reason)
 
     @workflow.signal(name=CONTROL_SIGNAL)
     def control(self, request: ControlRequest) -> None:
+        st = self.ctx.st
         if request.action == "stop":
-            self.stop("stopped", request.reason or "stopped by user")
+            self.ctx.stop("stopped", request.reason or "stopped by user")
         elif request.action == "pause":
-            self.st.paused, self.st.paused_until = True, None
-            self.st.pause_reason = request.reason or "paused by user"
+            st.paused, st.paused_until = True, None
+            st.pause_reason = request.reason or "paused by user"
         elif request.action == "resume":
-            self.st.paused, self.st.paused_until = False, None
+            st.paused, st.paused_until = False, None
 
     @workflow.signal(name=TASK_SIGNAL)
     def task_done(self, done: TaskDone) -> None:
-        self.tasks_done[done.task_id] = done.outcome
+        self.ctx.inbox.tasks_done[done.task_id] = done.outcome
 
     @workflow.signal(name=OPS_SIGNAL)
     def ops_command(self, command: OpsCommand) -> None:
-        if self.awaiting_ops:
-            self.ops.append(command)
+        if self.ctx.rt.awaiting_ops:
+            self.ctx.inbox.ops.append(command)
 
     @workflow.signal(name=DRAFT_DECISION_SIGNAL)
     def draft_decision(self, decision: DraftDecision) -> None:
-        self.accept_draft_decision(decision)
+        self.ctx.inbox.accept_draft_decision(decision)
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> SequenceStatus:
+        st, rt = self.ctx.st, self.ctx.rt
         return SequenceStatus(
-            current_step=self.step_no,
-            sends=self.st.sends,
-            stop_reason=self.stop_reason,
-            lead_status=self.lead_status,
-            send_in_flight=self.send_in_flight,
-            paused=self.st.paused,
-            paused_until=self.st.paused_until,
-            needs_attention=self.needs_attention,
-            next_action_at=self.next_action_at,
-            awaiting_approval=self.awaiting_approval,
+            current_step=rt.step_no,
+            sends=st.sends,
+            stop_reason=rt.stop_reason,
+            lead_status=rt.lead_status,
+            send_in_flight=rt.send_in_flight,
+            paused=st.paused,
+            paused_until=st.paused_until,
+            needs_attention=rt.needs_attention,
+            next_action_at=rt.next_action_at,
+            awaiting_approval=rt.awaiting_approval,
         )
 
     def outcome_now(self, action: Literal["already_stopped", "duplicate"]) -> ReplyOutcome:
+        rt = self.ctx.rt
         return ReplyOutcome(
             action=action,
-            lead_status=self.lead_status,
-            sends=self.st.sends,
-            current_step=self.step_no,
+            lead_status=rt.lead_status,
+            sends=self.ctx.st.sends,
+            current_step=rt.step_no,
         )

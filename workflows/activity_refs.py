@@ -1,0 +1,112 @@
+"""Every activity the workflows call, declared once with its types, timeout and retry policy.
+
+Workflows may not import activities/ (side effects), so each activity is called by its
+registered name; a typed reference lets mypy check the argument and the result of every call,
+and tests can still swap an activity for an `@activity.defn(name=...)` fake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Generic, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.contracts import (
+        CREATE_TASK_ACTIVITY,
+        FINISH_ENROLLMENT_ACTIVITY,
+        LOAD_LEAD_FACTS_ACTIVITY,
+        PROCESS_REPLY_ACTIVITY,
+        RECORD_STATE_ACTIVITY,
+        RELEASE_CLAIM_ACTIVITY,
+        SEND_STEP_ACTIVITY,
+        CreateTaskInput,
+        CreateTaskResult,
+        EnrollmentStateInput,
+        FinishEnrollmentInput,
+        LeadFacts,
+        LoadFactsInput,
+        ProcessReplyInput,
+        ProcessReplyResult,
+        ReleaseClaimInput,
+        SendStepInput,
+        SendStepResult,
+    )
+    from workflows.draft_contracts import (
+        DRAFT_STEP_ACTIVITY,
+        OPEN_DRAFT_TASK_ACTIVITY,
+        SETTLE_DRAFT_TASK_ACTIVITY,
+        DraftStepInput,
+        DraftStepResult,
+        DraftTaskResult,
+        OpenDraftTaskInput,
+        SettleDraftTaskInput,
+    )
+    from workflows.policies import (
+        DB_POLICY,
+        DB_TIMEOUT,
+        DRAFT_TIMEOUT,
+        LLM_POLICY,
+        LLM_TIMEOUT,
+        SEND_POLICY,
+        SEND_TIMEOUT,
+    )
+
+InT = TypeVar("InT")
+OutT = TypeVar("OutT")
+
+
+@dataclass(frozen=True)
+class ActivityRef(Generic[InT, OutT]):
+    """An activity by name, with the types mypy checks and the policy it always runs under."""
+
+    name: str
+    # None for activities that return nothing: their result is not decoded.
+    result_type: type[OutT] | None
+    timeout: timedelta
+    retry_policy: RetryPolicy
+
+    async def run(self, inp: InT) -> OutT:
+        result: OutT = await workflow.execute_activity(
+            self.name,
+            inp,
+            result_type=self.result_type,
+            start_to_close_timeout=self.timeout,
+            retry_policy=self.retry_policy,
+        )
+        return result
+
+
+send_step = ActivityRef[SendStepInput, SendStepResult](
+    SEND_STEP_ACTIVITY, SendStepResult, SEND_TIMEOUT, SEND_POLICY
+)
+process_reply = ActivityRef[ProcessReplyInput, ProcessReplyResult](
+    PROCESS_REPLY_ACTIVITY, ProcessReplyResult, LLM_TIMEOUT, LLM_POLICY
+)
+load_lead_facts = ActivityRef[LoadFactsInput, LeadFacts](
+    LOAD_LEAD_FACTS_ACTIVITY, LeadFacts, DB_TIMEOUT, DB_POLICY
+)
+record_enrollment_state = ActivityRef[EnrollmentStateInput, None](
+    RECORD_STATE_ACTIVITY, None, DB_TIMEOUT, DB_POLICY
+)
+create_task = ActivityRef[CreateTaskInput, CreateTaskResult](
+    CREATE_TASK_ACTIVITY, CreateTaskResult, DB_TIMEOUT, DB_POLICY
+)
+release_send_claim = ActivityRef[ReleaseClaimInput, None](
+    RELEASE_CLAIM_ACTIVITY, None, DB_TIMEOUT, DB_POLICY
+)
+finish_enrollment = ActivityRef[FinishEnrollmentInput, None](
+    FINISH_ENROLLMENT_ACTIVITY, None, DB_TIMEOUT, DB_POLICY
+)
+draft_step = ActivityRef[DraftStepInput, DraftStepResult](
+    DRAFT_STEP_ACTIVITY, DraftStepResult, DRAFT_TIMEOUT, LLM_POLICY
+)
+open_draft_task = ActivityRef[OpenDraftTaskInput, DraftTaskResult](
+    OPEN_DRAFT_TASK_ACTIVITY, DraftTaskResult, DB_TIMEOUT, DB_POLICY
+)
+settle_draft_task = ActivityRef[SettleDraftTaskInput, DraftTaskResult](
+    SETTLE_DRAFT_TASK_ACTIVITY, DraftTaskResult, DB_TIMEOUT, DB_POLICY
+)

@@ -1,0 +1,131 @@
+"""The one object every collaborator of the interpreter receives: the carried state, the inbox,
+the run's flags, and the primitives on them (the interruptible wait, visibility, bookkeeping)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+
+with workflow.unsafe.imports_passed_through():
+    from workflows import activity_refs as act
+    from workflows import search_attributes as sa
+    from workflows.contracts import (
+        EnrollmentStateInput,
+        LeadFacts,
+        LeadSequenceInput,
+        LeadStatusValue,
+        LoadFactsInput,
+        Outcome,
+        ReplyNotice,
+        SequenceState,
+    )
+    from workflows.inbox import Inbox
+    from workflows.runtime import Runtime
+
+EnrollmentState = Literal["active", "paused", "attention"]
+
+
+class SequenceContext:
+    """State shared by the step runners and the workflow's handlers."""
+
+    def __init__(self, inp: LeadSequenceInput) -> None:
+        self.inp = inp
+        # Carried across continue-as-new: exactly this (plus the lead's status).
+        self.st: SequenceState = inp.state or SequenceState()
+        self.inbox = Inbox()
+        self.rt = Runtime(
+            lead_status=inp.lead_status,
+            sa_written={sa.LEAD_STATUS.name: inp.lead_status, sa.NEEDS_ATTENTION.name: False},
+        )
+
+    @property
+    def stopped(self) -> bool:
+        return self.rt.stop_reason is not None
+
+    # -- waiting ---------------------------------------------------------------------------
+
+    async def wait_until(
+        self,
+        deadline: datetime | None,
+        done: Callable[[], bool] = lambda: False,
+        *,
+        wake_on_pause: bool = True,
+    ) -> bool:
+        """Wait for `done`, a new reply or a stop (and a pause, unless told not to) until
+        `deadline` (None: no timer). False when the deadline passed first."""
+        timeout = None if deadline is None else deadline - workflow.now()
+        try:
+            await workflow.wait_condition(
+                lambda: (
+                    done()
+                    or self.stopped
+                    or bool(self.inbox.pending)
+                    or (wake_on_pause and self.st.paused)
+                ),
+                timeout=timeout,
+            )
+        except TimeoutError:
+            return False
+        return True
+
+    # -- state changes ---------------------------------------------------------------------
+
+    def accept_reply(self, notice: ReplyNotice) -> bool:
+        """Queue a reply once: Update, signal and the send activity may all report it."""
+        if notice.db_message_id in self.st.replies_seen:
+            return False
+        self.st.replies_seen.append(notice.db_message_id)
+        self.inbox.pending.append(notice)
+        return True
+
+    def stop(self, outcome: Outcome, reason: str) -> None:
+        if self.rt.stop_reason is None:
+            self.rt.outcome = outcome
+            self.rt.stop_reason = reason
+
+    def set_lead_status(self, status: LeadStatusValue) -> None:
+        self.rt.lead_status = status
+        self.upsert({sa.LEAD_STATUS: status})
+
+    def set_next_action(self, at: datetime | None) -> None:
+        self.rt.next_action_at = at
+        self.upsert({sa.NEXT_ACTION_AT: at})
+
+    def set_attention(self, needed: bool) -> None:
+        self.rt.needs_attention = needed
+        self.upsert({sa.NEEDS_ATTENTION: needed})
+
+    def upsert(self, values: dict[SearchAttributeKey[Any], Any]) -> None:
+        """Write to visibility only the values that changed (each upsert costs a write)."""
+        written = self.rt.sa_written
+        updates: list[SearchAttributeUpdate[Any]] = []
+        for key, value in values.items():
+            if key.name in written and written[key.name] == value:
+                continue
+            written[key.name] = value
+            updates.append(key.value_unset() if value is None else key.value_set(value))
+        if updates:
+            workflow.upsert_search_attributes(updates)
+
+    # -- bookkeeping activities ------------------------------------------------------------
+
+    async def load_facts(self) -> LeadFacts:
+        return await act.load_lead_facts.run(LoadFactsInput(lead_id=self.inp.lead_id))
+
+    async def record_state(
+        self, state: EnrollmentState, event: str | None, details: dict[str, str | int | None]
+    ) -> None:
+        await act.record_enrollment_state.run(
+            EnrollmentStateInput(
+                lead_id=self.inp.lead_id,
+                enrollment_id=self.inp.enrollment_id,
+                state=state,
+                current_step=self.rt.step_no,
+                event=event,
+                details=details,
+            )
+        )
