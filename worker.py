@@ -20,11 +20,11 @@ from adapters.channels.registry import ChannelRouter
 from adapters.llm.base import OfflineReplyClassifier, ReplyClassifier
 from adapters.llm.drafts import Drafter, TemplateDrafter
 from adapters.llm.factory import build_classifier, build_drafter
-from api.webhooks.tokens import make_unsubscribe_token
+from config.settings import Settings
+from config.temporal import connect, ensure_search_attributes
 from models.db import Database
 from salespad.channels import load_channels
-from salespad.config import Settings
-from salespad.temporal import connect, ensure_search_attributes
+from services.channels.tokens import make_unsubscribe_token
 from workflows.lead_sequence import LeadSequenceWorkflow
 from workflows.process_reply import ProcessReplyWorkflow
 

@@ -25,12 +25,14 @@ from activities.lead_data import template_context
 from adapters.llm.base import TransientLLMError
 from adapters.llm.drafts import Draft, Drafter, DraftRequest, draft_with_guardrails
 from models.db import Database
-from models.draft_tasks import APPROVE_DRAFT_TASK, record_decision, recorded_decision
 from models.enums import FINAL_LEAD_STATUSES, EventType, TaskStatus
-from models.queries import add_event, open_task, suppression_for, task_for_step
 from models.tables import EventLog, Lead, Task
-from models.timeutil import activity_now
 from sequences.templating import TemplateError, render
+from services.channels.queries import suppression_for
+from services.clock import activity_now
+from services.events import add_event
+from services.tasks.draft_records import APPROVE_DRAFT_TASK, record_decision, recorded_decision
+from services.tasks.queries import open_task, task_for_step
 from workflows.draft_contracts import (
     DRAFT_STEP_ACTIVITY,
     OPEN_DRAFT_TASK_ACTIVITY,

@@ -15,9 +15,10 @@ from temporalio import activity
 from activities.lead_data import template_context
 from models.db import Database
 from models.enums import DeliveryStatus, EnrollmentState, EventType
-from models.queries import add_event, open_task, task_for_step
 from models.tables import Enrollment, Lead, Message, utcnow
 from sequences.templating import TemplateError, render
+from services.events import add_event
+from services.tasks.queries import open_task, task_for_step
 from workflows.contracts import (
     CREATE_TASK_ACTIVITY,
     FINISH_ENROLLMENT_ACTIVITY,

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.tables import Lead
+from models.tables import Lead, LeadBase
 from sequences.templating import lead_context
+
+# The lead's own fields (LeadBase), under their public names (`metadata`, not `meta`).
+_LEAD_FIELDS = set(LeadBase.model_fields)
 
 
 def template_context(lead: Lead) -> dict[str, Any]:
-    return lead_context(
-        name=lead.name,
-        email=lead.email,
-        phone=lead.phone,
-        company=lead.company,
-        title=lead.title,
-        owner=lead.owner,
-        timezone=lead.timezone,
-        metadata=lead.meta,
-    )
+    return lead_context(**lead.model_dump(include=_LEAD_FIELDS, by_alias=True))

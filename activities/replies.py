@@ -15,9 +15,9 @@ from adapters.llm.base import PermanentLLMError, ReplyClassifier, TransientLLMEr
 from adapters.llm.types import ReplyClassification, ReplyInput
 from models.db import Database
 from models.enums import Direction
-from models.queries import lock_lead
-from models.reply_effects import apply_classification, suppress_for_intent
 from models.tables import Lead, Message
+from services.leads.queries import lock_lead
+from services.replies.effects import apply_classification, suppress_for_intent
 from workflows.contracts import PROCESS_REPLY_ACTIVITY, ProcessReplyInput, ProcessReplyResult
 
 

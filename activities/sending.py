@@ -49,10 +49,12 @@ from models.enums import (
     EventType,
     LeadStatus,
 )
-from models.queries import add_event, channel_row_for, lock_lead, suppression_for
 from models.tables import Enrollment, Lead, Message, Suppression, utcnow
-from models.timeutil import activity_now
 from sequences.templating import TemplateError, render
+from services.channels.queries import channel_row_for, suppression_for
+from services.clock import activity_now
+from services.events import add_event
+from services.leads.queries import lock_lead
 from workflows.contracts import SEND_STEP_ACTIVITY, SendStepInput, SendStepResult
 from workflows.policies import SEND_OUTCOME_UNKNOWN
 from workflows.policies import TEMPLATE_ERROR as TEMPLATE_ERROR_TYPE

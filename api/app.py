@@ -25,9 +25,9 @@ from api.routes import (
     tasks,
 )
 from api.webhooks.routes import router as webhooks_router
+from config.settings import Settings
+from config.temporal import connect
 from models.db import Database
-from salespad.config import Settings
-from salespad.temporal import connect
 
 log = logging.getLogger("salespad.api")
 

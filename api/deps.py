@@ -1,4 +1,4 @@
-"""Dependencies as Annotated aliases: SessionDep, TemporalClientDep, SettingsDep, ApiKeyDep."""
+"""Dependencies as Annotated aliases: SessionDep, WorkflowsDep, SettingsDep, ApiKeyDep."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
-from api.errors import ServiceUnavailable, Unauthorized
+from api.errors import Unauthorized
+from config.settings import Settings
+from config.temporal import connect
 from models.db import Database
-from salespad.config import Settings
-from salespad.temporal import connect
+from services.errors import ServiceUnavailable
+from services.gateway import LeadWorkflows
 
 
 class AppState:
@@ -27,6 +29,8 @@ class AppState:
         self.db = db
         self.temporal = temporal
         self._lock = asyncio.Lock()
+        # The one way services reach a lead's workflow; it connects on first use.
+        self.workflows = LeadWorkflows(self.temporal_client, settings.task_queue)
 
     async def temporal_client(self) -> Client:
         if self.temporal is not None:
@@ -69,11 +73,14 @@ async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def get_temporal(state: StateDep) -> Client:
-    return await state.temporal_client()
+async def get_workflows(state: StateDep) -> LeadWorkflows:
+    """The gateway, connected: a route that acts on workflows answers 503 before it changes
+    anything when Temporal is unreachable."""
+    await state.temporal_client()
+    return state.workflows
 
 
-TemporalClientDep = Annotated[Client, Depends(get_temporal)]
+WorkflowsDep = Annotated[LeadWorkflows, Depends(get_workflows)]
 
 _bearer = HTTPBearer(auto_error=False, description="SALESPAD_API_KEY (printed by salespad dev)")
 

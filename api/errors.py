@@ -1,53 +1,18 @@
-"""One error hierarchy, one JSON shape: {"error": "...", "detail": ...}."""
+"""One JSON shape for every error: {"error": "...", "detail": ...}. The hierarchy lives in
+`services.errors`; only the API's own 401 is defined here."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-
-class SalesPadError(Exception):
-    status_code = 400
-
-    def __init__(self, message: str, detail: Any = None, *, status_code: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.detail = detail
-        if status_code is not None:
-            self.status_code = status_code
-
-
-class NotFound(SalesPadError):
-    status_code = 404
-
-
-class Conflict(SalesPadError):
-    status_code = 409
-
-
-class InvalidInput(SalesPadError):
-    status_code = 422
+from services.errors import SalesPadError, field_errors
 
 
 class Unauthorized(SalesPadError):
     status_code = 401
-
-
-class ServiceUnavailable(SalesPadError):
-    status_code = 503
-
-
-def field_errors(errors: Any) -> list[dict[str, str]]:
-    """Pydantic errors as [{"field": "email", "message": "..."}], the field path dotted."""
-    out = []
-    for err in errors:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
-        out.append({"field": ".".join(loc) or "body", "message": err.get("msg", "invalid")})
-    return out
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -11,9 +11,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ConfigDict, EmailStr
 from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, func, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 from models.enums import DeliveryStatus, EnrollmentState, LeadStatus, TaskStatus
 
@@ -40,27 +41,42 @@ def _json() -> Any:
     )
 
 
-class Lead(SQLModel, table=True):
+class LeadBase(SQLModel):
+    """A lead's own fields, declared once: the table and the API's LeadCreate / LeadUpdate /
+    LeadPublic build on them. `sa_type` keeps the columns as they are while the API limits
+    lengths; the input rules (E.164, IANA zones) live with the API's models."""
+
+    name: str = Field(min_length=1, max_length=200, sa_type=AutoString)
+    email: EmailStr | None = Field(default=None, sa_type=AutoString(length=320))
+    phone: str | None = Field(
+        default=None,
+        description="E.164, e.g. +14155550123",
+        sa_type=AutoString(length=32),
+        index=True,
+    )
+    timezone: str | None = Field(default=None, description="IANA name, e.g. Europe/Berlin")
+    company: str | None = Field(default=None, max_length=200, sa_type=AutoString)
+    title: str | None = Field(default=None, max_length=200, sa_type=AutoString)
+    owner: str | None = Field(default=None, max_length=200, sa_type=AutoString)
+    # `metadata` is reserved on SQLAlchemy models: the attribute is `meta`, while the column
+    # and the JSON key keep the architecture's name.
+    meta: dict[str, Any] = Field(
+        default_factory=dict,
+        alias="metadata",
+        sa_column=Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    )
+
+
+class Lead(LeadBase, table=True):
     __tablename__ = "lead"
     __table_args__ = (
         Index("uq_lead_email_ci", text("lower(email)"), unique=True),
         Index("uq_lead_phone", "phone", unique=True, postgresql_where=text("email IS NULL")),
     )
+    model_config = ConfigDict(populate_by_name=True)  # type: ignore[assignment]
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    name: str
-    email: str | None = Field(default=None, max_length=320)
-    phone: str | None = Field(default=None, max_length=32, index=True)
-    timezone: str | None = None
-    company: str | None = None
-    title: str | None = None
-    owner: str | None = None
     status: str = Field(default=LeadStatus.NEW, max_length=16, index=True)
-    # `metadata` is reserved on SQLAlchemy models; the column keeps the architecture's name.
-    meta: dict[str, Any] = Field(
-        default_factory=dict,
-        sa_column=Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    )
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
@@ -211,6 +227,7 @@ __all__ = [
     "EnrollmentState",
     "EventLog",
     "Lead",
+    "LeadBase",
     "Message",
     "Suppression",
     "Task",

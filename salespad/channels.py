@@ -18,10 +18,10 @@ from adapters.channels.registry import CHANNEL_TYPES, ChannelRouter
 from adapters.channels.sendgrid import SendGridChannel
 from adapters.channels.smtp import SmtpChannel
 from adapters.channels.twilio import TwilioChannel
+from config.settings import Settings
 from models.db import Database
 from models.secrets import unseal
 from models.tables import Channel
-from salespad.config import Settings
 
 log = logging.getLogger("salespad.channels")
 

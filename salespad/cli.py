@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from salespad.config import Settings
+from config.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="SalesPad: outbound sequences on Temporal.")
 sequences_app = typer.Typer(no_args_is_help=True, help="Sequences written in code.")

@@ -21,11 +21,11 @@ from types import FrameType
 
 import httpx
 
+from config.settings import Settings
+from config.temporal import connect, ensure_search_attributes
 from models.db import redact_url
 from models.migrate import upgrade
-from salespad.config import Settings
 from salespad.local import EmbeddedPostgres, port_in_use, temporal_dev_server_args
-from salespad.temporal import connect, ensure_search_attributes
 
 
 class DevError(RuntimeError):

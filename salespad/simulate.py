@@ -7,6 +7,7 @@ the offline reply classifier. Only the channels are the outbox and the clock ski
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import tempfile
 import uuid
@@ -25,17 +26,19 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.channels.outbox import OutboxChannel
 from adapters.channels.registry import CHANNEL_TYPES, ChannelRouter
-from api.schemas import LeadCreate, ReplyCreate
-from api.services.campaigns import launch_campaign
-from api.services.leads import upsert_lead
-from api.services.replies import handle_reply
-from api.services.tasks import answer_task
+from config.temporal import ensure_search_attributes
 from models.db import Database
 from models.enums import Direction, TaskStatus
 from models.migrate import upgrade
 from models.tables import EventLog, Message, Task
 from salespad.local import EmbeddedPostgres, find_binary
-from salespad.temporal import ensure_search_attributes
+from services.campaigns.service import launch_campaign
+from services.gateway import LeadWorkflows
+from services.leads.schemas import LeadCreate
+from services.leads.service import upsert_lead
+from services.replies.schemas import ReplyCreate
+from services.replies.service import handle_reply
+from services.tasks.service import answer_task
 from worker import build_worker
 from workflows.contracts import STATUS_QUERY, LeadSequenceResult, SequenceStatus
 from workflows.spec import SequenceSpec
@@ -117,24 +120,17 @@ async def _run(sim: Simulation, db: Database) -> tuple[list[TimelineRow], LeadSe
         await ensure_search_attributes(env.client)
         queue = f"simulate-{uuid.uuid4().hex[:8]}"
         quiet = ChannelRouter({t: OutboxChannel(t, io.StringIO()) for t in CHANNEL_TYPES})
+        workflows = LeadWorkflows(env.client, queue)
         async with build_worker(env.client, db, queue, quiet):
             async with db.session() as session:
                 lead, _ = await upsert_lead(
-                    session,
-                    LeadCreate(
-                        name=sim.lead.name,
-                        email=sim.lead.email,
-                        phone=sim.lead.phone,
-                        company=sim.lead.company,
-                        title=sim.lead.title,
-                        timezone=sim.lead.timezone,
-                    ),
+                    session, LeadCreate.model_validate(dataclasses.asdict(sim.lead))
                 )
                 campaign = await launch_campaign(
-                    session, env.client, queue, "simulation", sim.spec, [lead.id]
+                    session, workflows, "simulation", sim.spec, [lead.id]
                 )
             workflow_id = campaign.enrolled[0].workflow_id
-            await _drive(sim, env, db, queue, lead.id, workflow_id)
+            await _drive(sim, env, db, workflows, lead.id, workflow_id)
             result = await env.client.get_workflow_handle(
                 workflow_id, result_type=LeadSequenceResult
             ).result()
@@ -145,13 +141,10 @@ async def _drive(
     sim: Simulation,
     env: WorkflowEnvironment,
     db: Database,
-    queue: str,
+    workflows: LeadWorkflows,
     lead_id: uuid.UUID,
     workflow_id: str,
 ) -> None:
-    async def client() -> Client:
-        return env.client
-
     pending = dict(sim.replies)
     start = await env.get_current_time()
     handle = env.client.get_workflow_handle(workflow_id)
@@ -177,11 +170,10 @@ async def _drive(
                     del pending[step]
                     await handle_reply(
                         session,
-                        client,
+                        workflows,
                         lead_id,
                         ReplyCreate(content=text, received_at=now),
                         update_timeout=30,
-                        task_queue=queue,
                     )
             if sim.tasks != "ignore":
                 for task in (
@@ -191,7 +183,7 @@ async def _drive(
                 ).all():
                     await answer_task(
                         session,
-                        client,
+                        workflows,
                         task.id,
                         "done" if sim.tasks == "done" else "skipped",
                         "simulated",

@@ -26,11 +26,11 @@ from temporalio.worker import Worker
 
 from adapters.channels.registry import ChannelRouter
 from api.app import create_app
+from config.settings import Settings
+from config.temporal import ensure_search_attributes
 from models.db import Database, normalize_url
 from models.migrate import upgrade
-from salespad.config import Settings
 from salespad.local import EmbeddedPostgres, find_binary
-from salespad.temporal import ensure_search_attributes
 from worker import build_worker
 
 API_KEY = "test-api-key"

@@ -116,11 +116,12 @@ async def start_spec(
     timezone: str | None = None,
 ) -> list[WorkflowHandle[Any, LeadSequenceResult]]:
     """Enroll leads in a sequence written in the test (not from the registry)."""
-    from api.services.campaigns import launch_campaign
+    from services.campaigns.service import launch_campaign
+    from services.gateway import LeadWorkflows
 
     async with db.session() as session:
         result = await launch_campaign(
-            session, client, task_queue, "test", spec, lead_ids, timezone
+            session, LeadWorkflows(client, task_queue), "test", spec, lead_ids, timezone
         )
     assert len(result.enrolled) == len(lead_ids), result.skipped
     return [

@@ -20,8 +20,8 @@ import httpx
 import psutil
 import pytest
 
+from config.temporal import connect
 from salespad.local import free_port
-from salespad.temporal import connect
 
 pytestmark = pytest.mark.slow
 KEY = "e2e-key"

@@ -14,7 +14,7 @@ from adapters.llm.drafts import Drafter, OpenAIDrafter, TemplateDrafter
 from adapters.llm.openai_client import OpenAIClassifier
 
 if TYPE_CHECKING:
-    from salespad.config import Settings
+    from config.settings import Settings
 
 log = logging.getLogger("salespad.llm")
 

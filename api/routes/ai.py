@@ -21,7 +21,7 @@ from adapters.llm.base import PermanentLLMError, ReplyClassifier, TransientLLMEr
 from adapters.llm.factory import build_classifier
 from adapters.llm.types import ReplyClassification, ReplyInput
 from api.deps import SettingsDep
-from salespad.config import Settings
+from config.settings import Settings
 
 router = APIRouter(prefix="/ai", tags=["ai"])
 

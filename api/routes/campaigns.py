@@ -3,12 +3,10 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
-from sqlmodel import col, select
 
-from api.deps import SessionDep, SettingsDep, TemporalClientDep
-from api.schemas import CampaignCreate, CampaignResult, CampaignSummary
-from api.services import campaigns as service
-from models.tables import Campaign
+from api.deps import SessionDep, WorkflowsDep
+from services.campaigns import service
+from services.campaigns.schemas import CampaignCreate, CampaignResult, CampaignSummary
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
@@ -20,17 +18,14 @@ router = APIRouter(prefix="/campaigns", tags=["campaigns"])
     summary="Enroll leads in a sequence: one workflow per lead; repeats are skipped with a reason",
 )
 async def create_campaign(
-    body: CampaignCreate, session: SessionDep, client: TemporalClientDep, settings: SettingsDep
+    body: CampaignCreate, session: SessionDep, workflows: WorkflowsDep
 ) -> CampaignResult:
-    return await service.create_campaign(session, client, settings.task_queue, body)
+    return await service.create_campaign(session, workflows, body)
 
 
 @router.get("", response_model=list[CampaignSummary], summary="Campaigns, newest first")
 async def list_campaigns(session: SessionDep) -> list[CampaignSummary]:
-    ids = (
-        await session.exec(select(Campaign.id).order_by(col(Campaign.created_at).desc()).limit(100))
-    ).all()
-    return [await service.campaign_summary(session, cid) for cid in ids]
+    return await service.list_campaigns(session)
 
 
 @router.get("/{campaign_id}", response_model=CampaignSummary, summary="Funnel of one campaign")

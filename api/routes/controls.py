@@ -8,9 +8,12 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.deps import SessionDep, TemporalClientDep
-from api.services import controls as service
-from api.services.controls import CampaignControlResult, ControlResult
+from api.deps import SessionDep, WorkflowsDep
+from services.campaigns.controls import control_campaign
+from services.campaigns.schemas import CampaignControlResult
+from services.leads.controls import ControlAction, control_lead, convert_lead
+from services.leads.schemas import ControlResult
+from services.ops.service import OpsAction, ops_command
 
 router = APIRouter(tags=["controls"])
 
@@ -23,11 +26,11 @@ LeadAction = Literal["pause", "resume", "stop", "convert"]
     summary="Pause, resume or stop the lead's sequence; convert marks it CONVERTED and stops it",
 )
 async def lead_control(
-    lead_id: uuid.UUID, action: LeadAction, session: SessionDep, client: TemporalClientDep
+    lead_id: uuid.UUID, action: LeadAction, session: SessionDep, workflows: WorkflowsDep
 ) -> ControlResult:
     if action == "convert":
-        return await service.convert_lead(session, client, lead_id)
-    return await service.control_lead(session, client, lead_id, action)
+        return await convert_lead(session, workflows, lead_id)
+    return await control_lead(session, workflows, lead_id, action)
 
 
 @router.post(
@@ -37,11 +40,11 @@ async def lead_control(
 )
 async def campaign_control(
     campaign_id: uuid.UUID,
-    action: service.ControlAction,
+    action: ControlAction,
     session: SessionDep,
-    client: TemporalClientDep,
+    workflows: WorkflowsDep,
 ) -> CampaignControlResult:
-    return await service.control_campaign(session, client, campaign_id, action)
+    return await control_campaign(session, workflows, campaign_id, action)
 
 
 class OpsNote(BaseModel):
@@ -55,9 +58,9 @@ class OpsNote(BaseModel):
 )
 async def ops_lead(
     lead_id: uuid.UUID,
-    action: service.OpsAction,
+    action: OpsAction,
     session: SessionDep,
-    client: TemporalClientDep,
+    workflows: WorkflowsDep,
     body: OpsNote | None = None,
 ) -> ControlResult:
-    return await service.ops_command(session, client, lead_id, action, body.note if body else "")
+    return await ops_command(session, workflows, lead_id, action, body.note if body else "")

@@ -13,7 +13,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, StateDep
-from api.services.drafts import DraftAnswer, answer_draft
+from services.tasks.drafts import answer_draft
+from services.tasks.schemas import DraftAnswer
 
 router = APIRouter(prefix="/tasks", tags=["drafts"])
 
@@ -35,7 +36,7 @@ async def approve_draft(
     edited = edit.subject is not None or edit.body is not None
     return await answer_draft(
         session,
-        state.temporal_client,
+        state.workflows,
         task_id,
         "edit" if edited else "approve",
         subject=edit.subject,
@@ -49,4 +50,4 @@ async def approve_draft(
     summary="Reject an AI draft: the step's template goes out",
 )
 async def reject_draft(task_id: uuid.UUID, session: SessionDep, state: StateDep) -> DraftAnswer:
-    return await answer_draft(session, state.temporal_client, task_id, "reject")
+    return await answer_draft(session, state.workflows, task_id, "reject")

@@ -5,24 +5,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 from pydantic import ValidationError
-from sqlalchemy import func
-from sqlmodel import col, select
 
 from api.deps import SessionDep, SettingsDep, StateDep
-from api.errors import InvalidInput, field_errors
-from api.schemas import (
-    LeadBatchResult,
-    LeadCreate,
-    LeadDetail,
-    LeadList,
-    LeadPublic,
-    ReplyCreate,
-    ReplyResult,
-)
-from api.services import leads as service
-from api.services.replies import handle_reply
 from models.enums import LeadStatus
-from models.tables import Lead
+from services.errors import InvalidInput, field_errors
+from services.leads import service
+from services.leads.schemas import LeadBatchResult, LeadCreate, LeadDetail, LeadList, LeadPublic
+from services.replies.schemas import ReplyCreate, ReplyResult
+from services.replies.service import handle_reply
 
 router = APIRouter(prefix="/leads", tags=["leads"])
 
@@ -66,18 +56,7 @@ async def list_leads(
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0),
 ) -> LeadList:
-    stmt = select(Lead)
-    if status is not None:
-        stmt = stmt.where(Lead.status == status)
-    if email:
-        stmt = stmt.where(func.lower(Lead.email) == email.lower())
-    total = (await session.exec(select(func.count()).select_from(stmt.subquery()))).one()
-    rows = (
-        await session.exec(stmt.order_by(col(Lead.created_at).desc()).offset(offset).limit(limit))
-    ).all()
-    return LeadList(
-        items=[service.to_public(r) for r in rows], total=total, limit=limit, offset=offset
-    )
+    return await service.list_leads(session, status, email, limit, offset)
 
 
 @router.get("/{lead_id}", response_model=LeadDetail, summary="A lead with its timeline")
@@ -96,10 +75,5 @@ async def post_reply(
     lead_id: uuid.UUID, body: ReplyCreate, session: SessionDep, state: StateDep
 ) -> ReplyResult:
     return await handle_reply(
-        session,
-        state.temporal_client,
-        lead_id,
-        body,
-        state.settings.reply_update_timeout_seconds,
-        task_queue=state.settings.task_queue,
+        session, state.workflows, lead_id, body, state.settings.reply_update_timeout_seconds
     )

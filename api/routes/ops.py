@@ -5,39 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
-from sqlmodel import col, select
 
 from api.deps import SessionDep, SettingsDep, StateDep
-from models.enums import EnrollmentState, EventType
-from models.tables import Enrollment, EventLog, Lead
-from workflows.contracts import workflow_id_for
+from models.tables import EventLog
+from services.ops import queries, service
+from services.ops.schemas import AttentionItem
 
 router = APIRouter(tags=["ops"])
-
-_ATTENTION_EVENTS = (EventType.DEAD_LETTERED, EventType.TASK_OVERDUE)
-
-
-class AttentionItem(BaseModel):
-    lead_id: uuid.UUID
-    lead_name: str
-    lead_email: str | None
-    campaign_id: uuid.UUID
-    current_step: int | None
-    reason: str
-    error_type: str | None
-    since: datetime
-    workflow_id: str
-    temporal_url: str
-    actions: list[str]
 
 
 @router.get(
@@ -46,47 +25,7 @@ class AttentionItem(BaseModel):
     summary="Dead letters and overdue tasks: every lead waiting for a human",
 )
 async def attention(session: SessionDep, settings: SettingsDep) -> list[AttentionItem]:
-    rows = (
-        await session.exec(
-            select(Enrollment, Lead)
-            .join(Lead, col(Lead.id) == col(Enrollment.lead_id))
-            .where(Enrollment.state == EnrollmentState.ATTENTION)
-            .order_by(col(Enrollment.updated_at))
-        )
-    ).all()
-    ui = settings.temporal_ui.rstrip("/")
-    namespace = quote(settings.temporal_namespace)
-    items = []
-    for enrollment, lead in rows:
-        event = (
-            await session.exec(
-                select(EventLog)
-                .where(
-                    EventLog.lead_id == lead.id,
-                    col(EventLog.event_type).in_(_ATTENTION_EVENTS),
-                )
-                .order_by(col(EventLog.id).desc())
-                .limit(1)
-            )
-        ).first()
-        workflow_id = workflow_id_for(str(lead.id))
-        dead_letter = event is not None and event.event_type == EventType.DEAD_LETTERED
-        items.append(
-            AttentionItem(
-                lead_id=lead.id,
-                lead_name=lead.name,
-                lead_email=lead.email,
-                campaign_id=enrollment.campaign_id,
-                current_step=enrollment.current_step,
-                reason=(event.details.get("error") or event.event_type) if event else "unknown",
-                error_type=event.details.get("error_type") if event else None,
-                since=event.timestamp if event else enrollment.updated_at,
-                workflow_id=workflow_id,
-                temporal_url=f"{ui}/namespaces/{namespace}/workflows/{quote(workflow_id)}",
-                actions=["retry", "skip", "stop"] if dead_letter else ["complete or skip the task"],
-            )
-        )
-    return items
+    return await service.attention(session, settings.temporal_ui, settings.temporal_namespace)
 
 
 def _sse(event: EventLog) -> str:
@@ -119,23 +58,12 @@ async def events_stream(
         cursor = last_event_id if last_event_id is not None else since
         if cursor is None:  # start at the tail: only what happens from now on
             async with state.db.session() as session:
-                latest = (
-                    await session.exec(
-                        select(EventLog.id).order_by(col(EventLog.id).desc()).limit(1)
-                    )
-                ).first()
+                latest = await queries.latest_event_id(session)
             cursor = latest or 0
         yield ": connected\n\n"
         while not await request.is_disconnected():
             async with state.db.session() as session:
-                batch = (
-                    await session.exec(
-                        select(EventLog)
-                        .where(col(EventLog.id) > cursor)
-                        .order_by(col(EventLog.id))
-                        .limit(500)
-                    )
-                ).all()
+                batch = await queries.events_after(session, cursor)
             for event in batch:
                 assert event.id is not None
                 cursor = event.id

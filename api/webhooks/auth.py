@@ -28,8 +28,8 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
-from api.errors import SalesPadError, ServiceUnavailable
-from salespad.config import Settings
+from config.settings import Settings
+from services.errors import SalesPadError, ServiceUnavailable
 
 log = logging.getLogger("salespad.webhooks")
 

@@ -20,7 +20,7 @@ from html.parser import HTMLParser
 
 from starlette.datastructures import FormData, UploadFile
 
-from api.services.inbound import InboundMail
+from services.replies.schemas import InboundMail
 
 # What the reply classifier may use to spot auto-replies and bounces, plus threading.
 KEPT_HEADERS = (
@@ -29,7 +29,7 @@ KEPT_HEADERS = (
     "X-Failed-Recipients",
 )  # fmt: skip
 _ANGLE_ID = re.compile(r"<[^<>\s]+>")
-_MAX_ID = 500  # ReplyCreate.message_id's limit
+_MAX_ID = 500  # ReplyCreate.provider_message_id's limit
 _MAX_HEADER = 1000
 
 
@@ -59,7 +59,7 @@ def unreadable(body: bytes, content_type: str) -> InboundMail:
         to="",
         subject=None,
         text=body[:100_000].decode("utf-8", "replace") or f"(empty {content_type} post)",
-        message_id="sg-inbound-" + hashlib.sha256(body).hexdigest()[:40],
+        provider_message_id="sg-inbound-" + hashlib.sha256(body).hexdigest()[:40],
     )
 
 
@@ -109,7 +109,7 @@ def _assemble(
         to=", ".join(addr for _, addr in getaddresses([fields.get("to", "")]) if addr),
         subject=fields.get("subject") or None,
         text=text,
-        message_id=message_id,
+        provider_message_id=message_id,
         references=tuple(dict.fromkeys(refs)),
         headers=kept,
         attachments=attachments,

@@ -16,11 +16,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from api.deps import SessionDep, StateDep
-from api.services.delivery_events import apply_events
-from api.services.inbound import InboundMail, receive_email
 from api.webhooks.auth import AUTH_ERRORS, check_event_signature, check_inbound_token
 from api.webhooks.inbound_mail import from_form, unreadable
 from api.webhooks.sendgrid_events import sendgrid_event
+from services.replies.delivery_events import apply_events
+from services.replies.inbound import receive_email
+from services.replies.schemas import InboundMail
 
 log = logging.getLogger("salespad.webhooks.sendgrid")
 
@@ -38,9 +39,7 @@ _MAIL_FIELDS = ("from", "headers", "email", "text", "html")
 async def inbound_parse(request: Request, state: StateDep, session: SessionDep) -> dict[str, Any]:
     check_inbound_token(request, state.settings)
     mail = await _read_mail(request)
-    return await receive_email(
-        session, state.temporal_client, mail, task_queue=state.settings.task_queue
-    )
+    return await receive_email(session, state.workflows, mail)
 
 
 async def _read_mail(request: Request) -> InboundMail:
@@ -72,7 +71,5 @@ async def events(request: Request, state: StateDep, session: SessionDep) -> dict
         log.warning("signed Event Webhook post is not a JSON array; ignored")
         return {"received": 0, "ignored": "not a JSON array"}
     parsed = [sendgrid_event(raw) for raw in payload]
-    outcome = await apply_events(
-        session, state.temporal_client, [e for e in parsed if e is not None]
-    )
+    outcome = await apply_events(session, state.workflows, [e for e in parsed if e is not None])
     return {"received": len(payload), "untracked": parsed.count(None), **asdict(outcome)}

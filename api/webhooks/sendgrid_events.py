@@ -12,8 +12,8 @@ import json
 import uuid
 from typing import Any
 
-from api.services.delivery_events import Kind, ProviderEvent
 from models.enums import DeliveryStatus
+from services.replies.delivery_events import Kind, ProviderEvent
 
 _KEPT = ("event", "sg_event_id", "sg_message_id", "timestamp", "reason", "response", "status",
          "type", "bounce_classification", "attempt", "url", "asm_group_id", "useragent", "ip",

@@ -15,10 +15,10 @@ from starlette.datastructures import FormData
 
 from adapters.channels.twilio import OPTED_OUT, to_e164
 from api.deps import SessionDep, StateDep
-from api.services.delivery_events import ProviderEvent, apply_events
-from api.services.inbound import receive_text
 from api.webhooks.auth import AUTH_ERRORS, check_twilio_signature
 from models.enums import ChannelType, DeliveryStatus
+from services.replies.delivery_events import ProviderEvent, apply_events
+from services.replies.inbound import receive_text
 
 log = logging.getLogger("salespad.webhooks.twilio")
 
@@ -67,20 +67,19 @@ async def inbound(request: Request, state: StateDep, session: SessionDep) -> Res
                 reason=f"{body.strip().upper()} keyword ({channel.lower()})",
                 details={"message_sid": sid, "channel": channel, "body": body[:160]},
             )
-            await apply_events(session, state.temporal_client, [opt_out])
+            await apply_events(session, state.workflows, [opt_out])
     else:
         media = _field(form, "NumMedia")
         content = body or (f"(no text; {media} media item(s))" if media not in ("", "0") else "")
         await receive_text(
             session,
-            state.temporal_client,
+            state.workflows,
             channel=channel,
             number=number,
             sender=sender,
             content=content,
             message_sid=sid,
             details={"to": _field(form, "To")},
-            task_queue=state.settings.task_queue,
         )
     return Response(EMPTY_TWIML, media_type="text/xml")
 
@@ -96,7 +95,7 @@ async def status(request: Request, state: StateDep, session: SessionDep) -> Resp
     await check_twilio_signature(request, state.settings)
     event = status_event(await request.form())
     if event is not None:
-        await apply_events(session, state.temporal_client, [event])
+        await apply_events(session, state.workflows, [event])
     return Response(status_code=204)
 
 

@@ -14,11 +14,8 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep, StateDep
-from api.services.contacts import suppress
-from api.webhooks.tokens import verify_unsubscribe_token
-from models.enums import LeadStatus
-from models.queries import suppression_for
-from models.tables import Lead
+from services.channels.tokens import verify_unsubscribe_token
+from services.channels.unsubscribe import unsubscribe_lead
 
 router = APIRouter(prefix="/u", tags=["unsubscribe"])
 
@@ -78,20 +75,6 @@ async def one_click(token: str, state: StateDep, session: SessionDep) -> HTMLRes
     lead_id = verify_unsubscribe_token(state.settings.secret_key.get_secret_value(), token)
     if lead_id is None:
         return _invalid()
-    lead = await session.get(Lead, lead_id)
-    # A deleted lead or a second click: answer the same, change nothing.
-    if lead is not None and (lead.email or lead.phone):
-        # The link came in an email, so the address is what is suppressed.
-        email, phone = (lead.email, None) if lead.email else (None, lead.phone)
-        already = await suppression_for(session, email, phone)
-        if already is None or lead.status not in (LeadStatus.UNSUBSCRIBED, LeadStatus.CONVERTED):
-            await suppress(
-                session,
-                state.temporal_client,
-                email=email,
-                phone=phone,
-                reason="unsubscribe link",
-                status="UNSUBSCRIBED",
-                source="list-unsubscribe",
-            )
+    # A deleted lead or a second click: answered the same, nothing changes.
+    await unsubscribe_lead(session, state.workflows, lead_id)
     return _page("Unsubscribed", "<p>You will not receive further emails from us.</p>")

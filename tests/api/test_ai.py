@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from salespad.config import OpenAISettings, Settings
+from config.settings import OpenAISettings, Settings
 from tests.conftest import make_settings
 from tests.fakes.openai import FakeOpenAI
 

@@ -10,12 +10,12 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import select
 
+from config.settings import Settings
 from models.db import Database
 from models.enums import EventType
 from models.secrets import SecretError
 from models.tables import Channel
 from salespad.channels import build_channels
-from salespad.config import Settings
 from tests.helpers import count_events, eventually
 
 

@@ -46,7 +46,7 @@ def test_parsed_form() -> None:
     mail = from_form(_form(fields))
     assert mail.sender == "ada@example.com"
     assert mail.subject == "Re: Quick question, Ada"
-    assert mail.message_id == "<reply-1@mail.example.com>"
+    assert mail.provider_message_id == "<reply-1@mail.example.com>"
     assert mail.references == ("<first@salespad>", "<older@salespad>")
     assert mail.to == "sales@salespad.example.com"
     assert mail.headers["Message-ID"] == "<reply-1@mail.example.com>"
@@ -58,7 +58,7 @@ def test_raw_mime_form_with_auto_reply_headers() -> None:
     mail = from_form(_form(fields))  # type: ignore[arg-type]
     assert mail.sender == "zoe@example.com"
     assert mail.text.strip() == "Je suis absente jusqu'à lundi."
-    assert mail.message_id == "<raw-1@example.com>"
+    assert mail.provider_message_id == "<raw-1@example.com>"
     assert mail.references == ("<0123456789abcdef0123456789abcdef@salespad>",)
     assert mail.headers["Auto-Submitted"] == "auto-replied"
 
@@ -73,8 +73,8 @@ def test_html_only_mail_and_missing_message_id() -> None:
     mail = from_form(_form(fields))
     assert mail.text == "Yes & thanks\nTuesday?"
     # Without a Message-ID a redelivery must still map to the same id.
-    assert mail.message_id.startswith("sg-inbound-")
-    assert from_form(_form(fields)).message_id == mail.message_id
+    assert mail.provider_message_id.startswith("sg-inbound-")
+    assert from_form(_form(fields)).provider_message_id == mail.provider_message_id
 
 
 def test_field_in_a_declared_charset() -> None:
@@ -90,7 +90,7 @@ def test_unreadable_post_is_kept_whole() -> None:
     mail = unreadable(b"garbage \xff bytes", "text/plain")
     assert mail.sender is None
     assert mail.text.startswith("garbage")
-    assert mail.message_id == unreadable(b"garbage \xff bytes", "x").message_id
+    assert mail.provider_message_id == unreadable(b"garbage \xff bytes", "x").provider_message_id
 
 
 def test_html_to_text_keeps_line_breaks() -> None:

@@ -11,16 +11,16 @@ from sqlmodel import select
 
 from adapters.channels.base import OutboundContent
 from adapters.channels.sendgrid import UNSUBSCRIBE_TOKEN_HEADER, outbound_headers
-from api.webhooks.tokens import (
+from config.settings import DEV_SECRET_KEY, Settings
+from models.db import Database
+from models.enums import EventType
+from models.tables import Suppression
+from services.channels.tokens import (
     make_unsubscribe_token,
     unsubscribe_url,
     unsubscribe_url_template,
     verify_unsubscribe_token,
 )
-from models.db import Database
-from models.enums import EventType
-from models.tables import Suppression
-from salespad.config import DEV_SECRET_KEY, Settings
 from tests.api.webhook_support import PUBLIC_URL, SECRET_KEY, snapshot, webhook_settings
 from tests.helpers import add_lead, events, lead_row
 

@@ -10,10 +10,10 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.channels.sendgrid import message_id_for
+from config.settings import Settings
 from models.db import Database
 from models.enums import DeliveryStatus, Direction, EventType
 from models.tables import Message
-from salespad.config import Settings
 from tests.api.webhook_support import (
     INBOUND_TOKEN,
     inbound_fields,

@@ -11,10 +11,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlmodel import select
 
+from config.settings import Settings
 from models.db import Database
 from models.enums import DeliveryStatus, Direction, EventType
 from models.tables import Message, Suppression
-from salespad.config import Settings
 from tests.api.webhook_support import PUBLIC_KEY, signed_events, snapshot, webhook_settings
 from tests.helpers import add_lead, events, lead_row
 

@@ -10,10 +10,10 @@ from pydantic import SecretStr
 from sqlmodel import select
 from twilio.request_validator import RequestValidator
 
+from config.settings import Settings
 from models.db import Database
 from models.enums import DeliveryStatus, Direction, EventType
 from models.tables import Message, Suppression
-from salespad.config import Settings
 from tests.api.webhook_support import (
     PUBLIC_URL,
     TWILIO_SID,

@@ -17,9 +17,9 @@ from sqlalchemy import func
 from sqlmodel import select
 from twilio.request_validator import RequestValidator
 
+from config.settings import SendGridSettings, Settings, TwilioSettings
 from models.db import Database
 from models.tables import EventLog, Lead, Message, Suppression
-from salespad.config import SendGridSettings, Settings, TwilioSettings
 from tests.conftest import make_settings
 
 PUBLIC_URL = "https://salespad.example.com"

@@ -15,8 +15,8 @@ from pathlib import Path
 from adapters.channels.base import OutboundContent, Recipient, SendResult
 from adapters.channels.outbox import OutboxChannel
 from adapters.channels.registry import CHANNEL_TYPES, ChannelRouter
+from config.temporal import connect
 from models.db import Database
-from salespad.temporal import connect
 from worker import build_worker
 
 

@@ -19,13 +19,15 @@ from adapters.channels.base import OutboundContent, Recipient, SendResult
 from adapters.channels.outbox import OutboxChannel
 from adapters.llm.drafts import OpenAIDrafter
 from adapters.llm.openai_client import OpenAIClassifier
-from api.schemas import ReplyCreate
-from api.services.drafts import DraftAnswer, answer_draft
-from api.services.replies import handle_reply
 from models.db import Database
 from models.enums import EventType, TaskStatus
 from models.tables import Task
 from sequences import AIDraft, Email, Sequence, Wait
+from services.gateway import LeadWorkflows
+from services.replies.schemas import ReplyCreate
+from services.replies.service import handle_reply
+from services.tasks.drafts import answer_draft
+from services.tasks.schemas import DraftAnswer
 from tests.fakes.openai import FakeOpenAI
 from tests.helpers import (
     add_lead,
@@ -122,7 +124,8 @@ async def _answer(
         return env.client
 
     async with db.session() as session:
-        return await answer_draft(session, client, uuid.UUID(task_id), decision, **edit)
+        workflows = LeadWorkflows(client, task_queue="(signals only)")
+        return await answer_draft(session, workflows, uuid.UUID(task_id), decision, **edit)
 
 
 async def _task(db: Database, task_id: str) -> Task:
@@ -345,11 +348,10 @@ async def test_a_reply_is_classified_by_the_llm_after_temporal_retries_a_429(
         async with clean_db.session() as session:
             reply = await handle_reply(
                 session,
-                client,
+                LeadWorkflows(client, task_queue),
                 lead_id,
                 ReplyCreate(content="Sounds good, call me Tuesday?"),
                 update_timeout=30,
-                task_queue=task_queue,
             )
         result = await run_to_end(ts_env, handle)
         history = await history_events(handle)

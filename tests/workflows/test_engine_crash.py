@@ -11,10 +11,11 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
-from api.services.controls import ops_command
 from models.db import Database
 from models.enums import DeliveryStatus, EnrollmentState, EventType
 from sequences import Email, Sequence, Wait
+from services.gateway import LeadWorkflows
+from services.ops.service import ops_command
 from tests.helpers import (
     add_lead,
     enrollments,
@@ -79,7 +80,13 @@ async def test_a_worker_killed_after_the_provider_call_never_sends_twice(
         assert email.calls == []  # the retry did not resend
 
         async with clean_db.session() as session:
-            await ops_command(session, ts_env.client, lead.id, "skip", "provider shows it sent")
+            await ops_command(
+                session,
+                LeadWorkflows(ts_env.client, task_queue),
+                lead.id,
+                "skip",
+                "provider shows it sent",
+            )
         result = await run_to_end(ts_env, handle)
 
     assert result.outcome == "completed"

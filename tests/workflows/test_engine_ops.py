@@ -10,11 +10,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.channels.base import PermanentChannelError
 from api.app import create_app
-from api.services.controls import ops_command
+from config.settings import Settings
 from models.db import Database
 from models.enums import EnrollmentState, EventType
-from salespad.config import Settings
 from sequences import Email, Sequence, Wait
+from services.gateway import LeadWorkflows
+from services.ops.service import ops_command
 from tests.conftest import API_KEY
 from tests.fakes.http_server import FakeHTTPServer, ScriptedResponse
 from tests.helpers import (
@@ -72,7 +73,9 @@ async def test_a_permanent_failure_waits_for_ops(
         assert dead.details["error_type"] == "SendGridBadRequest"
 
         async with clean_db.session() as session:
-            await ops_command(session, ts_env.client, lead.id, action, "checked")  # type: ignore[arg-type]
+            await ops_command(
+                session, LeadWorkflows(ts_env.client, task_queue), lead.id, action, "checked"
+            )  # type: ignore[arg-type]
         result = await run_to_end(ts_env, handle)
         await save_history(handle, f"dead_letter_{action}")
 
@@ -96,7 +99,9 @@ async def test_ops_stop_ends_a_dead_lettered_sequence(
         [handle] = await start_spec(ts_env.client, clean_db, task_queue, TWO_EMAILS, [lead.id])
         await _dead_lettered(clean_db, lead.id)
         async with clean_db.session() as session:
-            await ops_command(session, ts_env.client, lead.id, "stop", "")
+            await ops_command(
+                session, LeadWorkflows(ts_env.client, task_queue), lead.id, "stop", ""
+            )
         result = await run_to_end(ts_env, handle)
 
     assert result.outcome == "stopped"

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
-from api.schemas import ReplyCreate
-from api.services.replies import handle_reply
 from models.db import Database
 from models.enums import EventType, LeadStatus
 from models.tables import Suppression
 from sequences import Email, Sequence, Wait
+from services.gateway import LeadWorkflows
+from services.replies.schemas import ReplyCreate
+from services.replies.service import handle_reply
 from tests.helpers import (
     add_lead,
     count_events,
@@ -46,11 +47,10 @@ async def _reply(env: WorkflowEnvironment, db: Database, task_queue: str, lead_i
     async with db.session() as session:
         return await handle_reply(
             session,
-            client,
+            LeadWorkflows(client, task_queue),
             lead_id,
             ReplyCreate(content=text, received_at=now),
             update_timeout=30,
-            task_queue=task_queue,
         )
 
 

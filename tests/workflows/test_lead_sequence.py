@@ -8,11 +8,13 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from api.schemas import CampaignCreate, ReplyCreate
-from api.services.campaigns import create_campaign
-from api.services.replies import handle_reply
 from models.db import Database
 from models.enums import DeliveryStatus, EnrollmentState, EventType, LeadStatus
+from services.campaigns.schemas import CampaignCreate
+from services.campaigns.service import create_campaign
+from services.gateway import LeadWorkflows
+from services.replies.schemas import ReplyCreate
+from services.replies.service import handle_reply
 from tests.helpers import (
     add_lead,
     enrollments,
@@ -32,8 +34,7 @@ async def _enroll(
     async with db.session() as session:
         result = await create_campaign(
             session,
-            env.client,
-            task_queue,
+            LeadWorkflows(env.client, task_queue),
             CampaignCreate(name="test", sequence="demo", lead_ids=[lead_id]),
         )
     assert [e.lead_id for e in result.enrolled] == [lead_id], result
@@ -97,11 +98,10 @@ async def test_reply_after_first_email_stops_the_sequence(
     async with clean_db.session() as session:
         reply = await handle_reply(
             session,
-            lambda: _client(ts_env),
+            LeadWorkflows(lambda: _client(ts_env), task_queue),
             lead.id,
             ReplyCreate(content="Sounds good, let's set up a call.", message_id="msg-1"),
             update_timeout=10,
-            task_queue=task_queue,
         )
 
     assert reply.sequence.delivered == "update"
@@ -133,18 +133,17 @@ async def test_a_reply_recorded_while_no_update_arrives_still_stops_sends(
     await eventually(first_sent)
 
     async def unreachable() -> object:
-        from api.errors import ServiceUnavailable
+        from services.errors import ServiceUnavailable
 
         raise ServiceUnavailable("Temporal is not reachable")
 
     async with clean_db.session() as session:
         reply = await handle_reply(
             session,
-            unreachable,
+            LeadWorkflows(unreachable, task_queue),  # type: ignore[arg-type]
             lead.id,
             ReplyCreate(content="Yes, I'm interested. Let's talk next week."),
             update_timeout=1,
-            task_queue=task_queue,
         )
     assert reply.sequence.delivered == "deferred"
     assert reply.lead_status == LeadStatus.OUTREACHED  # not classified yet

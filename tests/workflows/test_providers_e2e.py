@@ -9,14 +9,15 @@ from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.channels.base import message_id_for
-from api.services.tasks import answer_task
-from api.webhooks.tokens import make_unsubscribe_token
+from config.settings import SendGridSettings, Settings, TwilioSettings
 from models.db import Database
 from models.enums import TaskStatus
 from models.tables import Suppression, Task
 from salespad.channels import build_channels
-from salespad.config import SendGridSettings, Settings, TwilioSettings
 from sequences import REGISTRY, SMS, Sequence
+from services.channels.tokens import make_unsubscribe_token
+from services.gateway import LeadWorkflows
+from services.tasks.service import answer_task
 from tests.fakes.sendgrid import FakeSendGrid
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from tests.helpers import add_lead, count_events, lead_row, outbound, run_to_end, start_spec
@@ -65,7 +66,9 @@ async def test_cold_outbound_sends_email_through_sendgrid_and_whatsapp_through_t
                         await session.exec(select(Task).where(Task.status == TaskStatus.OPEN))
                     ).first()
                     if task is not None:
-                        await answer_task(session, client, task.id, "done", "connected")
+                        await answer_task(
+                            session, LeadWorkflows(client, task_queue), task.id, "done", "connected"
+                        )
                         break
                 await ts_env.sleep(timedelta(hours=6))
             result = await run_to_end(ts_env, handle)

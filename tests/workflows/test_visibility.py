@@ -6,11 +6,13 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from adapters.channels.base import PermanentChannelError
-from api.schemas import CampaignCreate, ReplyCreate
-from api.services.campaigns import create_campaign
-from api.services.replies import handle_reply
 from models.db import Database
 from sequences import Email, Sequence, Wait
+from services.campaigns.schemas import CampaignCreate
+from services.campaigns.service import create_campaign
+from services.gateway import LeadWorkflows
+from services.replies.schemas import ReplyCreate
+from services.replies.service import handle_reply
 from tests.helpers import add_lead, enrollments, eventually, outbound, start_spec
 from tests.workflows.conftest import ScriptedChannel, router, running_worker
 from workflows import search_attributes as sa
@@ -25,8 +27,7 @@ async def test_leads_are_found_by_status_campaign_and_step(
     async with clean_db.session() as session:
         campaign = await create_campaign(
             session,
-            client,
-            task_queue,
+            LeadWorkflows(client, task_queue),
             CampaignCreate(name="vis", sequence="demo", lead_ids=[lead.id]),
         )
     workflow_id = f"lead-{lead.id}"
@@ -56,11 +57,10 @@ async def test_leads_are_found_by_status_campaign_and_step(
     async with clean_db.session() as session:
         await handle_reply(
             session,
-            client_factory,
+            LeadWorkflows(client_factory, task_queue),
             lead.id,
             ReplyCreate(content="Yes, sounds good, let's talk."),
             update_timeout=10,
-            task_queue=task_queue,
         )
     result = await client.get_workflow_handle(workflow_id, result_type=LeadSequenceResult).result()
     assert result.outcome == "replied"
@@ -107,11 +107,10 @@ async def test_readme_web_ui_queries_find_stuck_ooo_and_step_three_leads(
         async with clean_db.session() as session:
             await handle_reply(
                 session,
-                _factory(client),
+                LeadWorkflows(_factory(client), task_queue),
                 ooo.id,
                 ReplyCreate(content="Out of office until next Monday, back on Tuesday."),
                 update_timeout=10,
-                task_queue=task_queue,
             )
 
         async def found(query: str) -> list[str]:

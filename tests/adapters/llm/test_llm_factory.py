@@ -13,7 +13,7 @@ from adapters.llm.drafts import OpenAIDrafter, TemplateDrafter
 from adapters.llm.factory import build_classifier, build_drafter
 from adapters.llm.openai_chat import parse_retry_after
 from adapters.llm.openai_client import OpenAIClassifier
-from salespad.config import OpenAISettings, Settings
+from config.settings import OpenAISettings, Settings
 from tests.adapters.llm.test_openai_client import MODEL, reply, verdict
 from tests.fakes.openai import FakeOpenAI
 

@@ -9,35 +9,21 @@ arrives is made up for when the approval times out and the sequence reads the ro
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 
-from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
-from api.errors import Conflict, InvalidInput, NotFound
-from models.draft_tasks import APPROVE_DRAFT_TASK, record_decision, recorded_decision
 from models.enums import TaskStatus
 from models.tables import Task, utcnow
-from workflows.contracts import workflow_id_for
-from workflows.draft_contracts import DRAFT_DECISION_SIGNAL, DraftDecision, DraftDecisionKind
-
-
-class DraftAnswer(BaseModel):
-    task_id: uuid.UUID
-    lead_id: uuid.UUID
-    status: str
-    decision: DraftDecisionKind
-    subject: str | None
-    body: str | None
-    # False: the sequence has ended, so nothing will be sent.
-    signalled: bool
+from services.errors import Conflict, InvalidInput, NotFound
+from services.gateway import LeadWorkflowGateway
+from services.tasks.draft_records import APPROVE_DRAFT_TASK, record_decision, recorded_decision
+from services.tasks.schemas import DraftAnswer
+from workflows.draft_contracts import DraftDecision, DraftDecisionKind
 
 
 async def answer_draft(
     session: AsyncSession,
-    client: Callable[[], Awaitable[Client]],
+    workflows: LeadWorkflowGateway,
     task_id: uuid.UUID,
     decision: DraftDecisionKind,
     subject: str | None = None,
@@ -67,7 +53,7 @@ async def answer_draft(
             )
         answer = recorded
     await session.commit()
-    signalled = await _signal(await client(), task, answer)
+    signalled = await _signal(workflows, task, answer)
     return DraftAnswer(
         task_id=task.id,
         lead_id=task.lead_id,
@@ -83,14 +69,7 @@ def _key(d: DraftDecision) -> tuple[str, str | None, str | None]:
     return d.decision, d.subject, d.body
 
 
-async def _signal(client: Client, task: Task, decision: DraftDecision) -> bool:
+async def _signal(workflows: LeadWorkflowGateway, task: Task, decision: DraftDecision) -> bool:
     if task.enrollment_id is None:
         return False
-    handle = client.get_workflow_handle(workflow_id_for(str(task.lead_id)))
-    try:
-        await handle.signal(DRAFT_DECISION_SIGNAL, decision)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:  # the sequence has ended
-            return False
-        raise
-    return True
+    return await workflows.draft_decision(task.lead_id, decision)

@@ -11,19 +11,19 @@ deliveries of one report queue behind each other instead of both passing the che
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy import or_, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import Client
 
-from api.services.contacts import SuppressedStatus, suppress
 from models.enums import DeliveryStatus, Direction, EventType
-from models.queries import add_event
 from models.tables import EventLog, Lead, Message
+from services.channels.suppression import SuppressedStatus, suppress
+from services.events import add_event
+from services.gateway import LeadWorkflowGateway
 
 Kind = Literal["delivered", "deferred", "opened", "clicked", "failed", "bounced", "unsubscribed"]
 
@@ -72,7 +72,7 @@ class EventsOutcome:
 
 async def apply_events(
     session: AsyncSession,
-    client: Callable[[], Awaitable[Client]] | None,
+    workflows: LeadWorkflowGateway | None,
     events: Iterable[ProviderEvent],
 ) -> EventsOutcome:
     """Apply a batch in one transaction; suppressions (rare) follow, one by one."""
@@ -124,7 +124,7 @@ async def apply_events(
             continue
         await suppress(
             session,
-            client,
+            workflows,
             email=event.email,
             phone=event.phone,
             reason=event.reason or event.kind,

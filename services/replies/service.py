@@ -10,42 +10,29 @@ send while a lead has a reply the sequence has not handled, and hands it to the 
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
-from api.errors import NotFound, SalesPadError
-from api.schemas import ReplyCreate, ReplyResult, SequenceDelivery
-from models.enums import OPEN_ENROLLMENT_STATES, DeliveryStatus, Direction, EventType
-from models.queries import add_event, channel_row_for, lock_lead
-from models.tables import Enrollment, Lead, Message, utcnow
-from workflows.contracts import (
-    PROCESS_REPLY_WORKFLOW,
-    REPLY_SIGNAL,
-    REPLY_UPDATE,
-    ProcessReplyInput,
-    ProcessReplyResult,
-    ReplyNotice,
-    ReplyOutcome,
-    reply_workflow_id,
-    workflow_id_for,
-)
-
-ClientFactory = Callable[[], Awaitable[Client]]
+from models.enums import DeliveryStatus, Direction, EventType
+from models.tables import Lead, Message, utcnow
+from services.channels.queries import channel_row_for
+from services.errors import NotFound, SalesPadError
+from services.events import add_event
+from services.gateway import LeadWorkflowGateway, ReplyDelivery
+from services.leads.queries import lock_lead, open_enrollment
+from services.replies.schemas import ReplyCreate, ReplyResult, SequenceDelivery
+from workflows.contracts import ReplyNotice
 
 
 async def record_reply(
     session: AsyncSession, lead_id: uuid.UUID, body: ReplyCreate
 ) -> tuple[Message, bool]:
     """Store the reply; returns (message, duplicate). Status changes wait for classification."""
-    provider_id = body.message_id or f"api-{uuid.uuid4()}"
+    provider_id = body.provider_message_id or f"api-{uuid.uuid4()}"
     lead = await lock_lead(session, lead_id)
     if lead is None:
         raise NotFound(f"lead {lead_id} not found")
@@ -89,85 +76,32 @@ async def record_reply(
     return message, False
 
 
-def _from_outcome(outcome: ReplyOutcome) -> SequenceDelivery:
-    return SequenceDelivery(
-        delivered="update",
-        action=outcome.action,
-        intent=outcome.intent,
-        sends=outcome.sends,
-        current_step=outcome.current_step,
-        resume_at=outcome.resume_at,
-    )
-
-
-def _from_processed(result: ProcessReplyResult) -> SequenceDelivery:
-    return SequenceDelivery(
-        delivered="processed", action="no sequence running", intent=result.intent
-    )
-
-
-async def deliver_reply(
-    session: AsyncSession,
-    client: Client,
-    lead_id: uuid.UUID,
-    notice: ReplyNotice,
-    update_timeout: float,
-    task_queue: str,
-) -> SequenceDelivery:
-    open_enrollment = (
-        await session.exec(
-            select(Enrollment).where(
-                Enrollment.lead_id == lead_id,
-                col(Enrollment.state).in_(OPEN_ENROLLMENT_STATES),
-            )
+def _delivery(delivered: ReplyDelivery) -> SequenceDelivery:
+    if delivered.via == "update" and delivered.outcome is not None:
+        outcome = delivered.outcome
+        return SequenceDelivery(
+            delivered="update",
+            action=outcome.action,
+            intent=outcome.intent,
+            sends=outcome.sends,
+            current_step=outcome.current_step,
+            resume_at=outcome.resume_at,
         )
-    ).first()
-    if open_enrollment is not None:
-        handle = client.get_workflow_handle(workflow_id_for(str(lead_id)))
-        try:
-            outcome = await asyncio.wait_for(
-                handle.execute_update(
-                    REPLY_UPDATE,
-                    notice,
-                    id=f"reply-{notice.db_message_id}",
-                    result_type=ReplyOutcome,
-                ),
-                timeout=update_timeout,
-            )
-            return _from_outcome(outcome)
-        except TimeoutError:
-            await handle.signal(REPLY_SIGNAL, notice)
-            return SequenceDelivery(delivered="signal")
-        except WorkflowUpdateFailedError:
-            pass  # it finished meanwhile: classify on its own below
-        except RPCError as exc:
-            if exc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-                raise
-    handle = await client.start_workflow(
-        PROCESS_REPLY_WORKFLOW,
-        ProcessReplyInput(
-            lead_id=str(lead_id), enrollment_id=None, db_message_id=notice.db_message_id
-        ),
-        id=reply_workflow_id(notice.db_message_id),
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        result_type=ProcessReplyResult,
-    )
-    try:
-        result = await asyncio.wait_for(handle.result(), timeout=update_timeout)
-    except TimeoutError:
+    if delivered.via == "processed" and delivered.processed is not None:
+        return SequenceDelivery(
+            delivered="processed", action="no sequence running", intent=delivered.processed.intent
+        )
+    if delivered.via == "queued":
         return SequenceDelivery(delivered="queued", action="classifying")
-    return _from_processed(result)
+    return SequenceDelivery(delivered="signal")
 
 
 async def handle_reply(
     session: AsyncSession,
-    client: ClientFactory,
+    workflows: LeadWorkflowGateway,
     lead_id: uuid.UUID,
     body: ReplyCreate,
     update_timeout: float,
-    *,
-    task_queue: str,
 ) -> ReplyResult:
     """Record first, then deliver: a Temporal outage never loses a reply."""
     message, duplicate = await record_reply(session, lead_id, body)
@@ -183,16 +117,18 @@ async def handle_reply(
             channel=body.channel,
             received_at=message.sent_at or utcnow(),
         )
+        running = await open_enrollment(session, lead_id) is not None
         try:
-            delivery = await deliver_reply(
-                session, await client(), lead_id, notice, update_timeout, task_queue
+            delivered = await workflows.deliver_reply(
+                lead_id, notice, sequence_running=running, update_timeout=update_timeout
             )
+            delivery = _delivery(delivered)
         except (SalesPadError, RPCError) as exc:
             delivery = SequenceDelivery(delivered="deferred", error=str(exc))
     lead = await session.get(Lead, lead_id, populate_existing=True)
     assert lead is not None
     return ReplyResult(
-        message_id=message.id,
+        db_message_id=message.id,
         provider_message_id=message.provider_message_id,
         duplicate=duplicate,
         lead_status=lead.status,

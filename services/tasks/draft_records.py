@@ -14,8 +14,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import EventType, TaskStatus
-from models.queries import add_event
 from models.tables import EventLog, Task
+from services.events import add_event
 from workflows.draft_contracts import DraftDecision
 
 APPROVE_DRAFT_TASK = "approve_draft"

@@ -4,27 +4,25 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import Client
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from api.errors import InvalidInput, NotFound
-from api.schemas import CampaignCreate, CampaignResult, CampaignSummary, Enrolled, Skipped
-from models.enums import FINAL_LEAD_STATUSES, Direction, EventType
-from models.queries import add_event, suppression_for
-from models.tables import Campaign, Enrollment, Lead, Message
+from models.enums import FINAL_LEAD_STATUSES, EventType
+from models.tables import Campaign, Enrollment, Lead
 from sequences import REGISTRY, SequenceError, get_sequence
-from workflows import search_attributes as sa
-from workflows.contracts import LEAD_SEQUENCE_WORKFLOW, LeadSequenceInput, workflow_id_for
+from services.campaigns import queries
+from services.campaigns.schemas import (
+    CampaignCreate,
+    CampaignResult,
+    CampaignSummary,
+    Enrolled,
+    Skipped,
+)
+from services.channels.queries import suppression_for
+from services.errors import InvalidInput, NotFound
+from services.events import add_event
+from services.gateway import LeadWorkflowGateway, SequenceStart
+from workflows.contracts import LeadSequenceInput, workflow_id_for
 from workflows.spec import SequenceSpec
 
 
@@ -44,18 +42,15 @@ def compile_sequence(name: str) -> SequenceSpec:
 
 
 async def create_campaign(
-    session: AsyncSession, client: Client, task_queue: str, body: CampaignCreate
+    session: AsyncSession, workflows: LeadWorkflowGateway, body: CampaignCreate
 ) -> CampaignResult:
     spec = compile_sequence(body.sequence)
-    return await launch_campaign(
-        session, client, task_queue, body.name, spec, body.lead_ids, body.timezone
-    )
+    return await launch_campaign(session, workflows, body.name, spec, body.lead_ids, body.timezone)
 
 
 async def launch_campaign(
     session: AsyncSession,
-    client: Client,
-    task_queue: str,
+    workflows: LeadWorkflowGateway,
     name: str,
     spec: SequenceSpec,
     lead_ids: list[uuid.UUID],
@@ -80,7 +75,7 @@ async def launch_campaign(
         skipped=[],
     )
     for lead_id in dict.fromkeys(lead_ids):  # drop repeats, keep order
-        outcome = await _enroll(session, client, task_queue, campaign, spec, lead_id)
+        outcome = await _enroll(session, workflows, campaign, spec, lead_id)
         if isinstance(outcome, Enrolled):
             result.enrolled.append(outcome)
         else:
@@ -90,12 +85,13 @@ async def launch_campaign(
 
 async def _enroll(
     session: AsyncSession,
-    client: Client,
-    task_queue: str,
+    workflows: LeadWorkflowGateway,
     campaign: Campaign,
     spec: SequenceSpec,
     lead_id: uuid.UUID,
 ) -> Enrolled | Skipped:
+    # Each lead's enrollment row and its workflow start commit together, one lead at a time,
+    # so a failure part-way leaves every earlier lead enrolled and running.
     lead = await session.get(Lead, lead_id)
     if lead is None:
         return Skipped(lead_id=lead_id, reason="lead not found")
@@ -112,39 +108,26 @@ async def _enroll(
     except IntegrityError:
         await session.rollback()
         return Skipped(lead_id=lead_id, reason="already active")
+    start = SequenceStart(
+        input=LeadSequenceInput(
+            lead_id=str(lead_id),
+            enrollment_id=str(enrollment.id),
+            campaign_id=str(campaign.id),
+            lead_status=lead.status,
+            spec=spec,
+            campaign_timezone=campaign.timezone,
+        ),
+        lead_email=lead.email,
+    )
     try:
-        handle = await client.start_workflow(
-            LEAD_SEQUENCE_WORKFLOW,
-            LeadSequenceInput(
-                lead_id=str(lead_id),
-                enrollment_id=str(enrollment.id),
-                campaign_id=str(campaign.id),
-                lead_status=lead.status,
-                spec=spec,
-                campaign_timezone=campaign.timezone,
-            ),
-            id=workflow_id,
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(sa.CAMPAIGN_ID, str(campaign.id)),
-                    SearchAttributePair(sa.SEQUENCE_NAME, spec.name),
-                    SearchAttributePair(sa.LEAD_ID, str(lead_id)),
-                    SearchAttributePair(sa.LEAD_EMAIL, lead.email or ""),
-                    SearchAttributePair(sa.LEAD_STATUS, lead.status),
-                    SearchAttributePair(sa.NEEDS_ATTENTION, False),
-                ]
-            ),
-        )
-    except WorkflowAlreadyStartedError:
-        await session.rollback()
-        return Skipped(lead_id=lead_id, reason="already active")
+        (started,) = await workflows.start_sequences([start])
     except BaseException:
         await session.rollback()
         raise
-    enrollment.run_id = handle.first_execution_run_id or handle.result_run_id
+    if not started.started:
+        await session.rollback()
+        return Skipped(lead_id=lead_id, reason="already active")
+    enrollment.run_id = started.run_id
     add_event(
         session,
         lead_id,
@@ -162,35 +145,6 @@ async def campaign_summary(session: AsyncSession, campaign_id: uuid.UUID) -> Cam
     campaign = await session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} not found")
-    states = (
-        await session.exec(
-            select(Enrollment.state, func.count())
-            .where(Enrollment.campaign_id == campaign_id)
-            .group_by(Enrollment.state)
-        )
-    ).all()
-    enrollment_ids = select(Enrollment.id).where(Enrollment.campaign_id == campaign_id)
-    sends = (
-        await session.exec(
-            select(Message.step, func.count())
-            .where(
-                col(Message.enrollment_id).in_(enrollment_ids),
-                Message.direction == Direction.OUTBOUND,
-                Message.delivery_status != "sending",
-            )
-            .group_by(col(Message.step))
-        )
-    ).all()
-    lead_ids = select(Enrollment.lead_id).where(Enrollment.campaign_id == campaign_id)
-    replies = (
-        await session.exec(
-            select(func.count()).where(
-                col(Message.lead_id).in_(lead_ids),
-                Message.direction == Direction.INBOUND,
-                col(Message.created_at) >= campaign.created_at,
-            )
-        )
-    ).one()
     return CampaignSummary(
         id=campaign.id,
         name=campaign.name,
@@ -198,7 +152,13 @@ async def campaign_summary(session: AsyncSession, campaign_id: uuid.UUID) -> Cam
         sequence_version=campaign.sequence_version,
         state=campaign.state,
         created_at=campaign.created_at,
-        enrollments={state: count for state, count in states},
-        sends_by_step={step: count for step, count in sends if step is not None},
-        replies=replies,
+        enrollments=await queries.enrollments_by_state(session, campaign_id),
+        sends_by_step=await queries.sends_by_step(session, campaign_id),
+        replies=await queries.replies_since(session, campaign_id, campaign.created_at),
     )
+
+
+async def list_campaigns(session: AsyncSession) -> list[CampaignSummary]:
+    """The newest hundred, newest first."""
+    ids = await queries.newest_campaign_ids(session)
+    return [await campaign_summary(session, cid) for cid in ids]

@@ -7,77 +7,48 @@ from typing import Any
 from urllib.parse import quote
 
 from pydantic import ValidationError
-from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.errors import NotFound, field_errors
-from api.schemas import (
+from models.enums import EventType
+from models.tables import Channel, EventLog, Lead, Message, utcnow
+from services.errors import NotFound, field_errors
+from services.events import add_event
+from services.leads import queries
+from services.leads.schemas import (
     EnrollmentPublic,
     LeadBatchResult,
     LeadCreate,
     LeadDetail,
+    LeadList,
     LeadPublic,
     RejectedRow,
     RowError,
     TimelineEntry,
 )
-from models.enums import EventType
-from models.queries import add_event
-from models.tables import Channel, Enrollment, EventLog, Lead, Message, utcnow
 from workflows.contracts import workflow_id_for
 
 
 def to_public(lead: Lead) -> LeadPublic:
-    return LeadPublic(
-        id=lead.id,
-        name=lead.name,
-        email=lead.email,
-        phone=lead.phone,
-        timezone=lead.timezone,
-        company=lead.company,
-        title=lead.title,
-        owner=lead.owner,
-        status=lead.status,
-        metadata=lead.meta,
-        created_at=lead.created_at,
-        updated_at=lead.updated_at,
-    )
-
-
-async def _find_existing(session: AsyncSession, data: LeadCreate) -> Lead | None:
-    if data.email:
-        stmt = select(Lead).where(func.lower(Lead.email) == data.email.lower())
-    else:
-        stmt = select(Lead).where(Lead.phone == data.phone, col(Lead.email).is_(None))
-    return (await session.exec(stmt.with_for_update())).first()
+    return LeadPublic.model_validate(lead.model_dump())
 
 
 async def upsert_lead(session: AsyncSession, data: LeadCreate) -> tuple[Lead, bool]:
     """Create or update one lead and commit; returns (lead, created)."""
     for attempt in range(2):
-        existing = await _find_existing(session, data)
+        existing = await queries.find_for_upsert(session, data.email, data.phone)
         if existing is not None:
-            changes = data.model_dump(exclude_unset=True, exclude={"metadata"})
+            changes = data.model_dump(exclude_unset=True, exclude={"meta"})
             for field, value in changes.items():
                 setattr(existing, field, value)
-            if "metadata" in data.model_fields_set:
-                existing.meta = {**existing.meta, **data.metadata}
+            if "meta" in data.model_fields_set:
+                existing.meta = {**existing.meta, **data.meta}
             existing.updated_at = utcnow()
             add_event(session, existing.id, EventType.LEAD_UPDATED, fields=sorted(changes))
             await session.commit()
             return existing, False
-        lead = Lead(
-            name=data.name,
-            email=data.email,
-            phone=data.phone,
-            timezone=data.timezone,
-            company=data.company,
-            title=data.title,
-            owner=data.owner,
-            meta=data.metadata,
-        )
+        lead = Lead.model_validate(data.model_dump())
         session.add(lead)
         try:
             await session.flush()
@@ -113,6 +84,13 @@ async def upsert_many(session: AsyncSession, rows: list[Any]) -> LeadBatchResult
     return result
 
 
+async def list_leads(
+    session: AsyncSession, status: str | None, email: str | None, limit: int, offset: int
+) -> LeadList:
+    rows, total = await queries.page_of_leads(session, status, email, limit, offset)
+    return LeadList(items=[to_public(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
 async def get_lead(session: AsyncSession, lead_id: uuid.UUID) -> Lead:
     lead = await session.get(Lead, lead_id)
     if lead is None:
@@ -124,14 +102,7 @@ async def lead_detail(
     session: AsyncSession, lead_id: uuid.UUID, ui_url: str, ns: str
 ) -> LeadDetail:
     lead = await get_lead(session, lead_id)
-    enrollment = (
-        await session.exec(
-            select(Enrollment)
-            .where(Enrollment.lead_id == lead_id)
-            .order_by(col(Enrollment.created_at).desc())
-            .limit(1)
-        )
-    ).first()
+    enrollment = await queries.latest_enrollment(session, lead_id)
     channel_types = {c.id: c.type for c in (await session.exec(select(Channel))).all()}
     messages = (await session.exec(select(Message).where(Message.lead_id == lead_id))).all()
     events = (await session.exec(select(EventLog).where(EventLog.lead_id == lead_id))).all()

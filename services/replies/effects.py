@@ -10,8 +10,9 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import EventType, LeadStatus, TaskStatus
-from models.queries import add_event, suppression_for
 from models.tables import Lead, Message, Suppression, Task, utcnow
+from services.channels.queries import suppression_for
+from services.events import add_event
 from workflows.intents import rule_for
 
 # Statuses a reply never overrides: the lead already left the funnel for good.

@@ -1,1 +1,0 @@
-"""Service functions behind the routes: the routes parse, call one of these, and return."""

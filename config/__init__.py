@@ -1,0 +1,1 @@
+"""The neutral piece every layer may import: settings and the Temporal client factory."""

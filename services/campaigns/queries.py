@@ -1,0 +1,70 @@
+"""What a campaign's summary and controls read."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.enums import OPEN_ENROLLMENT_STATES, Direction
+from models.tables import Campaign, Enrollment, Message
+
+
+async def newest_campaign_ids(session: AsyncSession, limit: int = 100) -> list[uuid.UUID]:
+    rows = await session.exec(
+        select(Campaign.id).order_by(col(Campaign.created_at).desc()).limit(limit)
+    )
+    return list(rows.all())
+
+
+async def enrollments_by_state(session: AsyncSession, campaign_id: uuid.UUID) -> dict[str, int]:
+    states = (
+        await session.exec(
+            select(Enrollment.state, func.count())
+            .where(Enrollment.campaign_id == campaign_id)
+            .group_by(Enrollment.state)
+        )
+    ).all()
+    return {state: count for state, count in states}
+
+
+async def sends_by_step(session: AsyncSession, campaign_id: uuid.UUID) -> dict[int, int]:
+    enrollment_ids = select(Enrollment.id).where(Enrollment.campaign_id == campaign_id)
+    sends = (
+        await session.exec(
+            select(Message.step, func.count())
+            .where(
+                col(Message.enrollment_id).in_(enrollment_ids),
+                Message.direction == Direction.OUTBOUND,
+                Message.delivery_status != "sending",
+            )
+            .group_by(col(Message.step))
+        )
+    ).all()
+    return {step: count for step, count in sends if step is not None}
+
+
+async def replies_since(session: AsyncSession, campaign_id: uuid.UUID, since: datetime) -> int:
+    lead_ids = select(Enrollment.lead_id).where(Enrollment.campaign_id == campaign_id)
+    return (
+        await session.exec(
+            select(func.count()).where(
+                col(Message.lead_id).in_(lead_ids),
+                Message.direction == Direction.INBOUND,
+                col(Message.created_at) >= since,
+            )
+        )
+    ).one()
+
+
+async def running_lead_ids(session: AsyncSession, campaign_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await session.exec(
+        select(Enrollment.lead_id).where(
+            Enrollment.campaign_id == campaign_id,
+            col(Enrollment.state).in_(OPEN_ENROLLMENT_STATES),
+        )
+    )
+    return list(rows.all())

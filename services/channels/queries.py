@@ -1,0 +1,48 @@
+"""Channel rows and suppressions: looked up by API services and activities alike."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, func, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.tables import Channel, Suppression
+
+
+async def suppression_for(
+    session: AsyncSession, email: str | None, phone: str | None
+) -> Suppression | None:
+    conditions: list[ColumnElement[bool]] = []
+    if email:
+        conditions.append(func.lower(Suppression.email) == email.lower())
+    if phone:
+        conditions.append(col(Suppression.phone) == phone)
+    if not conditions:
+        return None
+    result = await session.exec(select(Suppression).where(or_(*conditions)).limit(1))
+    return result.first()
+
+
+async def channel_row_for(session: AsyncSession, channel_type: str, provider: str) -> Channel:
+    """The Channel row messages of this type and provider go through (created on first use)."""
+    found = (
+        await session.exec(
+            select(Channel).where(Channel.type == channel_type, Channel.provider == provider)
+        )
+    ).first()
+    if found is not None:
+        return found
+    # Pacing belongs to the channel type: a new provider row inherits its sibling's cap/window.
+    sibling = (
+        await session.exec(select(Channel).where(Channel.type == channel_type).limit(1))
+    ).first()
+    row = Channel(
+        type=channel_type,
+        provider=provider,
+        name=f"{provider} {channel_type.lower()}",
+        daily_cap=sibling.daily_cap if sibling else None,
+        send_window=dict(sibling.send_window) if sibling else {},
+    )
+    session.add(row)
+    await session.flush()
+    return row

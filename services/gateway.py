@@ -1,0 +1,248 @@
+"""The one gateway to a lead's workflow: every start, signal and update goes through here.
+
+One not-found policy: a workflow that has ended or never existed is reported as a value
+(`False`, or a `StartResult` that says it was already running), never raised; any other error
+(Temporal unreachable, a rejected request) is raised for the caller to decide. Services take a
+`LeadWorkflowGateway`, so tests can hand them a fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from workflows import search_attributes as sa
+from workflows.contracts import (
+    CONTROL_SIGNAL,
+    LEAD_SEQUENCE_WORKFLOW,
+    OPS_SIGNAL,
+    PROCESS_REPLY_WORKFLOW,
+    REPLY_SIGNAL,
+    REPLY_UPDATE,
+    STOP_SIGNAL,
+    TASK_SIGNAL,
+    ControlRequest,
+    LeadSequenceInput,
+    OpsCommand,
+    ProcessReplyInput,
+    ProcessReplyResult,
+    ReplyNotice,
+    ReplyOutcome,
+    StopRequest,
+    TaskDone,
+    reply_workflow_id,
+    workflow_id_for,
+)
+from workflows.draft_contracts import DRAFT_DECISION_SIGNAL, DraftDecision
+
+ClientSource = Client | Callable[[], Awaitable[Client]]
+# Signals to many leads go out this many at a time: one request per client, bounded fan-out.
+BATCH = 50
+
+
+@dataclass(frozen=True)
+class SequenceStart:
+    """What starting one lead's sequence takes: its input, and the email shown in the Web UI."""
+
+    input: LeadSequenceInput
+    lead_email: str | None
+
+
+@dataclass(frozen=True)
+class StartResult:
+    lead_id: str
+    started: bool  # False: a sequence for this lead is already running
+    run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplyDelivery:
+    """How a reply reached the lead's workflow.
+
+    update: the running sequence handled it (`outcome`); signal: queued durably for it;
+    processed: no sequence was running, ProcessReply classified it (`processed`);
+    queued: that classification is still running.
+    """
+
+    via: Literal["update", "signal", "processed", "queued"]
+    outcome: ReplyOutcome | None = None
+    processed: ProcessReplyResult | None = None
+
+
+class LeadWorkflowGateway(Protocol):
+    """What services need from Temporal; `LeadWorkflows` is the real one."""
+
+    async def start_sequences(self, starts: Sequence[SequenceStart]) -> list[StartResult]: ...
+
+    async def control(self, lead_id: uuid.UUID, request: ControlRequest) -> bool: ...
+
+    async def control_many(
+        self, lead_ids: Sequence[uuid.UUID], request: ControlRequest
+    ) -> list[bool]: ...
+
+    async def ops(self, lead_id: uuid.UUID, command: OpsCommand) -> bool: ...
+
+    async def stop(self, lead_id: uuid.UUID, request: StopRequest) -> bool: ...
+
+    async def task_done(self, lead_id: uuid.UUID, done: TaskDone) -> bool: ...
+
+    async def draft_decision(self, lead_id: uuid.UUID, decision: DraftDecision) -> bool: ...
+
+    async def deliver_reply(
+        self,
+        lead_id: uuid.UUID,
+        notice: ReplyNotice,
+        *,
+        sequence_running: bool,
+        update_timeout: float,
+    ) -> ReplyDelivery: ...
+
+
+class LeadWorkflows:
+    """A Temporal client (or a factory that connects on first use) and the task queue."""
+
+    def __init__(self, client: ClientSource, task_queue: str) -> None:
+        self._source = client
+        self.task_queue = task_queue
+
+    async def client(self) -> Client:
+        if isinstance(self._source, Client):
+            return self._source
+        return await self._source()
+
+    async def start_sequences(self, starts: Sequence[SequenceStart]) -> list[StartResult]:
+        """Start one sequence per lead, `BATCH` at a time; a lead whose sequence is already
+        running is reported as not started. Other errors are raised."""
+        results: list[StartResult] = []
+        for first in range(0, len(starts), BATCH):
+            batch = starts[first : first + BATCH]
+            results += await asyncio.gather(*(self._start(s) for s in batch))
+        return results
+
+    async def _start(self, start: SequenceStart) -> StartResult:
+        inp = start.input
+        try:
+            handle = await (await self.client()).start_workflow(
+                LEAD_SEQUENCE_WORKFLOW,
+                inp,
+                id=workflow_id_for(inp.lead_id),
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(sa.CAMPAIGN_ID, inp.campaign_id),
+                        SearchAttributePair(sa.SEQUENCE_NAME, inp.spec.name),
+                        SearchAttributePair(sa.LEAD_ID, inp.lead_id),
+                        SearchAttributePair(sa.LEAD_EMAIL, start.lead_email or ""),
+                        SearchAttributePair(sa.LEAD_STATUS, inp.lead_status),
+                        SearchAttributePair(sa.NEEDS_ATTENTION, False),
+                    ]
+                ),
+            )
+        except WorkflowAlreadyStartedError:
+            return StartResult(lead_id=inp.lead_id, started=False)
+        return StartResult(
+            lead_id=inp.lead_id,
+            started=True,
+            run_id=handle.first_execution_run_id or handle.result_run_id,
+        )
+
+    async def _signal(self, lead_id: uuid.UUID, name: str, arg: BaseModel) -> bool:
+        """The one not-found policy: False when the lead's workflow has ended or never ran."""
+        handle = (await self.client()).get_workflow_handle(workflow_id_for(str(lead_id)))
+        try:
+            await handle.signal(name, arg)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
+
+    async def control(self, lead_id: uuid.UUID, request: ControlRequest) -> bool:
+        return await self._signal(lead_id, CONTROL_SIGNAL, request)
+
+    async def control_many(
+        self, lead_ids: Sequence[uuid.UUID], request: ControlRequest
+    ) -> list[bool]:
+        """Signal each lead, `BATCH` at a time; one bool per lead, in order."""
+        results: list[bool] = []
+        for first in range(0, len(lead_ids), BATCH):
+            batch = lead_ids[first : first + BATCH]
+            results += await asyncio.gather(*(self.control(lead_id, request) for lead_id in batch))
+        return results
+
+    async def ops(self, lead_id: uuid.UUID, command: OpsCommand) -> bool:
+        return await self._signal(lead_id, OPS_SIGNAL, command)
+
+    async def stop(self, lead_id: uuid.UUID, request: StopRequest) -> bool:
+        return await self._signal(lead_id, STOP_SIGNAL, request)
+
+    async def task_done(self, lead_id: uuid.UUID, done: TaskDone) -> bool:
+        return await self._signal(lead_id, TASK_SIGNAL, done)
+
+    async def draft_decision(self, lead_id: uuid.UUID, decision: DraftDecision) -> bool:
+        return await self._signal(lead_id, DRAFT_DECISION_SIGNAL, decision)
+
+    async def deliver_reply(
+        self,
+        lead_id: uuid.UUID,
+        notice: ReplyNotice,
+        *,
+        sequence_running: bool,
+        update_timeout: float,
+    ) -> ReplyDelivery:
+        """To a running sequence: an Update, which falls back to a durable signal when no
+        worker answers within `update_timeout`. With no sequence running (or one that ended
+        meanwhile): a ProcessReply workflow classifies the reply on its own."""
+        client = await self.client()
+        if sequence_running:
+            handle = client.get_workflow_handle(workflow_id_for(str(lead_id)))
+            try:
+                outcome = await asyncio.wait_for(
+                    handle.execute_update(
+                        REPLY_UPDATE,
+                        notice,
+                        id=f"reply-{notice.db_message_id}",
+                        result_type=ReplyOutcome,
+                    ),
+                    timeout=update_timeout,
+                )
+                return ReplyDelivery(via="update", outcome=outcome)
+            except TimeoutError:
+                await handle.signal(REPLY_SIGNAL, notice)
+                return ReplyDelivery(via="signal")
+            except WorkflowUpdateFailedError:
+                pass  # it finished meanwhile: classify on its own below
+            except RPCError as exc:
+                if exc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+                    raise
+        process = await client.start_workflow(
+            PROCESS_REPLY_WORKFLOW,
+            ProcessReplyInput(
+                lead_id=str(lead_id), enrollment_id=None, db_message_id=notice.db_message_id
+            ),
+            id=reply_workflow_id(notice.db_message_id),
+            task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            result_type=ProcessReplyResult,
+        )
+        try:
+            result = await asyncio.wait_for(process.result(), timeout=update_timeout)
+        except TimeoutError:
+            return ReplyDelivery(via="queued")
+        return ReplyDelivery(via="processed", processed=result)

@@ -1,0 +1,138 @@
+"""Lead bodies on the model chain `LeadBase -> LeadCreate / LeadUpdate -> Lead -> LeadPublic`:
+the fields are declared once, on `models.tables.LeadBase`; these add the input rules."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from models.tables import LeadBase
+
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def check_timezone(value: str | None) -> str | None:
+    """An IANA zone name, or None for an empty one."""
+    if not value:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA time zone {value!r}") from None
+    return value
+
+
+class LeadInput(LeadBase):
+    """The rules every lead body follows: E.164 phones, IANA zones, lower-case emails."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")  # type: ignore[assignment]
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        compact = re.sub(r"[\s().-]", "", value)
+        if not _E164.match(compact):
+            raise ValueError("must be an E.164 number such as +14155550123")
+        return compact
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        return check_timezone(value)
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str | None) -> str | None:
+        return value.lower() if value else None
+
+
+class LeadCreate(LeadInput):
+    @model_validator(mode="after")
+    def _reachable(self) -> LeadCreate:
+        if not self.email and not self.phone:
+            raise ValueError("a lead needs an email or a phone number")
+        return self
+
+
+class LeadUpdate(LeadInput):
+    """A partial update: only the fields given change (metadata keys are merged)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
+
+
+class LeadPublic(LeadBase):
+    model_config = ConfigDict(populate_by_name=True)  # type: ignore[assignment]
+
+    id: uuid.UUID
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class RowError(BaseModel):
+    field: str
+    message: str
+
+
+class RejectedRow(BaseModel):
+    row: int = Field(description="0-based index in the submitted list")
+    errors: list[RowError]
+
+
+class LeadBatchResult(BaseModel):
+    created: list[LeadPublic]
+    updated: list[LeadPublic]
+    rejected: list[RejectedRow]
+
+
+class LeadList(BaseModel):
+    items: list[LeadPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class EnrollmentPublic(BaseModel):
+    id: uuid.UUID
+    campaign_id: uuid.UUID
+    workflow_id: str
+    current_step: int | None
+    state: str
+    created_at: datetime
+    ended_at: datetime | None
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    kind: Literal["message", "event"]
+    # message fields
+    direction: str | None = None
+    channel: str | None = None
+    step: int | None = None
+    subject: str | None = None
+    content: str | None = None
+    delivery_status: str | None = None
+    # event fields
+    event_type: str | None = None
+    details: dict[str, Any] | None = None
+
+
+class LeadDetail(BaseModel):
+    lead: LeadPublic
+    enrollment: EnrollmentPublic | None
+    temporal_url: str | None
+    timeline: list[TimelineEntry]
+
+
+class ControlResult(BaseModel):
+    lead_id: uuid.UUID
+    action: str
+    signalled: bool
+    detail: str = ""

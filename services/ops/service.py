@@ -1,0 +1,90 @@
+"""Ops: every lead waiting for a human (with a Temporal Web UI link), the commands that answer
+a dead letter, and replies no lead could be found for."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+from urllib.parse import quote
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.enums import ChannelType, EnrollmentState, EventType
+from services.errors import Conflict
+from services.gateway import LeadWorkflowGateway
+from services.leads.queries import open_enrollment
+from services.leads.schemas import ControlResult
+from services.ops import queries
+from services.ops.schemas import AttentionItem, UnmatchedReply, UnmatchedReplyList
+from workflows.contracts import OpsCommand, workflow_id_for
+
+OpsAction = Literal["retry", "skip", "stop"]
+
+
+async def attention(session: AsyncSession, ui_url: str, namespace: str) -> list[AttentionItem]:
+    ui = ui_url.rstrip("/")
+    ns = quote(namespace)
+    items = []
+    for enrollment, lead in await queries.waiting_for_ops(session):
+        event = await queries.latest_attention_event(session, lead.id)
+        workflow_id = workflow_id_for(str(lead.id))
+        dead_letter = event is not None and event.event_type == EventType.DEAD_LETTERED
+        items.append(
+            AttentionItem(
+                lead_id=lead.id,
+                lead_name=lead.name,
+                lead_email=lead.email,
+                campaign_id=enrollment.campaign_id,
+                current_step=enrollment.current_step,
+                reason=(event.details.get("error") or event.event_type) if event else "unknown",
+                error_type=event.details.get("error_type") if event else None,
+                since=event.timestamp if event else enrollment.updated_at,
+                workflow_id=workflow_id,
+                temporal_url=f"{ui}/namespaces/{ns}/workflows/{quote(workflow_id)}",
+                actions=["retry", "skip", "stop"] if dead_letter else ["complete or skip the task"],
+            )
+        )
+    return items
+
+
+async def ops_command(
+    session: AsyncSession,
+    workflows: LeadWorkflowGateway,
+    lead_id: uuid.UUID,
+    action: OpsAction,
+    note: str,
+) -> ControlResult:
+    enrollment = await open_enrollment(session, lead_id)
+    if enrollment is None or enrollment.state != EnrollmentState.ATTENTION:
+        raise Conflict(
+            f"lead {lead_id} is not waiting for ops",
+            "only a dead-lettered lead (GET /api/ops/attention) takes retry / skip / stop",
+        )
+    ok = await workflows.ops(lead_id, OpsCommand(action=action, note=note))
+    return ControlResult(lead_id=lead_id, action=action, signalled=ok)
+
+
+async def list_unmatched(
+    session: AsyncSession, channel: ChannelType | None, limit: int, offset: int
+) -> UnmatchedReplyList:
+    rows, total = await queries.unmatched_page(session, channel, limit, offset)
+    by_message = await queries.unmatched_details(session, [str(m.id) for m, _ in rows])
+    items = []
+    for message, channel_type in rows:
+        details = dict(by_message.get(str(message.id), {}))
+        sender = details.pop("sender", None)
+        for key in ("channel", "message_id", "provider_message_id"):
+            details.pop(key, None)
+        items.append(
+            UnmatchedReply(
+                id=message.id,
+                channel=channel_type,
+                sender=sender,
+                subject=message.subject,
+                content=message.content,
+                provider_message_id=message.provider_message_id,
+                received_at=message.sent_at,
+                details=details,
+            )
+        )
+    return UnmatchedReplyList(items=items, total=total, limit=limit, offset=offset)
