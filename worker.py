@@ -23,8 +23,8 @@ from adapters.llm.factory import build_classifier, build_drafter
 from config.settings import Settings
 from config.temporal import connect, ensure_search_attributes
 from models.db import Database
-from salespad.channels import load_channels
 from services.channels.tokens import make_unsubscribe_token
+from services.channels.wiring import load_channels
 from workflows.lead_sequence import LeadSequenceWorkflow
 from workflows.process_reply import ProcessReplyWorkflow
 

@@ -15,7 +15,7 @@ from models.db import Database
 from models.enums import EventType
 from models.secrets import SecretError
 from models.tables import Channel
-from salespad.channels import build_channels
+from services.channels.wiring import build_channels
 from tests.helpers import count_events, eventually
 
 

@@ -13,9 +13,9 @@ from config.settings import SendGridSettings, Settings, TwilioSettings
 from models.db import Database
 from models.enums import TaskStatus
 from models.tables import Suppression, Task
-from salespad.channels import build_channels
 from sequences import REGISTRY, SMS, Sequence
 from services.channels.tokens import make_unsubscribe_token
+from services.channels.wiring import build_channels
 from services.gateway import LeadWorkflows
 from services.tasks.service import answer_task
 from tests.fakes.sendgrid import FakeSendGrid
