@@ -39,8 +39,16 @@ RULES = [
         (OURS - {"models"}) | {"temporalio"},
         "models is pure persistence: it knows no engine, no rule and no layer above it",
     ),
-    Rule("worker.py", frozenset({"api"}), "the worker never loads the web package"),
-    Rule("activities", frozenset({"api"}), "activities use services, never the web package"),
+    Rule(
+        "worker.py",
+        frozenset({"api", "salespad"}),
+        "the worker never loads the web package or the CLI",
+    ),
+    Rule(
+        "activities",
+        frozenset({"api", "salespad"}),
+        "activities use services, never the web package or the CLI",
+    ),
     Rule(
         "workflows",
         frozenset(
