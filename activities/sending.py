@@ -27,8 +27,6 @@ from temporalio.exceptions import ApplicationError
 from activities.lead_data import template_context
 from activities.pacing import next_slot, pending_replies
 from adapters.channels.base import (
-    CONTENT_SID_HEADER,
-    UNSUBSCRIBE_TOKEN_HEADER,
     OutboundContent,
     OutcomeUnknownChannelError,
     OutreachChannel,
@@ -36,8 +34,9 @@ from adapters.channels.base import (
     Recipient,
     SendResult,
     TransientChannelError,
-    message_id_for,
+    WhatsAppTemplate,
 )
+from adapters.channels.email import message_id_for, reply_subject
 from adapters.channels.registry import ChannelRouter
 from models.db import Database
 from models.enums import (
@@ -54,12 +53,8 @@ from models.tables import Enrollment, Lead, Message, Suppression, utcnow
 from models.timeutil import activity_now
 from sequences.templating import TemplateError, render
 from workflows.contracts import SEND_STEP_ACTIVITY, SendStepInput, SendStepResult
-from workflows.policies import SEND_OUTCOME_UNKNOWN
-from workflows.policies import TEMPLATE_ERROR as TEMPLATE_ERROR_TYPE
+from workflows.errors import RECIPIENT_OPTED_OUT, SEND_OUTCOME_UNKNOWN, TEMPLATE_ERROR
 from workflows.timing import zone
-
-# Twilio error 21610, as the Twilio adapter names it.
-OPTED_OUT = "RecipientOptedOut"
 
 
 @dataclass(frozen=True)
@@ -106,7 +101,7 @@ class SendActivities:
             ) from exc
         except PermanentChannelError as exc:
             await self._fail(inp, claim.message_id, exc)
-            if exc.error_type == OPTED_OUT:
+            if exc.error_type == RECIPIENT_OPTED_OUT:
                 return await self._opted_out(inp, claim.recipient)
             # The provider's own type (SendGridBadRequest, ...) reaches ops with the dead letter.
             raise ApplicationError(str(exc), type=exc.error_type, non_retryable=True) from exc
@@ -205,18 +200,18 @@ class SendActivities:
             )
             session.add(message)
             await session.commit()
-        headers: dict[str, str] = {}
+        unsubscribe_token = None
         if inp.step.channel == "EMAIL" and self._unsubscribe_token is not None:
-            headers[UNSUBSCRIBE_TOKEN_HEADER] = self._unsubscribe_token(inp.lead_id)
-        if inp.step.content_sid:
-            headers[CONTENT_SID_HEADER] = inp.step.content_sid
+            unsubscribe_token = self._unsubscribe_token(inp.lead_id)
+        template = inp.step.content_sid
         content = OutboundContent(
             body=body,
             subject=subject,
             idempotency_key=key,
             step=inp.step_no,
             in_reply_to=message_id_for(inp.thread_key) if inp.thread_key else None,
-            headers=headers,
+            unsubscribe_token=unsubscribe_token,
+            whatsapp_template=WhatsAppTemplate(content_sid=template) if template else None,
         )
         return _Claim(message.id, channel, recipient, content)
 
@@ -241,7 +236,7 @@ class SendActivities:
         except TemplateError as exc:
             raise ApplicationError(
                 f"step {inp.step_no} ({inp.step.id}): {exc}",
-                type=TEMPLATE_ERROR_TYPE,
+                type=TEMPLATE_ERROR,
                 non_retryable=True,
             ) from exc
         return subject, body
@@ -339,4 +334,4 @@ async def _thread_subject(session: AsyncSession, thread_key: str) -> str | None:
     ).first()
     if not root:
         return None
-    return root if root.lower().startswith("re:") else f"Re: {root}"
+    return reply_subject(root)

@@ -17,7 +17,9 @@ from adapters.channels.base import (
     Recipient,
     TransientChannelError,
 )
-from adapters.channels.sendgrid import SendGridChannel, message_id_for, parse_retry_after
+from adapters.channels.email import message_id_for
+from adapters.channels.sendgrid import SendGridChannel
+from adapters.retry_after import parse_retry_after
 from tests.fakes.http_server import ScriptedResponse
 from tests.fakes.sendgrid import FakeSendGrid
 
@@ -41,7 +43,8 @@ def content(**overrides: object) -> OutboundContent:
         "subject": "Analytical engines",
         "idempotency_key": "enr-7:step-1",
         "step": 1,
-        "headers": {"X-SalesPad-Unsubscribe-Token": "tok/42", "X-Campaign": "q3"},
+        "headers": {"X-Campaign": "q3"},
+        "unsubscribe_token": "tok/42",
     }
     values.update(overrides)
     return OutboundContent(**values)  # type: ignore[arg-type]

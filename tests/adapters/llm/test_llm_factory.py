@@ -11,8 +11,8 @@ import pytest
 from adapters.llm.base import OfflineReplyClassifier
 from adapters.llm.drafts import OpenAIDrafter, TemplateDrafter
 from adapters.llm.factory import build_classifier, build_drafter
-from adapters.llm.openai_chat import parse_retry_after
 from adapters.llm.openai_client import OpenAIClassifier
+from adapters.retry_after import parse_retry_after_headers as parse_retry_after
 from salespad.config import OpenAISettings, Settings
 from tests.adapters.llm.test_openai_client import MODEL, reply, verdict
 from tests.fakes.openai import FakeOpenAI
@@ -24,9 +24,7 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after({"Retry-After": "12"}) == timedelta(seconds=12)
     assert parse_retry_after({"retry-after": "0.5"}) == timedelta(seconds=0.5)
     assert parse_retry_after({"retry-after-ms": "250"}) == timedelta(milliseconds=250)
-    assert parse_retry_after({"retry-after": in_a_minute}, now=now.timestamp()) == timedelta(
-        minutes=1
-    )
+    assert parse_retry_after({"retry-after": in_a_minute}, now=now) == timedelta(minutes=1)
     assert parse_retry_after({"retry-after": "-3"}) == timedelta(0)
     assert parse_retry_after({"retry-after": "soon"}) is None
     assert parse_retry_after({}) is None
