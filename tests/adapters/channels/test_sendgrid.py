@@ -19,7 +19,6 @@ from adapters.channels.base import (
 )
 from adapters.channels.email import message_id_for
 from adapters.channels.sendgrid import SendGridChannel
-from adapters.retry_after import parse_retry_after
 from tests.fakes.http_server import ScriptedResponse
 from tests.fakes.sendgrid import FakeSendGrid
 
@@ -256,12 +255,3 @@ async def test_missing_subject_is_permanent(fake_sendgrid: FakeSendGrid) -> None
 def test_unsubscribe_template_needs_token_placeholder() -> None:
     with pytest.raises(ValueError):
         make_channel("http://127.0.0.1:1", unsubscribe_url_template="https://x.example/u")
-
-
-def test_parse_retry_after() -> None:
-    now = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
-    assert parse_retry_after("7", now=now) == timedelta(seconds=7)
-    assert parse_retry_after("Wed, 01 Jan 2025 12:01:00 GMT", now=now) == timedelta(minutes=1)
-    assert parse_retry_after("Wed, 01 Jan 2025 11:00:00 GMT", now=now) == timedelta(0)
-    assert parse_retry_after("soon", now=now) is None
-    assert parse_retry_after(None) is None
