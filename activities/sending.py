@@ -203,7 +203,7 @@ class SendActivities:
         unsubscribe_token = None
         if inp.step.channel == "EMAIL" and self._unsubscribe_token is not None:
             unsubscribe_token = self._unsubscribe_token(inp.lead_id)
-        template = inp.step.content_sid
+        content_sid = inp.step.content_sid
         content = OutboundContent(
             body=body,
             subject=subject,
@@ -211,7 +211,7 @@ class SendActivities:
             step=inp.step_no,
             in_reply_to=message_id_for(inp.thread_key) if inp.thread_key else None,
             unsubscribe_token=unsubscribe_token,
-            whatsapp_template=WhatsAppTemplate(content_sid=template) if template else None,
+            whatsapp_template=WhatsAppTemplate(content_sid) if content_sid else None,
         )
         return _Claim(message.id, channel, recipient, content)
 

@@ -15,7 +15,6 @@ from typing import Protocol, runtime_checkable
 from adapters.channels.message_ids import message_id_for
 from workflows import errors
 
-# message_id_for lived here first; kept importable from here for older callers.
 __all__ = [
     "ChannelError",
     "OutboundContent",
@@ -26,7 +25,7 @@ __all__ = [
     "SendResult",
     "TransientChannelError",
     "WhatsAppTemplate",
-    "message_id_for",
+    "message_id_for",  # lived here first; still importable from here for older callers
 ]
 
 
