@@ -40,7 +40,8 @@ from workflows import errors
 
 log = logging.getLogger(__name__)
 
-# message_id_for is re-exported for callers that still import it from here.
+# Re-exported for api/services/inbound.py and tests/api/test_webhooks.py, which still import it
+# from here; drop once they import adapters.channels.email.
 __all__ = ["SendGridChannel", "message_id_for"]
 
 _PERMANENT_TYPES = {
