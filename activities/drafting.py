@@ -45,7 +45,8 @@ from workflows.draft_contracts import (
     OpenDraftTaskInput,
     SettleDraftTaskInput,
 )
-from workflows.policies import LLM_POLICY, TEMPLATE_ERROR
+from workflows.errors import TEMPLATE_ERROR
+from workflows.policies import LLM_POLICY
 
 
 class DraftActivities:

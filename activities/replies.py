@@ -19,6 +19,7 @@ from models.tables import Lead, Message
 from services.leads.queries import lock_lead
 from services.replies.effects import apply_classification, suppress_for_intent
 from workflows.contracts import PROCESS_REPLY_ACTIVITY, ProcessReplyInput, ProcessReplyResult
+from workflows.errors import REPLY_NOT_FOUND
 
 
 class ReplyActivities:
@@ -36,7 +37,7 @@ class ReplyActivities:
             if message is None or lead is None:
                 raise ApplicationError(
                     f"reply {inp.db_message_id} or lead {inp.lead_id} not found",
-                    type="ReplyNotFound",
+                    type=REPLY_NOT_FOUND,
                     non_retryable=True,
                 )
             if message.processed_at is not None:

@@ -27,8 +27,6 @@ from temporalio.exceptions import ApplicationError
 from activities.lead_data import template_context
 from activities.pacing import next_slot, pending_replies
 from adapters.channels.base import (
-    CONTENT_SID_HEADER,
-    UNSUBSCRIBE_TOKEN_HEADER,
     OutboundContent,
     OutcomeUnknownChannelError,
     OutreachChannel,
@@ -36,8 +34,9 @@ from adapters.channels.base import (
     Recipient,
     SendResult,
     TransientChannelError,
-    message_id_for,
+    WhatsAppTemplate,
 )
+from adapters.channels.email import message_id_for, reply_subject
 from adapters.channels.registry import ChannelRouter
 from models.db import Database
 from models.enums import (
@@ -56,12 +55,8 @@ from services.clock import activity_now
 from services.events import add_event
 from services.leads.queries import lock_lead
 from workflows.contracts import SEND_STEP_ACTIVITY, SendStepInput, SendStepResult
-from workflows.policies import SEND_OUTCOME_UNKNOWN
-from workflows.policies import TEMPLATE_ERROR as TEMPLATE_ERROR_TYPE
+from workflows.errors import RECIPIENT_OPTED_OUT, SEND_OUTCOME_UNKNOWN, TEMPLATE_ERROR
 from workflows.timing import zone
-
-# Twilio error 21610, as the Twilio adapter names it.
-OPTED_OUT = "RecipientOptedOut"
 
 
 @dataclass(frozen=True)
@@ -108,7 +103,7 @@ class SendActivities:
             ) from exc
         except PermanentChannelError as exc:
             await self._fail(inp, claim.message_id, exc)
-            if exc.error_type == OPTED_OUT:
+            if exc.error_type == RECIPIENT_OPTED_OUT:
                 return await self._opted_out(inp, claim.recipient)
             # The provider's own type (SendGridBadRequest, ...) reaches ops with the dead letter.
             raise ApplicationError(str(exc), type=exc.error_type, non_retryable=True) from exc
@@ -207,18 +202,18 @@ class SendActivities:
             )
             session.add(message)
             await session.commit()
-        headers: dict[str, str] = {}
+        unsubscribe_token = None
         if inp.step.channel == "EMAIL" and self._unsubscribe_token is not None:
-            headers[UNSUBSCRIBE_TOKEN_HEADER] = self._unsubscribe_token(inp.lead_id)
-        if inp.step.content_sid:
-            headers[CONTENT_SID_HEADER] = inp.step.content_sid
+            unsubscribe_token = self._unsubscribe_token(inp.lead_id)
+        content_sid = inp.step.content_sid
         content = OutboundContent(
             body=body,
             subject=subject,
             idempotency_key=key,
             step=inp.step_no,
             in_reply_to=message_id_for(inp.thread_key) if inp.thread_key else None,
-            headers=headers,
+            unsubscribe_token=unsubscribe_token,
+            whatsapp_template=WhatsAppTemplate(content_sid) if content_sid else None,
         )
         return _Claim(message.id, channel, recipient, content)
 
@@ -243,7 +238,7 @@ class SendActivities:
         except TemplateError as exc:
             raise ApplicationError(
                 f"step {inp.step_no} ({inp.step.id}): {exc}",
-                type=TEMPLATE_ERROR_TYPE,
+                type=TEMPLATE_ERROR,
                 non_retryable=True,
             ) from exc
         return subject, body
@@ -341,4 +336,4 @@ async def _thread_subject(session: AsyncSession, thread_key: str) -> str | None:
     ).first()
     if not root:
         return None
-    return root if root.lower().startswith("re:") else f"Re: {root}"
+    return reply_subject(root)

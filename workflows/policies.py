@@ -6,19 +6,23 @@ from datetime import timedelta
 
 from temporalio.common import RetryPolicy
 
-# Error types an activity raises as non-retryable ApplicationErrors; listed here as well so a
-# mistake in an activity cannot turn a permanent failure into a retry storm.
-SEND_OUTCOME_UNKNOWN = "SendOutcomeUnknown"
-TEMPLATE_ERROR = "TemplateError"
-PERMANENT_CHANNEL_ERROR = "PermanentChannelError"
+from workflows import errors
 
+# Re-exported: the workflows and activities name these error types through this module.
+SEND_OUTCOME_UNKNOWN = errors.SEND_OUTCOME_UNKNOWN
+TEMPLATE_ERROR = errors.TEMPLATE_ERROR
+PERMANENT_CHANNEL_ERROR = errors.PERMANENT_CHANNEL_ERROR
+
+# The activities raise these as non-retryable ApplicationErrors already; the policies list them
+# as well (from the one catalogue) so a mistake in an activity cannot turn a permanent failure
+# into a retry storm.
 SEND_TIMEOUT = timedelta(seconds=60)
 SEND_POLICY = RetryPolicy(
     initial_interval=timedelta(seconds=5),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=10),
     maximum_attempts=8,
-    non_retryable_error_types=[SEND_OUTCOME_UNKNOWN, TEMPLATE_ERROR, PERMANENT_CHANNEL_ERROR],
+    non_retryable_error_types=[*errors.SEND_STEP_ERRORS, *errors.PERMANENT_CHANNEL_ERRORS],
 )
 
 # Bookkeeping in our own database: retry until it works; a DB outage must not lose state.
@@ -39,10 +43,5 @@ LLM_POLICY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=2),
     maximum_attempts=6,
-    non_retryable_error_types=[
-        "PermanentLLMError",
-        "LLMBadRequest",
-        "LLMUnauthorized",
-        "LLMRefusal",
-    ],
+    non_retryable_error_types=[*errors.LLM_STEP_ERRORS, *errors.PERMANENT_LLM_ERRORS],
 )

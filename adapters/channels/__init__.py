@@ -7,6 +7,7 @@ from adapters.channels.base import (
     Recipient,
     SendResult,
     TransientChannelError,
+    WhatsAppTemplate,
 )
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "Recipient",
     "SendResult",
     "TransientChannelError",
+    "WhatsAppTemplate",
 ]

@@ -7,22 +7,24 @@ worth retrying (`TransientChannelError`, optionally with the provider's Retry-Af
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
-# Instructions from the send step to a channel, carried in OutboundContent.headers and stripped
-# by the adapters before anything reaches a provider.
-UNSUBSCRIBE_TOKEN_HEADER = "X-SalesPad-Unsubscribe-Token"
-CONTENT_SID_HEADER = "X-SalesPad-Content-Sid"
+from workflows import errors
 
-
-def message_id_for(idempotency_key: str) -> str:
-    """Our Message-ID for a send: derived from its idempotency key, so a retried send reuses it
-    and a follow-up can name the email it replies to (In-Reply-To) without storing anything."""
-    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
-    return f"<{digest}@salespad>"
+__all__ = [
+    "ChannelError",
+    "OutboundContent",
+    "OutcomeUnknownChannelError",
+    "OutreachChannel",
+    "PermanentChannelError",
+    "Recipient",
+    "SendResult",
+    "TransientChannelError",
+    "WhatsAppTemplate",
+]
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,18 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class WhatsAppTemplate:
+    """An approved WhatsApp template (Twilio Content API): outside the 24 h session WhatsApp
+    delivers nothing else, so the channel falls back to it once."""
+
+    content_sid: str
+    # Twilio's ContentVariables: placeholder ("1", "2", ...) -> value.
+    variables: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class OutboundContent:
-    """A rendered message, ready to go out."""
+    """A rendered message, ready to go out, and the send step's instructions to the channel."""
 
     body: str
     subject: str | None = None
@@ -48,7 +60,13 @@ class OutboundContent:
     step: int | None = None
     # Threading: our Message-ID of the first email of this enrollment, for follow-ups.
     in_reply_to: str | None = None
+    # Extra mail headers (email channels; ones the channel sets itself are dropped).
     headers: dict[str, str] = field(default_factory=dict)
+    # The token of the lead's one-click unsubscribe link; email channels that know the link's
+    # URL template add RFC 8058 List-Unsubscribe headers with it.
+    unsubscribe_token: str | None = None
+    # What a WhatsApp channel sends instead when the lead is outside the 24 h session.
+    whatsapp_template: WhatsAppTemplate | None = None
 
 
 @dataclass(frozen=True)
@@ -62,7 +80,7 @@ class SendResult:
 class ChannelError(Exception):
     """Base for channel failures; `error_type` becomes the ApplicationError type."""
 
-    error_type = "ChannelError"
+    error_type = errors.CHANNEL_ERROR
 
     def __init__(self, message: str, *, error_type: str | None = None) -> None:
         super().__init__(message)
@@ -73,7 +91,7 @@ class ChannelError(Exception):
 class TransientChannelError(ChannelError):
     """Worth retrying later (429, 5xx, timeouts). `retry_after` is the provider's hint."""
 
-    error_type = "TransientChannelError"
+    error_type = errors.TRANSIENT_CHANNEL_ERROR
 
     def __init__(
         self,
@@ -90,13 +108,13 @@ class OutcomeUnknownChannelError(ChannelError):
     """The request may have reached the provider (a timeout after sending, a connection lost
     after the body): resending could deliver twice, so the send goes to ops instead."""
 
-    error_type = "SendOutcomeUnknown"
+    error_type = errors.SEND_OUTCOME_UNKNOWN
 
 
 class PermanentChannelError(ChannelError):
     """Retrying cannot help (invalid recipient, rejected content, bad credentials)."""
 
-    error_type = "PermanentChannelError"
+    error_type = errors.PERMANENT_CHANNEL_ERROR
 
 
 @runtime_checkable

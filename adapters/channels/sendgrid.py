@@ -7,20 +7,13 @@ in a worker thread. It has no retry logic of its own, which is what we want: Tem
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import html
 import http.client
 import json
 import logging
-import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.error import URLError
-from urllib.parse import quote
 
-from email_validator import EmailNotValidError, validate_email
 from python_http_client.exceptions import HTTPError as SendGridHTTPError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import CustomArg, From, Header, Mail, MimeType, Personalization, To
@@ -34,95 +27,27 @@ from adapters.channels.base import (
     Recipient,
     SendResult,
     TransientChannelError,
-    message_id_for,
 )
+from adapters.channels.email import (
+    email_target,
+    normalized_email,
+    outbound_headers,
+    text_to_html,
+)
+from adapters.retry_after import parse_retry_after
+from workflows import errors
 
 log = logging.getLogger(__name__)
 
-UNSUBSCRIBE_TOKEN_HEADER = "X-SalesPad-Unsubscribe-Token"
-# Instructions for channels, not mail headers: never let them reach a recipient's inbox.
-PSEUDO_HEADERS = frozenset(
-    h.lower()
-    for h in (UNSUBSCRIBE_TOKEN_HEADER, "X-SalesPad-Content-Sid", "X-SalesPad-Content-Variables")
-)
-# Set by this adapter; a caller's copy would duplicate them or break threading.
-_OWNED_HEADERS = frozenset(
-    {"message-id", "in-reply-to", "references", "list-unsubscribe", "list-unsubscribe-post"}
-)
-__all__ = ["SendGridChannel", "message_id_for", "parse_retry_after", "text_to_html"]
+__all__ = ["SendGridChannel"]
 
-# SendGrid refuses these in `headers`: they come from other fields of the request. Other mail
-# channels drop them from callers too: each is set from OutboundContent or the channel itself.
-RESERVED_HEADERS = frozenset(
-    {
-        "to", "from", "subject", "reply-to", "cc", "bcc", "content-type",
-        "content-transfer-encoding", "x-sg-id", "x-sg-eid", "received", "dkim-signature",
-    }
-)  # fmt: skip
 _PERMANENT_TYPES = {
-    400: "SendGridBadRequest",
-    401: "SendGridUnauthorized",
-    403: "SendGridForbidden",
-    404: "SendGridNotFound",
-    413: "SendGridPayloadTooLarge",
+    400: errors.SENDGRID_BAD_REQUEST,
+    401: errors.SENDGRID_UNAUTHORIZED,
+    403: errors.SENDGRID_FORBIDDEN,
+    404: errors.SENDGRID_NOT_FOUND,
+    413: errors.SENDGRID_PAYLOAD_TOO_LARGE,
 }
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> timedelta | None:
-    """RFC 9110 Retry-After: either delay-seconds or an HTTP-date."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(when - (now or datetime.now(UTC)), timedelta(0))
-
-
-def text_to_html(text: str) -> str:
-    """A minimal HTML part for plain-text messages: escaped, paragraphs and line breaks kept."""
-    normalized = text.replace("\r\n", "\n").replace("\r", "\n").strip()
-    paragraphs = [p for p in re.split(r"\n\s*\n", normalized) if p.strip()]
-    inner = "".join(
-        "<p>" + html.escape(p.strip()).replace("\n", "<br>\n") + "</p>\n" for p in paragraphs
-    )
-    return f'<!DOCTYPE html>\n<html><body style="font-family:sans-serif">\n{inner}</body></html>'
-
-
-def _angle(message_id: str) -> str:
-    stripped = message_id.strip().strip("<>")
-    return f"<{stripped}>"
-
-
-def email_target(lead: Recipient, content: OutboundContent) -> tuple[str, str, str]:
-    """(recipient address, idempotency key, our Message-ID) for an email send, shared by the
-    email channels; a lead without a valid address is a permanent error."""
-    to_email = normalized_email(lead)
-    if to_email is None:
-        raise PermanentChannelError(
-            f"lead {lead.lead_id} has no valid email address", error_type="InvalidRecipient"
-        )
-    # The activity always passes a key; the fallback still keeps retries on one Message-ID.
-    key = content.idempotency_key or (
-        f"{lead.lead_id}:{content.step}:{content.subject}:"
-        + hashlib.sha256(content.body.encode()).hexdigest()
-    )
-    return to_email, key, message_id_for(key)
-
-
-def normalized_email(lead: Recipient) -> str | None:
-    """The lead's address in normalized form, or None when it is not a valid address."""
-    if not lead.email:
-        return None
-    try:
-        return validate_email(lead.email, check_deliverability=False).normalized
-    except EmailNotValidError:
-        return None
 
 
 class SendGridChannel:
@@ -161,7 +86,7 @@ class SendGridChannel:
         self, lead: Recipient, to_email: str, content: OutboundContent, key: str, message_id: str
     ) -> dict[str, Any]:
         if not content.subject:
-            raise PermanentChannelError("email needs a subject", error_type="InvalidContent")
+            raise PermanentChannelError("email needs a subject", error_type=errors.INVALID_CONTENT)
         mail = Mail()
         mail.from_email = From(self._from_email, self._from_name)
         mail.subject = content.subject
@@ -180,7 +105,7 @@ class SendGridChannel:
             mail.add_content(content.body, MimeType.text)
             mail.add_content(content.html or text_to_html(content.body), MimeType.html)
         except SendGridException as exc:  # e.g. the SDK found an API key in the body
-            raise PermanentChannelError(str(exc), error_type="InvalidContent") from exc
+            raise PermanentChannelError(str(exc), error_type=errors.INVALID_CONTENT) from exc
         payload: dict[str, Any] = mail.get()
         return payload
 
@@ -192,12 +117,13 @@ class SendGridChannel:
         except TimeoutError as exc:
             # The request went out and no answer came: SendGrid may have accepted it.
             raise OutcomeUnknownChannelError(
-                f"SendGrid timed out waiting for the answer: {exc}", error_type="SendGridTimeout"
+                f"SendGrid timed out waiting for the answer: {exc}",
+                error_type=errors.SENDGRID_TIMEOUT,
             ) from exc
         except (OSError, http.client.HTTPException) as exc:
-            error_type = "SendGridUnreachable"
+            error_type = errors.SENDGRID_UNREACHABLE
             if isinstance(exc, URLError) and isinstance(exc.reason, TimeoutError):
-                error_type = "SendGridTimeout"
+                error_type = errors.SENDGRID_TIMEOUT
             raise TransientChannelError(
                 f"SendGrid unreachable: {exc}", error_type=error_type
             ) from exc
@@ -207,43 +133,6 @@ class SendGridChannel:
             log.warning("SendGrid accepted %s without X-Message-Id", message_id)
             return SendResult(self.provider, message_id, detail=f"Message-ID {message_id}")
         return SendResult(self.provider, str(provider_id), detail=f"Message-ID {message_id}")
-
-
-def outbound_headers(
-    content: OutboundContent,
-    message_id: str,
-    unsubscribe_url_template: str | None,
-    *,
-    reserved: frozenset[str] = RESERVED_HEADERS,
-) -> dict[str, str]:
-    """The extra headers of an outbound email: the caller's own (minus pseudo, owned and
-    `reserved` ones), our Message-ID, threading, and RFC 8058 List-Unsubscribe."""
-    lowered = {name.lower(): value for name, value in content.headers.items()}
-    headers: dict[str, str] = {}
-    for name, value in content.headers.items():
-        low = name.lower()
-        if low in PSEUDO_HEADERS or low in _OWNED_HEADERS or low in reserved:
-            continue
-        headers[name] = value
-    headers["Message-ID"] = message_id
-    if content.in_reply_to:
-        headers["In-Reply-To"] = _angle(content.in_reply_to)
-        headers["References"] = _angle(content.in_reply_to)
-    token = lowered.get(UNSUBSCRIBE_TOKEN_HEADER.lower())
-    if unsubscribe_url_template is not None:
-        if token:
-            url = unsubscribe_url_template.replace("{token}", quote(token, safe=""))
-            # RFC 8058 one-click: mailbox providers POST to the URL without user interaction.
-            headers["List-Unsubscribe"] = f"<{url}>"
-            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        else:
-            log.warning("no %s given; sending without List-Unsubscribe", UNSUBSCRIBE_TOKEN_HEADER)
-    for name, value in headers.items():
-        if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
-            raise PermanentChannelError(
-                f"header {name!r} contains a line break", error_type="InvalidContent"
-            )
-    return headers
 
 
 def _error_detail(body: bytes | str | None) -> str:
@@ -268,8 +157,8 @@ def _from_http_error(exc: SendGridHTTPError) -> ChannelError:
     message = f"SendGrid HTTP {status}: {_error_detail(exc.body)}"
     if status in (408, 429) or status >= 500:
         retry_after = parse_retry_after(headers.get("Retry-After") if headers else None)
-        error_type = "SendGridRateLimited" if status == 429 else "SendGridUnavailable"
+        error_type = errors.SENDGRID_RATE_LIMITED if status == 429 else errors.SENDGRID_UNAVAILABLE
         return TransientChannelError(message, error_type=error_type, retry_after=retry_after)
     return PermanentChannelError(
-        message, error_type=_PERMANENT_TYPES.get(status, "SendGridRejected")
+        message, error_type=_PERMANENT_TYPES.get(status, errors.SENDGRID_REJECTED)
     )

@@ -30,13 +30,14 @@ from adapters.channels.base import (
     SendResult,
     TransientChannelError,
 )
-from adapters.channels.sendgrid import (
+from adapters.channels.email import (
     RESERVED_HEADERS,
     email_target,
     normalized_email,
     outbound_headers,
     text_to_html,
 )
+from workflows import errors
 
 # Set by this channel from its own fields; a caller's copy would contradict them.
 _SMTP_RESERVED = RESERVED_HEADERS | {"date", "mime-version", "sender", "return-path"}
@@ -96,7 +97,7 @@ class SmtpChannel:
         self, lead: Recipient, to_email: str, content: OutboundContent, message_id: str
     ) -> bytes:
         if not content.subject:
-            raise PermanentChannelError("email needs a subject", error_type="InvalidContent")
+            raise PermanentChannelError("email needs a subject", error_type=errors.INVALID_CONTENT)
         headers = outbound_headers(
             content, message_id, self._unsubscribe_url_template, reserved=_SMTP_RESERVED
         )
@@ -113,7 +114,7 @@ class SmtpChannel:
             return message.as_bytes()
         except (ValueError, TypeError) as exc:  # e.g. a line break in the subject
             raise PermanentChannelError(
-                f"cannot build the email: {exc}", error_type="InvalidContent"
+                f"cannot build the email: {exc}", error_type=errors.INVALID_CONTENT
             ) from exc
 
     async def _deliver(self, to_email: str, raw: bytes) -> str:
@@ -143,7 +144,8 @@ class SmtpChannel:
             raise _connection_error(exc, phase) from exc
         except aiosmtplib.SMTPException as exc:  # e.g. AUTH configured, server offers none
             raise PermanentChannelError(
-                f"SMTP server cannot do what is configured: {exc}", error_type="SmtpNotSupported"
+                f"SMTP server cannot do what is configured: {exc}",
+                error_type=errors.SMTP_NOT_SUPPORTED,
             ) from exc
         finally:
             await _close(client)
@@ -157,17 +159,17 @@ def classify_reply(code: int, text: str, phase: Phase) -> ChannelError:
     if phase == "recipient" and code == 552:
         code = 452
     if 400 <= code < 500:
-        error_type = "SmtpUnavailable" if code == 421 else "SmtpTemporaryFailure"
+        error_type = errors.SMTP_UNAVAILABLE if code == 421 else errors.SMTP_TEMPORARY_FAILURE
         return TransientChannelError(message, error_type=error_type)
     if 500 <= code < 600:
         if code in _AUTH_CODES:
-            return PermanentChannelError(message, error_type="SmtpAuthFailed")
+            return PermanentChannelError(message, error_type=errors.SMTP_AUTH_FAILED)
         if phase == "recipient" and code in _BAD_MAILBOX_CODES:
-            return PermanentChannelError(message, error_type="SmtpRecipientRejected")
-        return PermanentChannelError(message, error_type="SmtpRejected")
+            return PermanentChannelError(message, error_type=errors.SMTP_RECIPIENT_REJECTED)
+        return PermanentChannelError(message, error_type=errors.SMTP_REJECTED)
     if phase == "data":
         return _unknown_outcome(message)
-    return TransientChannelError(message, error_type="SmtpProtocolError")
+    return TransientChannelError(message, error_type=errors.SMTP_PROTOCOL_ERROR)
 
 
 def _connection_error(exc: Exception, phase: Phase) -> ChannelError:
@@ -175,14 +177,14 @@ def _connection_error(exc: Exception, phase: Phase) -> ChannelError:
     if phase == "data":
         return _unknown_outcome(message)
     if isinstance(exc, TimeoutError):
-        return TransientChannelError(message, error_type="SmtpTimeout")
-    return TransientChannelError(message, error_type="SmtpUnreachable")
+        return TransientChannelError(message, error_type=errors.SMTP_TIMEOUT)
+    return TransientChannelError(message, error_type=errors.SMTP_UNREACHABLE)
 
 
 def _unknown_outcome(message: str) -> OutcomeUnknownChannelError:
     return OutcomeUnknownChannelError(
         message + " (the server may have accepted the message; not resent automatically)",
-        error_type="SmtpOutcomeUnknown",
+        error_type=errors.SMTP_OUTCOME_UNKNOWN,
     )
 
 

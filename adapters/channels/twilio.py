@@ -7,6 +7,7 @@ all vendor SDKs, and no aiohttp session whose lifetime would have to follow the 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -28,15 +29,15 @@ from adapters.channels.base import (
     Recipient,
     SendResult,
     TransientChannelError,
+    WhatsAppTemplate,
 )
-from adapters.channels.sendgrid import parse_retry_after
+from adapters.retry_after import parse_retry_after
+from workflows import errors
 
-CONTENT_SID_HEADER = "X-SalesPad-Content-Sid"
-CONTENT_VARIABLES_HEADER = "X-SalesPad-Content-Variables"
-
-OPTED_OUT = 21610
-OUTSIDE_WHATSAPP_WINDOW = 63016
-INVALID_NUMBER_CODES = frozenset({21211, 21614})
+# Twilio error codes (https://www.twilio.com/docs/api/errors) this channel acts on.
+TWILIO_OPTED_OUT_CODE = 21610  # the recipient texted STOP
+TWILIO_OUTSIDE_WHATSAPP_WINDOW_CODE = 63016
+TWILIO_INVALID_NUMBER_CODES = frozenset({21211, 21614})
 _POOL_SIZE = 32  # asyncio.to_thread's default executor has at most 32 workers
 
 
@@ -145,28 +146,25 @@ class TwilioChannel:
         if number is None:
             raise PermanentChannelError(
                 f"lead {lead.lead_id} has no valid E.164 phone number",
-                error_type="InvalidRecipient",
+                error_type=errors.INVALID_RECIPIENT,
             )
-        pseudo = {name.lower(): value for name, value in content.headers.items()}
-        content_sid = pseudo.get(CONTENT_SID_HEADER.lower()) or None
-        variables = pseudo.get(CONTENT_VARIABLES_HEADER.lower()) or None
         return await asyncio.to_thread(
-            self._send_blocking, self._address(number), content.body, content_sid, variables
+            self._send_blocking, self._address(number), content.body, content.whatsapp_template
         )
 
     def _address(self, number: str) -> str:
         return f"whatsapp:{number}" if self.channel == "whatsapp" else number
 
-    def _send_blocking(
-        self, to: str, body: str, content_sid: str | None, variables: str | None
-    ) -> SendResult:
+    def _send_blocking(self, to: str, body: str, template: WhatsAppTemplate | None) -> SendResult:
         try:
             return self._create(to=to, body=body)
         except PermanentChannelError as exc:
-            if exc.error_type != "WhatsAppOutsideWindow" or content_sid is None:
+            outside_window = exc.error_type == errors.WHATSAPP_OUTSIDE_WINDOW
+            if not outside_window or template is None or not template.content_sid:
                 raise
         # Outside the 24 h session only an approved template may be sent; try that once.
-        return self._create(to=to, content_sid=content_sid, content_variables=variables)
+        variables = json.dumps(dict(template.variables)) if template.variables else None
+        return self._create(to=to, content_sid=template.content_sid, content_variables=variables)
 
     def _create(self, **fields: Any) -> SendResult:
         fields = {k: v for k, v in fields.items() if v is not None}
@@ -182,16 +180,16 @@ class TwilioChannel:
             raise _classify(exc, self._http.last_response_headers()) from exc
         except requests.ConnectTimeout as exc:
             raise TransientChannelError(
-                f"Twilio did not answer the connection: {exc}", error_type="TwilioUnreachable"
+                f"Twilio did not answer the connection: {exc}", error_type=errors.TWILIO_UNREACHABLE
             ) from exc
         except requests.Timeout as exc:
             # The request went out and no answer came: Twilio may have queued the message.
             raise OutcomeUnknownChannelError(
-                f"Twilio timed out waiting for the answer: {exc}", error_type="TwilioTimeout"
+                f"Twilio timed out waiting for the answer: {exc}", error_type=errors.TWILIO_TIMEOUT
             ) from exc
         except (requests.RequestException, OSError) as exc:
             raise TransientChannelError(
-                f"Twilio unreachable: {exc}", error_type="TwilioUnreachable"
+                f"Twilio unreachable: {exc}", error_type=errors.TWILIO_UNREACHABLE
             ) from exc
         return SendResult(self.provider, str(message.sid), detail=str(message.status or ""))
 
@@ -211,16 +209,16 @@ def _classify(exc: TwilioException, headers: Mapping[str, str] | None) -> Channe
     except (TypeError, ValueError):
         status = 0
     message = _describe(exc)
-    if code == OPTED_OUT:
-        return PermanentChannelError(message, error_type="RecipientOptedOut")
-    if code == OUTSIDE_WHATSAPP_WINDOW:
-        return PermanentChannelError(message, error_type="WhatsAppOutsideWindow")
-    if code in INVALID_NUMBER_CODES:
-        return PermanentChannelError(message, error_type="InvalidRecipient")
+    if code == TWILIO_OPTED_OUT_CODE:
+        return PermanentChannelError(message, error_type=errors.RECIPIENT_OPTED_OUT)
+    if code == TWILIO_OUTSIDE_WHATSAPP_WINDOW_CODE:
+        return PermanentChannelError(message, error_type=errors.WHATSAPP_OUTSIDE_WINDOW)
+    if code in TWILIO_INVALID_NUMBER_CODES:
+        return PermanentChannelError(message, error_type=errors.INVALID_RECIPIENT)
     if status in (408, 429) or status >= 500:
         retry_after = parse_retry_after(headers.get("Retry-After") if headers else None)
-        error_type = "TwilioRateLimited" if status == 429 else "TwilioUnavailable"
+        error_type = errors.TWILIO_RATE_LIMITED if status == 429 else errors.TWILIO_UNAVAILABLE
         return TransientChannelError(message, error_type=error_type, retry_after=retry_after)
     if status in (401, 403):
-        return PermanentChannelError(message, error_type="TwilioUnauthorized")
-    return PermanentChannelError(message, error_type="TwilioRejected")
+        return PermanentChannelError(message, error_type=errors.TWILIO_UNAUTHORIZED)
+    return PermanentChannelError(message, error_type=errors.TWILIO_REJECTED)

@@ -12,13 +12,14 @@ from typing import Protocol
 
 from adapters.llm.offline import OfflineClassifier
 from adapters.llm.types import Intent, ReplyClassification, ReplyInput
+from workflows import errors
 
 # Below this confidence no path guesses: the reply becomes `other` and a human reads it.
 MIN_CONFIDENCE = 0.6
 
 
 class LLMError(Exception):
-    error_type = "LLMError"
+    error_type = errors.LLM_ERROR
 
     def __init__(self, message: str, *, error_type: str | None = None) -> None:
         super().__init__(message)
@@ -27,7 +28,7 @@ class LLMError(Exception):
 
 
 class TransientLLMError(LLMError):
-    error_type = "TransientLLMError"
+    error_type = errors.TRANSIENT_LLM_ERROR
 
     def __init__(
         self, message: str, *, error_type: str | None = None, retry_after: timedelta | None = None
@@ -37,7 +38,7 @@ class TransientLLMError(LLMError):
 
 
 class PermanentLLMError(LLMError):
-    error_type = "PermanentLLMError"
+    error_type = errors.PERMANENT_LLM_ERROR
 
 
 class ReplyClassifier(Protocol):

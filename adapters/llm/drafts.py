@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from adapters.llm.base import LLMError, PermanentLLMError, TransientLLMError
 from adapters.llm.draft_checks import check_draft
 from adapters.llm.openai_chat import OpenAIEndpoint, Structured, structured
+from workflows import errors
 
 __all__ = [
     "Draft",
@@ -163,7 +164,7 @@ async def draft_with_guardrails(
             result = await drafter.complete(request, prompt)
         except LLMError as exc:
             attempt.error = f"{exc.error_type}: {exc}"
-            if isinstance(exc, TransientLLMError) and exc.error_type == "LLMMalformedOutput":
+            if isinstance(exc, TransientLLMError) and exc.error_type == errors.LLM_MALFORMED_OUTPUT:
                 problems = ["the previous answer was not a JSON object with `subject` and `body`"]
                 continue
             if isinstance(exc, PermanentLLMError) or fallback_on_transient:

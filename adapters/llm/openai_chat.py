@@ -22,12 +22,8 @@ Anything else (a bug, an SDK error we do not know) propagates unchanged.
 
 from __future__ import annotations
 
-import email.utils
 import json
-import time
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 import openai
@@ -35,15 +31,17 @@ from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel
 
 from adapters.llm.base import LLMError, PermanentLLMError, TransientLLMError
+from adapters.retry_after import parse_retry_after_headers
+from workflows import errors
 
 T = TypeVar("T", bound=BaseModel)
 
 _PERMANENT_TYPES = {
-    400: "LLMBadRequest",
-    401: "LLMUnauthorized",
-    403: "LLMForbidden",
-    404: "LLMNotFound",
-    422: "LLMBadRequest",
+    400: errors.LLM_BAD_REQUEST,
+    401: errors.LLM_UNAUTHORIZED,
+    403: errors.LLM_FORBIDDEN,
+    404: errors.LLM_NOT_FOUND,
+    422: errors.LLM_BAD_REQUEST,
 }
 # Statuses the OpenAI SDK itself would retry besides 429 and 5xx: lock timeouts and conflicts.
 _TRANSIENT_STATUSES = {408, 409}
@@ -94,20 +92,22 @@ async def structured(
         message = completion.choices[0].message
         refusal, parsed = message.refusal, message.parsed
     except openai.ContentFilterFinishReasonError as exc:
-        raise PermanentLLMError(str(exc), error_type="LLMContentFilter") from exc
+        raise PermanentLLMError(str(exc), error_type=errors.LLM_CONTENT_FILTER) from exc
     # Everything here parses a body the provider already sent with a 2xx, so any failure
     # (invalid JSON, a schema miss, a cut-off answer, an odd shape) is the output's fault.
     except Exception as exc:
         raise TransientLLMError(
             f"malformed model output ({type(exc).__name__}): {_short(str(exc))}",
-            error_type="LLMMalformedOutput",
+            error_type=errors.LLM_MALFORMED_OUTPUT,
         ) from exc
     if refusal:
-        raise PermanentLLMError(f"the model refused: {_short(refusal)}", error_type="LLMRefusal")
+        raise PermanentLLMError(
+            f"the model refused: {_short(refusal)}", error_type=errors.LLM_REFUSAL
+        )
     if not isinstance(parsed, output):
         raise TransientLLMError(
             f"the model returned no structured content: {_short(raw)!r}",
-            error_type="LLMMalformedOutput",
+            error_type=errors.LLM_MALFORMED_OUTPUT,
         )
     return Structured(value=parsed, messages=messages, raw=raw)
 
@@ -118,38 +118,23 @@ def map_error(exc: openai.OpenAIError) -> LLMError | None:
         said = exc.body.get("message") if isinstance(exc.body, dict) else None
         message = f"{status} from the LLM provider: {_short(str(said or exc.message))}"
         if status == 429 and exc.code == "insufficient_quota":
-            return PermanentLLMError(message, error_type="LLMQuotaExceeded")
+            return PermanentLLMError(message, error_type=errors.LLM_QUOTA_EXCEEDED)
         if status == 429 or status >= 500 or status in _TRANSIENT_STATUSES:
-            kind = "LLMRateLimited" if status == 429 else "LLMUnavailable"
-            delay = parse_retry_after(exc.response.headers)
+            kind = errors.LLM_RATE_LIMITED if status == 429 else errors.LLM_UNAVAILABLE
+            delay = parse_retry_after_headers(exc.response.headers)
             return TransientLLMError(message, error_type=kind, retry_after=delay)
-        return PermanentLLMError(message, error_type=_PERMANENT_TYPES.get(status, "LLMClientError"))
+        return PermanentLLMError(
+            message, error_type=_PERMANENT_TYPES.get(status, errors.LLM_CLIENT_ERROR)
+        )
     if isinstance(exc, openai.APITimeoutError):
-        return TransientLLMError("the LLM request timed out", error_type="LLMTimeout")
+        return TransientLLMError("the LLM request timed out", error_type=errors.LLM_TIMED_OUT)
     if isinstance(exc, openai.APIConnectionError):
         cause = exc.__cause__ or exc
         return TransientLLMError(
-            f"could not reach the LLM provider: {_short(str(cause))}", error_type="LLMConnection"
+            f"could not reach the LLM provider: {_short(str(cause))}",
+            error_type=errors.LLM_CONNECTION,
         )
     return None
-
-
-def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> timedelta | None:
-    """`retry-after-ms` (OpenAI's), else `retry-after` as seconds or an HTTP-date (RFC 9110)."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    for name, unit in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = lowered.get(name, "").strip()
-        try:
-            seconds = float(value) * unit
-        except ValueError:
-            continue
-        if seconds == seconds and seconds != float("inf"):  # not NaN or infinite
-            return timedelta(seconds=max(seconds, 0.0))
-    parsed = email.utils.parsedate_tz(lowered.get("retry-after", ""))
-    if parsed is None:
-        return None
-    delay = email.utils.mktime_tz(parsed) - (time.time() if now is None else now)
-    return timedelta(seconds=max(delay, 0.0))
 
 
 def _raw_content(body: str) -> str:

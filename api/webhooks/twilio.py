@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData
 
-from adapters.channels.twilio import OPTED_OUT, to_e164
+from adapters.channels.twilio import TWILIO_OPTED_OUT_CODE, to_e164
 from api.deps import SessionDep, StateDep
 from api.webhooks.auth import AUTH_ERRORS, check_twilio_signature
 from models.enums import ChannelType, DeliveryStatus
@@ -119,8 +119,8 @@ def status_event(form: FormData) -> ProviderEvent | None:
     }
     if state == "delivered":
         return ProviderEvent(kind="delivered", message_status=DeliveryStatus.DELIVERED, **common)
-    if code == str(OPTED_OUT):
-        reason = f"Twilio {OPTED_OUT}: the recipient opted out"
+    if code == str(TWILIO_OPTED_OUT_CODE):
+        reason = f"Twilio {TWILIO_OPTED_OUT_CODE}: the recipient opted out"
         return ProviderEvent(
             kind="unsubscribed", message_status=DeliveryStatus.FAILED, reason=reason, **common
         )

@@ -14,7 +14,7 @@ from sqlalchemy import func, literal_column
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from adapters.channels.sendgrid import message_id_for
+from adapters.channels.email import message_id_for
 from models.enums import OPEN_ENROLLMENT_STATES, Direction
 from models.tables import Enrollment, Lead, Message
 from services.replies.schemas import InboundMail

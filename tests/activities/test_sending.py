@@ -16,6 +16,7 @@ from adapters.channels.base import (
     Recipient,
     SendResult,
     TransientChannelError,
+    WhatsAppTemplate,
 )
 from adapters.channels.outbox import OutboxChannel
 from adapters.channels.registry import ChannelRouter
@@ -49,13 +50,15 @@ async def _input(db: Database, **lead_fields: object) -> SendStepInput:
 
 
 class CountingChannel(OutboxChannel):
-    def __init__(self, fail_with: Exception | None = None) -> None:
-        super().__init__("EMAIL", io.StringIO())
+    def __init__(self, fail_with: Exception | None = None, channel_type: str = "EMAIL") -> None:
+        super().__init__(channel_type, io.StringIO())
         self.calls = 0
         self.fail_with = fail_with
+        self.contents: list[OutboundContent] = []
 
     async def send(self, lead: Recipient, content: OutboundContent) -> SendResult:
         self.calls += 1
+        self.contents.append(content)
         if self.fail_with is not None:
             raise self.fail_with
         return await super().send(lead, content)
@@ -183,3 +186,25 @@ async def test_a_timeout_after_sending_keeps_the_claim_and_goes_to_ops(clean_db:
     assert claim.delivery_status == DeliveryStatus.SENDING  # a retry would not resend
     with pytest.raises(ApplicationError):
         await ActivityEnvironment().run(_activities(clean_db, CountingChannel()).send_step, inp)
+
+
+async def test_instructions_reach_the_channel_as_fields_not_headers(clean_db: Database) -> None:
+    """The unsubscribe token (email) and the WhatsApp template are typed fields of the content."""
+    email = CountingChannel()
+    acts = SendActivities(clean_db, ChannelRouter({"EMAIL": email}), lambda lead: f"tok-{lead}")
+    inp = await _input(clean_db)
+    await ActivityEnvironment().run(acts.send_step, inp)
+    [sent] = email.contents
+    assert sent.unsubscribe_token == f"tok-{inp.lead_id}"
+    assert sent.whatsapp_template is None
+    assert sent.headers == {}
+
+    whatsapp = CountingChannel(channel_type="WHATSAPP")
+    acts = SendActivities(clean_db, ChannelRouter({"WHATSAPP": whatsapp}), lambda lead: "tok")
+    step = SendStep(id="wa", channel="WHATSAPP", body="Hi", content_sid="HX" + "c" * 32)
+    inp = (await _input(clean_db, phone="+14155552671")).model_copy(update={"step": step})
+    await ActivityEnvironment().run(acts.send_step, inp)
+    [sent] = whatsapp.contents
+    assert sent.whatsapp_template == WhatsAppTemplate(content_sid="HX" + "c" * 32)
+    assert sent.unsubscribe_token is None  # email only
+    assert sent.headers == {}

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from adapters.channels.base import OutboundContent
-from adapters.channels.sendgrid import UNSUBSCRIBE_TOKEN_HEADER, outbound_headers
+from adapters.channels.email import outbound_headers
 from config.settings import DEV_SECRET_KEY, Settings
 from models.db import Database
 from models.enums import EventType
@@ -50,7 +50,7 @@ def test_links_fit_the_email_channels_template() -> None:
         body="Hi",
         subject="Hello",
         idempotency_key="k",
-        headers={UNSUBSCRIBE_TOKEN_HEADER: make_unsubscribe_token(SECRET_KEY, lead)},
+        unsubscribe_token=make_unsubscribe_token(SECRET_KEY, lead),
     )
     headers = outbound_headers(content, "<x@salespad>", template)
     assert headers["List-Unsubscribe"] == f"<{unsubscribe_url(PUBLIC_URL, SECRET_KEY, lead)}>"

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.channels.sendgrid import message_id_for
+from adapters.channels.email import message_id_for
 from config.settings import Settings
 from models.db import Database
 from models.enums import DeliveryStatus, Direction, EventType

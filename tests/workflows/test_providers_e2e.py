@@ -8,7 +8,7 @@ from pydantic import SecretStr
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
-from adapters.channels.base import message_id_for
+from adapters.channels.email import message_id_for
 from config.settings import SendGridSettings, Settings, TwilioSettings
 from models.db import Database
 from models.enums import TaskStatus

@@ -22,7 +22,8 @@ import httpx
 import pytest
 
 from adapters.channels.base import OutboundContent, Recipient
-from adapters.channels.sendgrid import SendGridChannel, message_id_for
+from adapters.channels.email import message_id_for
+from adapters.channels.sendgrid import SendGridChannel
 from adapters.channels.twilio import TwilioChannel
 
 REPO = Path(__file__).resolve().parents[3]
@@ -123,7 +124,8 @@ async def test_sendgrid_mail_send_requests_match_the_spec(sendgrid_prism: Prism)
         subject="Analytical engines",
         idempotency_key="lead-42:enrollment-7:step-1",
         step=1,
-        headers={"X-SalesPad-Unsubscribe-Token": "tok.42", "X-Campaign": "q3"},
+        headers={"X-Campaign": "q3"},
+        unsubscribe_token="tok.42",
     )
     follow_up = OutboundContent(
         body="Bumping this to the top of your inbox.",

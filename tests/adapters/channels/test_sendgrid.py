@@ -17,7 +17,8 @@ from adapters.channels.base import (
     Recipient,
     TransientChannelError,
 )
-from adapters.channels.sendgrid import SendGridChannel, message_id_for, parse_retry_after
+from adapters.channels.email import message_id_for
+from adapters.channels.sendgrid import SendGridChannel
 from tests.fakes.http_server import ScriptedResponse
 from tests.fakes.sendgrid import FakeSendGrid
 
@@ -41,7 +42,8 @@ def content(**overrides: object) -> OutboundContent:
         "subject": "Analytical engines",
         "idempotency_key": "enr-7:step-1",
         "step": 1,
-        "headers": {"X-SalesPad-Unsubscribe-Token": "tok/42", "X-Campaign": "q3"},
+        "headers": {"X-Campaign": "q3"},
+        "unsubscribe_token": "tok/42",
     }
     values.update(overrides)
     return OutboundContent(**values)  # type: ignore[arg-type]
@@ -253,12 +255,3 @@ async def test_missing_subject_is_permanent(fake_sendgrid: FakeSendGrid) -> None
 def test_unsubscribe_template_needs_token_placeholder() -> None:
     with pytest.raises(ValueError):
         make_channel("http://127.0.0.1:1", unsubscribe_url_template="https://x.example/u")
-
-
-def test_parse_retry_after() -> None:
-    now = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
-    assert parse_retry_after("7", now=now) == timedelta(seconds=7)
-    assert parse_retry_after("Wed, 01 Jan 2025 12:01:00 GMT", now=now) == timedelta(minutes=1)
-    assert parse_retry_after("Wed, 01 Jan 2025 11:00:00 GMT", now=now) == timedelta(0)
-    assert parse_retry_after("soon", now=now) is None
-    assert parse_retry_after(None) is None

@@ -22,7 +22,7 @@ from adapters.channels.base import (
     Recipient,
     TransientChannelError,
 )
-from adapters.channels.sendgrid import message_id_for
+from adapters.channels.email import message_id_for
 from adapters.channels.smtp import SmtpChannel
 
 LEAD = Recipient(lead_id="lead-42", name="Zoë Lovelace", email="ada@example.com")
@@ -108,8 +108,8 @@ def content(**overrides: Any) -> OutboundContent:
         "subject": "Analytical engines — quick question",
         "idempotency_key": "enr-7:step-1",
         "step": 1,
+        "unsubscribe_token": "tok/42",
         "headers": {
-            "X-SalesPad-Unsubscribe-Token": "tok/42",
             "X-Campaign": "q3",
             "Bcc": "spy@example.com",
         },

@@ -14,6 +14,7 @@ from adapters.channels.base import (
     PermanentChannelError,
     Recipient,
     TransientChannelError,
+    WhatsAppTemplate,
 )
 from adapters.channels.twilio import TwilioChannel
 from tests.fakes.http_server import ScriptedResponse
@@ -22,10 +23,7 @@ from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 LEAD = Recipient(lead_id="lead-42", name="Ada Lovelace", phone="+1 (415) 555-2671")
 FROM = "+14155550123"
 MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
-TEMPLATE = {
-    "X-SalesPad-Content-Sid": "HX" + "a" * 32,
-    "X-SalesPad-Content-Variables": '{"1": "Ada"}',
-}
+TEMPLATE = WhatsAppTemplate(content_sid="HX" + "a" * 32, variables={"1": "Ada"})
 
 
 def make_channel(
@@ -47,12 +45,12 @@ def make_channel(
     )
 
 
-def content(headers: dict[str, str] | None = None) -> OutboundContent:
+def content(template: WhatsAppTemplate | None = None) -> OutboundContent:
     return OutboundContent(
         body="Hi Ada, quick question about looms?",
         idempotency_key="enr-7:step-3",
         step=3,
-        headers=headers or {},
+        whatsapp_template=template,
     )
 
 
@@ -236,3 +234,15 @@ async def test_invalid_number_is_refused_before_calling_twilio(fake_twilio: Fake
         await make_channel(fake_twilio.url).send(lead, content())
     assert caught.value.error_type == "InvalidRecipient"
     assert fake_twilio.requests == []
+
+
+async def test_template_without_variables_sends_none(fake_twilio: FakeTwilio) -> None:
+    """What the send step passes (a step names only its content SID): no ContentVariables."""
+    fake_twilio.fail_next(63016, "outside the window")
+    template = WhatsAppTemplate(content_sid="HX" + "b" * 32)
+
+    await make_channel(fake_twilio.url, "whatsapp").send(LEAD, content(template))
+
+    _, second = fake_twilio.message_creates()
+    assert second.form_value("ContentSid") == "HX" + "b" * 32
+    assert second.form_value("ContentVariables") is None

@@ -1,35 +1,18 @@
-"""Retry-After parsing and the factory that picks the LLM or the offline path from settings."""
+"""The factory that picks the LLM or the offline path from settings."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 
 import pytest
 
 from adapters.llm.base import OfflineReplyClassifier
 from adapters.llm.drafts import OpenAIDrafter, TemplateDrafter
 from adapters.llm.factory import build_classifier, build_drafter
-from adapters.llm.openai_chat import parse_retry_after
 from adapters.llm.openai_client import OpenAIClassifier
 from config.settings import OpenAISettings, Settings
 from tests.adapters.llm.test_openai_client import MODEL, reply, verdict
 from tests.fakes.openai import FakeOpenAI
-
-
-def test_parse_retry_after() -> None:
-    now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-    in_a_minute = format_datetime(now + timedelta(minutes=1), usegmt=True)
-    assert parse_retry_after({"Retry-After": "12"}) == timedelta(seconds=12)
-    assert parse_retry_after({"retry-after": "0.5"}) == timedelta(seconds=0.5)
-    assert parse_retry_after({"retry-after-ms": "250"}) == timedelta(milliseconds=250)
-    assert parse_retry_after({"retry-after": in_a_minute}, now=now.timestamp()) == timedelta(
-        minutes=1
-    )
-    assert parse_retry_after({"retry-after": "-3"}) == timedelta(0)
-    assert parse_retry_after({"retry-after": "soon"}) is None
-    assert parse_retry_after({}) is None
 
 
 def settings_with(api_key: str | None, base_url: str | None = None) -> Settings:
