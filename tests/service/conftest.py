@@ -1,0 +1,40 @@
+"""The service tier: the real app on the real database, and no Temporal at all.
+
+`api` here is the app without a Temporal server: its client points at a closed port and never
+retries, so a test that reaches Temporal fails at once (it belongs in tests/workflow/).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RetryConfig
+
+from config.settings import Settings
+from models.db import Database
+from salespad.local import free_port
+from tests.conftest import _api
+
+
+@pytest.fixture(scope="session")
+async def no_temporal() -> Client:
+    """A client that connects on first use, to a port nothing listens on."""
+    return await Client.connect(
+        f"127.0.0.1:{free_port()}",
+        lazy=True,
+        data_converter=pydantic_data_converter,
+        retry_config=RetryConfig(max_retries=0),
+    )
+
+
+@pytest.fixture
+async def api(
+    settings: Settings, clean_db: Database, no_temporal: Client
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app on the real database; nothing in this tier starts a workflow."""
+    async for http in _api(settings, clean_db, no_temporal):
+        yield http
