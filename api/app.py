@@ -28,6 +28,7 @@ from api.webhooks.routes import router as webhooks_router
 from config.settings import Settings
 from config.temporal import connect
 from models.db import Database
+from services.gateway import LeadWorkflowGateway
 
 log = logging.getLogger("salespad.api")
 
@@ -37,8 +38,9 @@ def create_app(
     *,
     db: Database | None = None,
     temporal: Client | None = None,
+    workflows: LeadWorkflowGateway | None = None,
 ) -> FastAPI:
-    """Build the app. Tests pass their own database and Temporal client."""
+    """Build the app. Tests pass their own database, Temporal client or workflow gateway."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -50,7 +52,7 @@ def create_app(
                 client = await connect(settings.temporal_target, settings.temporal_namespace)
             except Exception as exc:  # served lazily; /healthz explains
                 log.warning("Temporal not reachable at %s: %s", settings.temporal_target, exc)
-        app.state.salespad = AppState(settings, database, client)
+        app.state.salespad = AppState(settings, database, client, workflows)
         yield
         if own_db:
             await database.dispose()

@@ -17,20 +17,28 @@ from config.settings import Settings
 from config.temporal import connect
 from models.db import Database
 from services.errors import ServiceUnavailable
-from services.gateway import LeadWorkflows
+from services.gateway import LeadWorkflowGateway, LeadWorkflows
 
 
 class AppState:
     """What the app holds for its lifetime; the Temporal client connects lazily if it was
     down at start-up, so the API serves reads (and /healthz says why) without it."""
 
-    def __init__(self, settings: Settings, db: Database, temporal: Client | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        temporal: Client | None,
+        workflows: LeadWorkflowGateway | None = None,
+    ) -> None:
         self.settings = settings
         self.db = db
         self.temporal = temporal
         self._lock = asyncio.Lock()
         # The one way services reach a lead's workflow; it connects on first use.
-        self.workflows = LeadWorkflows(self.temporal_client, settings.task_queue)
+        self.workflows: LeadWorkflowGateway = workflows or LeadWorkflows(
+            self.temporal_client, settings.task_queue
+        )
 
     async def temporal_client(self) -> Client:
         if self.temporal is not None:
@@ -73,14 +81,14 @@ async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def get_workflows(state: StateDep) -> LeadWorkflows:
+async def get_workflows(state: StateDep) -> LeadWorkflowGateway:
     """The gateway, connected: a route that acts on workflows answers 503 before it changes
     anything when Temporal is unreachable."""
-    await state.temporal_client()
+    await state.workflows.ensure_connected()
     return state.workflows
 
 
-WorkflowsDep = Annotated[LeadWorkflows, Depends(get_workflows)]
+WorkflowsDep = Annotated[LeadWorkflowGateway, Depends(get_workflows)]
 
 _bearer = HTTPBearer(auto_error=False, description="SALESPAD_API_KEY (printed by salespad dev)")
 

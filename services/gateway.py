@@ -86,6 +86,9 @@ class ReplyDelivery:
 class LeadWorkflowGateway(Protocol):
     """What services need from Temporal; `LeadWorkflows` is the real one."""
 
+    async def ensure_connected(self) -> None:
+        """Raise (ServiceUnavailable) before a caller changes anything, if Temporal is down."""
+
     async def start_sequences(self, starts: Sequence[SequenceStart]) -> list[StartResult]: ...
 
     async def control(self, lead_id: uuid.UUID, request: ControlRequest) -> bool: ...
@@ -123,6 +126,9 @@ class LeadWorkflows:
         if isinstance(self._source, Client):
             return self._source
         return await self._source()
+
+    async def ensure_connected(self) -> None:
+        await self.client()
 
     async def start_sequences(self, starts: Sequence[SequenceStart]) -> list[StartResult]:
         """Start one sequence per lead, `BATCH` at a time; a lead whose sequence is already

@@ -18,6 +18,7 @@ worker that only runs unit tests starts neither.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -49,6 +50,7 @@ from config.temporal import ensure_search_attributes
 from models.db import Database, normalize_url
 from models.migrate import upgrade
 from salespad.local import EmbeddedPostgres, find_binary
+from services.gateway import LeadWorkflowGateway
 from worker import build_worker
 
 API_KEY = "test-api-key"
@@ -82,7 +84,7 @@ def _libpq(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url() -> Iterator[str]:
     name = f"salespad_test_{_xdist_worker()}_{uuid.uuid4().hex[:8]}"
     external = os.environ.get("SALESPAD_DATABASE_URL")
     if external:
@@ -99,7 +101,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
         return
-    pg = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")) / "data", delete_on_stop=True)
+    # Outside pytest's numbered temp dirs: a concurrent pytest run (another checkout) prunes
+    # those, and would take a running server's data directory with it.
+    pg = EmbeddedPostgres(
+        Path(tempfile.mkdtemp(prefix="salespad-pg-")) / "data", delete_on_stop=True
+    )
     pg.start()
     try:
         url = pg.url(name)
@@ -234,9 +240,12 @@ async def dev_worker(
 
 
 async def _api(
-    settings: Settings, db: Database, client: Client
+    settings: Settings,
+    db: Database,
+    client: Client,
+    workflows: LeadWorkflowGateway | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, db=db, temporal=client)
+    app = create_app(settings, db=db, temporal=client, workflows=workflows)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(

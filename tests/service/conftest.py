@@ -1,7 +1,8 @@
 """The service tier: the real app on the real database, and no Temporal at all.
 
-`api` here is the app without a Temporal server: its client points at a closed port and never
-retries, so a test that reaches Temporal fails at once (it belongs in tests/workflow/).
+`api` here is the app with a `RecordingGateway` in place of the workflow gateway (`gateway`
+shows what the services asked of Temporal), and a Temporal client that points at a closed port
+and never retries, so anything that still reaches Temporal fails at once.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from config.settings import Settings
 from models.db import Database
 from salespad.local import free_port
 from tests.conftest import _api
+from tests.fakes.gateway import RecordingGateway
 
 
 @pytest.fixture(scope="session")
@@ -32,9 +34,14 @@ async def no_temporal() -> Client:
 
 
 @pytest.fixture
+def gateway() -> RecordingGateway:
+    return RecordingGateway()
+
+
+@pytest.fixture
 async def api(
-    settings: Settings, clean_db: Database, no_temporal: Client
+    settings: Settings, clean_db: Database, no_temporal: Client, gateway: RecordingGateway
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app on the real database; nothing in this tier starts a workflow."""
-    async for http in _api(settings, clean_db, no_temporal):
+    """The real app on the real database, with the recording gateway."""
+    async for http in _api(settings, clean_db, no_temporal, gateway):
         yield http

@@ -1,0 +1,79 @@
+"""A workflow gateway that records what services asked of Temporal, for the service tier.
+
+It keeps the real gateway's not-found policy: a lead has a "running" sequence from the moment
+it is started here until `finish` is called; signals to any other lead answer False.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from services.gateway import ReplyDelivery, SequenceStart, StartResult
+from workflows.contracts import ControlRequest, OpsCommand, ReplyNotice, StopRequest, TaskDone
+from workflows.draft_contracts import DraftDecision
+
+
+@dataclass
+class RecordingGateway:
+    running: set[str] = field(default_factory=set)
+    started: list[SequenceStart] = field(default_factory=list)
+    # (lead id, what was sent) in call order: the signal name's model says which signal.
+    signals: list[tuple[str, BaseModel]] = field(default_factory=list)
+    replies: list[tuple[str, ReplyNotice, bool]] = field(default_factory=list)
+
+    def finish(self, lead_id: uuid.UUID | str) -> None:
+        self.running.discard(str(lead_id))
+
+    async def ensure_connected(self) -> None:
+        return None
+
+    async def start_sequences(self, starts: Sequence[SequenceStart]) -> list[StartResult]:
+        results = []
+        for start in starts:
+            lead_id = start.input.lead_id
+            fresh = lead_id not in self.running
+            if fresh:
+                self.running.add(lead_id)
+                self.started.append(start)
+            results.append(StartResult(lead_id=lead_id, started=fresh, run_id=None))
+        return results
+
+    def _signal(self, lead_id: uuid.UUID, arg: BaseModel) -> bool:
+        self.signals.append((str(lead_id), arg))
+        return str(lead_id) in self.running
+
+    async def control(self, lead_id: uuid.UUID, request: ControlRequest) -> bool:
+        return self._signal(lead_id, request)
+
+    async def control_many(
+        self, lead_ids: Sequence[uuid.UUID], request: ControlRequest
+    ) -> list[bool]:
+        return [self._signal(lead_id, request) for lead_id in lead_ids]
+
+    async def ops(self, lead_id: uuid.UUID, command: OpsCommand) -> bool:
+        return self._signal(lead_id, command)
+
+    async def stop(self, lead_id: uuid.UUID, request: StopRequest) -> bool:
+        return self._signal(lead_id, request)
+
+    async def task_done(self, lead_id: uuid.UUID, done: TaskDone) -> bool:
+        return self._signal(lead_id, done)
+
+    async def draft_decision(self, lead_id: uuid.UUID, decision: DraftDecision) -> bool:
+        return self._signal(lead_id, decision)
+
+    async def deliver_reply(
+        self,
+        lead_id: uuid.UUID,
+        notice: ReplyNotice,
+        *,
+        sequence_running: bool,
+        update_timeout: float,
+    ) -> ReplyDelivery:
+        self.replies.append((str(lead_id), notice, sequence_running))
+        # As the real gateway does when no worker answers in time: queued durably.
+        return ReplyDelivery(via="signal" if sequence_running else "queued")
