@@ -142,7 +142,7 @@ def simulate(
     import asyncio
     import signal
 
-    from salespad.simulate import SimulatedLead, Simulation, render_timeline
+    from salespad.simulate import Simulation, render_timeline, simulated_lead
     from salespad.simulate import simulate as run_simulation
     from sequences import REGISTRY, SequenceError, get_sequence
 
@@ -165,7 +165,7 @@ def simulate(
     except SequenceError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
-    lead = SimulatedLead(name=name, email=email, phone=phone, company=company, timezone=timezone)
+    lead = simulated_lead(name=name, email=email, phone=phone, company=company, timezone=timezone)
     typer.echo(f"simulating {spec.name} ({spec.version}) for {name}, timezone {timezone} ...")
     # SIGTERM unwinds like Ctrl-C, so the throwaway PostgreSQL is stopped on the way out.
     signal.signal(signal.SIGTERM, signal.default_int_handler)

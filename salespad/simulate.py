@@ -7,7 +7,6 @@ the offline reply classifier. Only the channels are the outbox and the clock ski
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import tempfile
 import uuid
@@ -60,20 +59,21 @@ SHOWN_EVENTS = {
 }
 
 
-@dataclass
-class SimulatedLead:
-    name: str = "Ada Lovelace"
-    email: str | None = "ada@example.com"
-    phone: str | None = None
-    company: str | None = "Analytical Engines"
-    title: str | None = None
-    timezone: str = "UTC"
+def simulated_lead(**fields: str | None) -> LeadCreate:
+    """The lead a simulation enrolls: Ada, in UTC, unless `fields` say otherwise."""
+    defaults = {
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "company": "Analytical Engines",
+        "timezone": "UTC",
+    }
+    return LeadCreate.model_validate(defaults | fields)
 
 
 @dataclass
 class Simulation:
     spec: SequenceSpec
-    lead: SimulatedLead = field(default_factory=SimulatedLead)
+    lead: LeadCreate = field(default_factory=simulated_lead)
     # step number -> reply text, arriving right after that step was sent
     replies: dict[int, str] = field(default_factory=dict)
     tasks: str = "done"  # done | skip | ignore
@@ -123,9 +123,7 @@ async def _run(sim: Simulation, db: Database) -> tuple[list[TimelineRow], LeadSe
         workflows = LeadWorkflows(env.client, queue)
         async with build_worker(env.client, db, queue, quiet):
             async with db.session() as session:
-                lead, _ = await upsert_lead(
-                    session, LeadCreate.model_validate(dataclasses.asdict(sim.lead))
-                )
+                lead, _ = await upsert_lead(session, sim.lead)
                 campaign = await launch_campaign(
                     session, workflows, "simulation", sim.spec, [lead.id]
                 )

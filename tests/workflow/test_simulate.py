@@ -8,7 +8,7 @@ from datetime import timedelta
 from typer.testing import CliRunner
 
 from salespad.cli import app
-from salespad.simulate import SimulatedLead, Simulation, render_timeline, simulate
+from salespad.simulate import Simulation, render_timeline, simulate, simulated_lead
 from sequences import REGISTRY
 
 
@@ -16,7 +16,7 @@ async def test_simulating_cold_outbound_with_an_out_of_office_reply() -> None:
     spec = REGISTRY["cold-outbound"].compile()
     sim = Simulation(
         spec=spec,
-        lead=SimulatedLead(timezone="America/New_York"),
+        lead=simulated_lead(timezone="America/New_York"),
         replies={3: "I'm out of the office and back on 15 December."},
     )
     rows, result = await simulate(sim)
