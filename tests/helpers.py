@@ -1,4 +1,5 @@
-"""Small helpers the tests share: polling, and reading what the database recorded."""
+"""Small helpers the tests share: polling, the API calls most tests start with, and reading
+what the database recorded."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 from sqlmodel import select
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
@@ -145,3 +147,23 @@ async def save_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
     history = await handle.fetch_history()
     path = Path(__file__).parent / "histories" / f"{name}.json"
     path.write_text(history.to_json())
+
+
+async def api_lead(api: httpx.AsyncClient, email: str = "ada@example.com") -> str:
+    """Create (or update) a lead over the API; its id."""
+    res = await api.post("/api/leads", json={"name": "Ada Lovelace", "email": email})
+    assert res.status_code in (200, 201), res.text
+    lead_id: str = res.json()["id"]
+    return lead_id
+
+
+async def api_campaign(
+    api: httpx.AsyncClient, lead_ids: list[str], name: str = "c", sequence: str = "demo"
+) -> dict[str, Any]:
+    """Start a campaign over the API; its body (id, enrolled, skipped)."""
+    res = await api.post(
+        "/api/campaigns", json={"name": name, "sequence": sequence, "lead_ids": lead_ids}
+    )
+    assert res.status_code == 201, res.text
+    body: dict[str, Any] = res.json()
+    return body

@@ -11,38 +11,23 @@ from models.db import Database
 from models.enums import Direction
 from models.tables import Message
 from tests.fakes.gateway import RecordingGateway
+from tests.helpers import api_campaign, api_lead
 from workflows.contracts import ControlRequest
-
-
-async def _lead(api: httpx.AsyncClient, email: str) -> str:
-    res = await api.post("/api/leads", json={"name": "Ada Lovelace", "email": email})
-    assert res.status_code in (200, 201), res.text
-    lead_id: str = res.json()["id"]
-    return lead_id
-
-
-async def _enroll(api: httpx.AsyncClient, lead_ids: list[str], name: str = "c") -> dict:  # type: ignore[type-arg]
-    res = await api.post(
-        "/api/campaigns", json={"name": name, "sequence": "demo", "lead_ids": lead_ids}
-    )
-    assert res.status_code == 201, res.text
-    body: dict = res.json()  # type: ignore[type-arg]
-    return body
 
 
 async def test_enrolling_starts_one_sequence_per_lead(
     api: httpx.AsyncClient, gateway: RecordingGateway
 ) -> None:
-    ada = await _lead(api, "ada@example.com")
-    grace = await _lead(api, "grace@example.com")
-    campaign = await _enroll(api, [ada, ada, grace])
+    ada = await api_lead(api, "ada@example.com")
+    grace = await api_lead(api, "grace@example.com")
+    campaign = await api_campaign(api, [ada, ada, grace])
 
     assert [s.input.lead_id for s in gateway.started] == [ada, grace]
     assert {s.input.campaign_id for s in gateway.started} == {campaign["id"]}
     assert [s.input.spec.name for s in gateway.started] == ["demo", "demo"]
     assert [s.lead_email for s in gateway.started] == ["ada@example.com", "grace@example.com"]
 
-    again = await _enroll(api, [ada], name="again")
+    again = await api_campaign(api, [ada], name="again")
     assert again["skipped"] == [{"lead_id": ada, "reason": "already active"}]
     assert len(gateway.started) == 2
 
@@ -50,8 +35,8 @@ async def test_enrolling_starts_one_sequence_per_lead(
 async def test_a_control_reaches_the_sequence_and_an_ended_one_is_reported(
     api: httpx.AsyncClient, gateway: RecordingGateway
 ) -> None:
-    lead_id = await _lead(api, "ada@example.com")
-    await _enroll(api, [lead_id])
+    lead_id = await api_lead(api, "ada@example.com")
+    await api_campaign(api, [lead_id])
 
     paused = await api.post(f"/api/leads/{lead_id}/pause")
     assert paused.status_code == 200, paused.text
@@ -67,8 +52,8 @@ async def test_a_control_reaches_the_sequence_and_an_ended_one_is_reported(
 async def test_a_reply_is_recorded_then_delivered_and_a_redelivery_keeps_its_key(
     api: httpx.AsyncClient, gateway: RecordingGateway, clean_db: Database
 ) -> None:
-    lead_id = await _lead(api, "ada@example.com")
-    await _enroll(api, [lead_id])
+    lead_id = await api_lead(api, "ada@example.com")
+    await api_campaign(api, [lead_id])
     reply = {"content": "Sounds good, call me", "channel": "EMAIL", "message_id": "prov-1"}
 
     first = await api.post(f"/api/leads/{lead_id}/replies", json=reply)
@@ -97,7 +82,7 @@ async def test_a_reply_is_recorded_then_delivered_and_a_redelivery_keeps_its_key
 async def test_a_reply_without_a_sequence_is_classified_on_its_own(
     api: httpx.AsyncClient, gateway: RecordingGateway
 ) -> None:
-    lead_id = await _lead(api, "ada@example.com")
+    lead_id = await api_lead(api, "ada@example.com")
     res = await api.post(
         f"/api/leads/{lead_id}/replies", json={"content": "Who is this?", "channel": "EMAIL"}
     )

@@ -9,23 +9,15 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.db import Database
 from models.enums import EventType
-from tests.helpers import enrollments, events, eventually, outbound, run_to_end
-
-
-async def _lead(api: httpx.AsyncClient, email: str = "ada@example.com") -> str:
-    res = await api.post("/api/leads", json={"name": "Ada Lovelace", "email": email})
-    assert res.status_code in (200, 201), res.text
-    lead_id: str = res.json()["id"]
-    return lead_id
-
-
-async def _campaign(api: httpx.AsyncClient, lead_ids: list[str], name: str = "c") -> dict:  # type: ignore[type-arg]
-    res = await api.post(
-        "/api/campaigns", json={"name": name, "sequence": "demo", "lead_ids": lead_ids}
-    )
-    assert res.status_code == 201, res.text
-    body: dict = res.json()  # type: ignore[type-arg]
-    return body
+from tests.helpers import (
+    api_campaign,
+    api_lead,
+    enrollments,
+    events,
+    eventually,
+    outbound,
+    run_to_end,
+)
 
 
 async def test_sequences_are_listed(api: httpx.AsyncClient) -> None:
@@ -39,12 +31,12 @@ async def test_sequences_are_listed(api: httpx.AsyncClient) -> None:
 async def test_enrolling_the_same_lead_twice_gives_one_workflow(
     api: httpx.AsyncClient, ts_env: WorkflowEnvironment, clean_db: Database
 ) -> None:
-    lead_id = await _lead(api)
-    first = await _campaign(api, [lead_id, lead_id], name="first")  # a repeat in one request too
+    lead_id = await api_lead(api)
+    first = await api_campaign(api, [lead_id, lead_id], name="first")  # a repeat in one request too
     assert [e["lead_id"] for e in first["enrolled"]] == [lead_id]
     assert first["skipped"] == []
 
-    second = await _campaign(api, [lead_id], name="second")
+    second = await api_campaign(api, [lead_id], name="second")
     assert second["enrolled"] == []
     assert second["skipped"] == [{"lead_id": lead_id, "reason": "already active"}]
 
@@ -65,15 +57,15 @@ async def test_unknown_sequence_and_unknown_leads(api: httpx.AsyncClient) -> Non
     assert "demo" in res.json()["detail"][0]["message"]
 
     missing = str(uuid.uuid4())
-    body = await _campaign(api, [missing])
+    body = await api_campaign(api, [missing])
     assert body["skipped"] == [{"lead_id": missing, "reason": "lead not found"}]
 
 
 async def test_timeline_shows_three_emails_and_the_funnel(
     api: httpx.AsyncClient, ts_env: WorkflowEnvironment
 ) -> None:
-    lead_id = await _lead(api)
-    campaign = await _campaign(api, [lead_id])
+    lead_id = await api_lead(api)
+    campaign = await api_campaign(api, [lead_id])
     await run_to_end(ts_env, ts_env.client.get_workflow_handle(f"lead-{lead_id}"))
 
     detail = (await api.get(f"/api/leads/{lead_id}")).json()
@@ -93,8 +85,8 @@ async def test_timeline_shows_three_emails_and_the_funnel(
 async def test_reply_stops_the_sequence_and_redelivery_is_recognised(
     api: httpx.AsyncClient, ts_env: WorkflowEnvironment, clean_db: Database
 ) -> None:
-    lead_id = await _lead(api)
-    await _campaign(api, [lead_id])
+    lead_id = await api_lead(api)
+    await api_campaign(api, [lead_id])
     lead_uuid = uuid.UUID(lead_id)
 
     async def first_sent() -> bool:
@@ -131,7 +123,7 @@ async def test_reply_stops_the_sequence_and_redelivery_is_recognised(
 async def test_reply_without_a_running_sequence_is_still_recorded(
     api: httpx.AsyncClient, clean_db: Database
 ) -> None:
-    lead_id = await _lead(api)
+    lead_id = await api_lead(api)
     res = await api.post(
         f"/api/leads/{lead_id}/replies",
         json={"content": "Not interested, thanks."},
@@ -145,5 +137,5 @@ async def test_reply_without_a_running_sequence_is_still_recorded(
     assert [t["content"] for t in inbound] == ["Not interested, thanks."]
 
     # A replied lead is not enrolled again.
-    body = await _campaign(api, [lead_id])
+    body = await api_campaign(api, [lead_id])
     assert body["skipped"] == [{"lead_id": lead_id, "reason": "lead is REPLIED"}]

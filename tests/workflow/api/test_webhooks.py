@@ -22,18 +22,12 @@ from tests.fakes.webhooks import (
     snapshot,
     webhook_settings,
 )
-from tests.helpers import events, eventually, lead_row, outbound, run_to_end
+from tests.helpers import api_lead, events, eventually, lead_row, outbound, run_to_end
 
 
 @pytest.fixture
 def settings(database_url: str, task_queue: str) -> Settings:
     return webhook_settings(database_url, task_queue)
-
-
-async def _lead(api: httpx.AsyncClient, email: str = "ada@example.com") -> uuid.UUID:
-    res = await api.post("/api/leads", json={"name": "Ada Lovelace", "email": email})
-    assert res.status_code in (200, 201), res.text
-    return uuid.UUID(res.json()["id"])
 
 
 async def _inbound(db: Database, lead_id: uuid.UUID) -> list[str]:
@@ -44,7 +38,7 @@ async def _inbound(db: Database, lead_id: uuid.UUID) -> list[str]:
 async def test_reply_threads_back_by_in_reply_to_and_stops_the_sequence(
     api: httpx.AsyncClient, ts_env: WorkflowEnvironment, clean_db: Database
 ) -> None:
-    lead_id = await _lead(api)
+    lead_id = uuid.UUID(await api_lead(api))
     res = await api.post(
         "/api/campaigns", json={"name": "c", "sequence": "demo", "lead_ids": [str(lead_id)]}
     )
@@ -86,7 +80,7 @@ async def test_reply_threads_back_by_in_reply_to_and_stops_the_sequence(
 async def test_reply_without_thread_headers_matches_the_sender_case_insensitively(
     api: httpx.AsyncClient, clean_db: Database
 ) -> None:
-    lead_id = await _lead(api)
+    lead_id = uuid.UUID(await api_lead(api))
     res = await post_inbound(api, inbound_fields(sender="Ada <ADA@Example.COM>"))
     assert res.status_code == 200, res.text
     assert res.json()["matched_by"] == "sender"
@@ -96,7 +90,7 @@ async def test_reply_without_thread_headers_matches_the_sender_case_insensitivel
 async def test_a_reference_further_up_the_thread_still_matches(
     api: httpx.AsyncClient, clean_db: Database
 ) -> None:
-    lead_id = await _lead(api)
+    lead_id = uuid.UUID(await api_lead(api))
     async with clean_db.session() as session:
         session.add(
             Message(
@@ -122,7 +116,7 @@ async def test_a_reference_further_up_the_thread_still_matches(
 async def test_token_is_required_and_nothing_changes_without_it(
     api: httpx.AsyncClient, clean_db: Database
 ) -> None:
-    await _lead(api)
+    uuid.UUID(await api_lead(api))
     before = await snapshot(clean_db)
     for token in (None, "wrong-token", ""):
         res = await post_inbound(api, inbound_fields(), token=token)
@@ -182,7 +176,7 @@ async def test_malformed_post_is_kept_and_answered_200(
 async def test_fields_in_another_charset_are_decoded(
     api: httpx.AsyncClient, clean_db: Database
 ) -> None:
-    lead_id = await _lead(api, "jose@example.com")
+    lead_id = uuid.UUID(await api_lead(api, "jose@example.com"))
     fields = inbound_fields(sender="José <jose@example.com>")
     text = "Sí, me interesa — ¿cuesta 5 €? Llámame el martes."
     fields["text"] = text.encode("windows-1252")
