@@ -31,6 +31,9 @@ import pytest
 from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.enums.v1 import EventType, WorkflowExecutionStatus
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import (
     Client,
     Interceptor,
@@ -56,9 +59,10 @@ from worker import build_worker
 API_KEY = "test-api-key"
 TABLES = "event_log, message, task, enrollment, campaign, suppression, channel, lead"
 TIERS = ("unit", "service", "workflow", "slow")
-# Tests stop their workers when they end; nothing of theirs should still be running then, and
-# whatever is (a held gate, a stalled fake) is terminated by _terminate_leftover_workflows.
+# Tests stop their workers when they end; nothing of theirs may still be in flight then (see
+# _terminate_leftover_workflows), so a short graceful timeout is plenty.
 WORKER_SHUTDOWN = timedelta(seconds=2)
+WORKFLOW_EXECUTION_STATUS_RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -130,52 +134,19 @@ async def clean_db(db: Database) -> Database:
     return db
 
 
-# Modules that get a time-skipping server of their own, and why. A workflow test leaves the
-# shared server's clock held when an activity started by a worker that has since stopped is
-# still open on the server: nothing but that activity's real start-to-close timeout frees it.
-OWN_TIME_SERVER = {
-    # The dead-letter alert test signals "retry" and stops its worker at once; the retried send
-    # stays started on the server after the workflow is terminated, and holds the clock for
-    # SEND_TIMEOUT (60 s). Reproduce: pytest tests/workflow/workflows/test_engine_ops.py
-    # tests/workflow/workflows/test_engine_pacing.py with this module removed from the set.
-    "test_engine_ops.py",
-}
-
-
-async def _start_time_skipping() -> WorkflowEnvironment:
+@pytest.fixture(scope="session")
+async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    """ONE time-skipping server per session (per xdist worker), started on first use (about a
+    second). Time skipping is server-wide and work in flight holds it, so nothing a test started
+    may be left mid-task: see _terminate_leftover_workflows."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
         interceptors=[_STARTED],
     )
     await ensure_search_attributes(env.client)
-    return env
-
-
-@pytest.fixture(scope="session")
-async def _shared_ts_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await _start_time_skipping()
     yield env
     await env.shutdown()
-
-
-@pytest.fixture(scope="module")
-async def _own_ts_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await _start_time_skipping()
-    yield env
-    await env.shutdown()
-
-
-@pytest.fixture(scope="module")
-def ts_env(request: pytest.FixtureRequest) -> WorkflowEnvironment:
-    """One time-skipping server per session (per xdist worker), started on first use (about a
-    second). Time skipping is server-wide and an activity in flight holds it, so nothing a test
-    started may outlive it: workers stop with a short graceful timeout and
-    _terminate_leftover_workflows ends every workflow the test started. The few modules that
-    still leave a started activity behind get a server of their own (OWN_TIME_SERVER)."""
-    own = request.path.name in OWN_TIME_SERVER
-    env: WorkflowEnvironment = request.getfixturevalue("_own_ts_env" if own else "_shared_ts_env")
-    return env
 
 
 @pytest.fixture(scope="session")
@@ -289,11 +260,49 @@ class _RecordStarts(OutboundInterceptor):
 _STARTED = _StartedWorkflows()
 
 
+# A workflow task or activity counts as in flight from the moment it is scheduled until it
+# closes; the time-skipping server cannot skip time while one is.
+_TASK_OPENED = {EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED}
+_TASK_CLOSED = {
+    EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+}
+
+
+async def _in_flight(client: Client, workflow_id: str) -> list[str]:
+    """What a running workflow still has scheduled or started; empty once it is closed or idle
+    (waiting on a timer or a signal)."""
+    raw = await client.workflow_service.describe_workflow_execution(
+        DescribeWorkflowExecutionRequest(
+            namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
+        )
+    )
+    if raw.workflow_execution_info.status != WORKFLOW_EXECUTION_STATUS_RUNNING:
+        return []
+    work = [f"activity {a.activity_type.name}" for a in raw.pending_activities]
+    work += [f"child workflow {c.workflow_id}" for c in raw.pending_children]
+    task_open = False
+    async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
+        if event.event_type in _TASK_OPENED:
+            task_open = True
+        elif event.event_type in _TASK_CLOSED:
+            task_open = False
+    return [*work, "a workflow task"] if task_open else work
+
+
 @pytest.fixture(autouse=True)
 async def _terminate_leftover_workflows(request: pytest.FixtureRequest) -> AsyncIterator[None]:
-    """A workflow a test leaves running on the shared time-skipping server (an activity in
-    flight when its worker stopped) would hold time skipping for every later test until the
-    activity's timeout: terminate every workflow the test started through the client."""
+    """Terminate every workflow the test started through the client and left running, once the
+    test's workers have stopped.
+
+    The time-skipping server takes a lock on its clock when it schedules a workflow task or an
+    activity and releases it only when that task completes, fails or times out. Terminating the
+    workflow releases nothing, and the task's later completion or timeout is refused ("Completed
+    workflow") without releasing it either: a workflow terminated with work in flight stops time
+    skipping for the rest of the session, and every later test waits in real time. So a test must
+    let its workflows settle (close, or sit on a timer or a signal) before its worker stops; one
+    that does not fails here, by name, instead of slowing whichever tests run after it."""
     env: WorkflowEnvironment | None = (
         request.getfixturevalue("ts_env") if "ts_env" in request.fixturenames else None
     )
@@ -302,8 +311,17 @@ async def _terminate_leftover_workflows(request: pytest.FixtureRequest) -> Async
     if env is None:
         return
     started, _STARTED.ids[:] = list(dict.fromkeys(_STARTED.ids)), []
+    unsettled: dict[str, list[str]] = {}
     for workflow_id in started:
         try:
+            if work := await _in_flight(env.client, workflow_id):
+                unsettled[workflow_id] = work
             await env.client.get_workflow_handle(workflow_id).terminate("test over")
         except RPCError:  # already closed
             continue
+    if unsettled:
+        pytest.fail(
+            "workflows terminated with work in flight, which holds the shared time-skipping "
+            f"server's clock for the rest of the session: {unsettled}; let them close or go "
+            "idle before their worker stops"
+        )

@@ -127,7 +127,7 @@ async def test_a_dead_letter_alerts_ops_and_is_listed_with_a_web_ui_link(
         )
         async with worker:
             lead = await add_lead(clean_db, name="Stuck Lead")
-            await start_spec(ts_env.client, clean_db, task_queue, TWO_EMAILS, [lead.id])
+            [handle] = await start_spec(ts_env.client, clean_db, task_queue, TWO_EMAILS, [lead.id])
             await _dead_lettered(clean_db, lead.id)
             app = create_app(settings, db=clean_db, temporal=ts_env.client)
             async with (
@@ -141,6 +141,9 @@ async def test_a_dead_letter_alerts_ops_and_is_listed_with_a_web_ui_link(
                 [item] = (await api.get("/api/ops/attention")).json()
                 retried = await api.post(f"/api/ops/leads/{lead.id}/retry")
                 not_waiting = await api.post(f"/api/ops/leads/{lead.id}/skip")
+            # The retry leaves a send or a workflow task in flight: let the sequence finish
+            # before the worker stops (_terminate_leftover_workflows in tests/conftest.py).
+            result = await run_to_end(ts_env, handle)
 
     assert item["lead_id"] == str(lead.id)
     assert item["error_type"] == "SendGridBadRequest"
@@ -149,6 +152,7 @@ async def test_a_dead_letter_alerts_ops_and_is_listed_with_a_web_ui_link(
     assert item["temporal_url"].endswith(f"/namespaces/default/workflows/lead-{lead.id}")
     assert retried.json()["signalled"] is True
     assert not_waiting.status_code in (200, 409)  # 409 once the retry moved it on
+    assert result.outcome == "completed"
     [alert] = [r for r in hook.requests if r.path == "/alerts"]
     assert alert.json["event"] == "DEAD_LETTERED"
     assert alert.json["lead_id"] == str(lead.id)
