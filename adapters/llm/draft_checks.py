@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from adapters.llm.drafts import Draft, DraftRequest
+from adapters.llm.types import Draft, DraftRequest
 
 _PLACEHOLDERS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\{\{.{0,60}?\}\}|\{%.{0,60}?%\}|\{\{|\}\}|\{%|%\}"),

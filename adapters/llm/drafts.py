@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from adapters.llm.base import LLMError, PermanentLLMError, TransientLLMError
 from adapters.llm.draft_checks import check_draft
 from adapters.llm.openai_chat import OpenAIEndpoint, Structured, structured
+from adapters.llm.types import Draft, DraftRequest
 from workflows import errors
 
 __all__ = [
@@ -37,22 +38,6 @@ __all__ = [
 ]
 
 OFFLINE_REASON = "offline: no OPENAI_API_KEY"
-
-
-class Draft(BaseModel):
-    subject: str | None = Field(None, description="Email subject line; null for other channels.")
-    body: str = Field(description="The message text, plain text, no placeholders.")
-
-
-class DraftRequest(BaseModel):
-    lead: dict[str, str | int | float | None]
-    # What the message should do and every fact it may use: sender, our product, proof points.
-    brief: str
-    channel: str
-    max_chars: int = Field(gt=0)
-    # The step's template, already rendered by the caller: what goes out if drafting fails.
-    fallback: Draft
-    language: str = "en"
 
 
 class DraftAttempt(BaseModel):

@@ -1,4 +1,5 @@
-"""What a reply classifier takes in and hands back, shared by the offline and the LLM classifier.
+"""What a reply classifier and a drafter take in and hand back, shared by the offline and the
+LLM paths.
 
 Plain pydantic models without I/O, so a classification can cross a Temporal activity boundary and
 be stored as it is.
@@ -56,3 +57,19 @@ class ReplyClassification(BaseModel):
     # LLM path: the model, the messages sent and the raw output, kept in the event log so
     # "why did it decide that?" has an answer later.
     audit: dict[str, Any] | None = None
+
+
+class Draft(BaseModel):
+    subject: str | None = Field(None, description="Email subject line; null for other channels.")
+    body: str = Field(description="The message text, plain text, no placeholders.")
+
+
+class DraftRequest(BaseModel):
+    lead: dict[str, str | int | float | None]
+    # What the message should do and every fact it may use: sender, our product, proof points.
+    brief: str
+    channel: str
+    max_chars: int = Field(gt=0)
+    # The step's template, already rendered by the caller: what goes out if drafting fails.
+    fallback: Draft
+    language: str = "en"
