@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from sequences.cold_outbound import COLD_OUTBOUND
 from sequences.demo import DEMO
-from sequences.dsl import SMS, AIDraft, Email, End, Sequence, SequenceError, Wait, WhatsApp
+from sequences.dsl import (
+    SMS,
+    AIDraft,
+    Email,
+    EmailBody,
+    End,
+    Message,
+    Sequence,
+    SequenceError,
+    Wait,
+    WhatsApp,
+)
 
 REGISTRY: dict[str, Sequence] = {seq.name: seq for seq in (DEMO, COLD_OUTBOUND)}
 
@@ -18,7 +29,9 @@ __all__ = [
     "SMS",
     "AIDraft",
     "Email",
+    "EmailBody",
     "End",
+    "Message",
     "Sequence",
     "SequenceError",
     "Wait",
