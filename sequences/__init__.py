@@ -16,8 +16,9 @@ from sequences.dsl import (
     Wait,
     WhatsApp,
 )
+from sequences.multichannel import MULTICHANNEL
 
-REGISTRY: dict[str, Sequence] = {seq.name: seq for seq in (DEMO, COLD_OUTBOUND)}
+REGISTRY: dict[str, Sequence] = {seq.name: seq for seq in (DEMO, COLD_OUTBOUND, MULTICHANNEL)}
 
 
 def get_sequence(name: str) -> Sequence | None:

@@ -348,6 +348,9 @@ def _check_message(label: str, step: Message) -> None:
             f"{label}: no body for its default channel {step.default} "
             f"(give it {step.default.lower()}=...)"
         )
+    if step.email is not None and not (step.email.subject or "").strip():
+        # Earlier steps may have gone out by text, so there may be no thread to take one from.
+        raise SequenceError(f"{label}: email body: a Message step's email needs a subject")
 
 
 def _check_send(label: str, step: SendStep) -> None:
