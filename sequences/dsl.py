@@ -299,6 +299,7 @@ class Sequence:
                 raise SequenceError(f"{label}: step id {out.id!r} is used twice")
             seen.add(out.id)
             compiled.append(out)
+        _check_threads(self.name, compiled)
         for index, out in enumerate(compiled, start=1):
             if isinstance(out, BranchStep):
                 for target in (out.then, out.otherwise):
@@ -372,6 +373,25 @@ def _check_send(label: str, step: SendStep) -> None:
             raise SequenceError(f"{label}: an email that starts a thread needs a subject")
         _check_template(label, f"{part} subject", subject)
         _check_template(label, part, body)
+
+
+def _check_threads(name: str, steps: list[Step]) -> None:
+    """A threaded email without a subject takes "Re: <first subject>"; after Message steps that
+    may all have gone out by text there may be no first email, so it needs one of its own."""
+    email_before = message_before = False
+    for index, step in enumerate(steps, start=1):
+        if not isinstance(step, SendStep):
+            continue
+        if step.alternatives:
+            message_before = True
+        elif step.channel == "EMAIL":
+            if step.thread and not step.subject and message_before and not email_before:
+                raise SequenceError(
+                    f"sequence {name!r}, step {index} ({step.id!r}): a threaded email after "
+                    "Message steps needs a subject (or an Email step before it): the Message "
+                    "steps may have gone out by text"
+                )
+            email_before = True
 
 
 def _check_ai(label: str, ai: AIDraft) -> None:

@@ -123,6 +123,22 @@ def test_invalid_message_steps_name_the_step_and_the_body(step: Message, message
     assert message in str(info.value)
 
 
+def test_a_threaded_email_after_only_message_steps_needs_a_subject() -> None:
+    seq = Sequence("s", INTRO, Email("bump", body="Bumping", thread=True))
+    with pytest.raises(SequenceError) as info:
+        seq.compile()
+    assert "step 2 ('bump'): a threaded email after Message steps needs a subject" in str(
+        info.value
+    )
+    Sequence("s", INTRO, Email("bump", subject="Re: hi", body="Bumping", thread=True)).compile()
+    Sequence(
+        "s",
+        Email("first", subject="Hi", body="x"),
+        INTRO.__class__("m", email=INTRO.email, sms="y"),
+        Email("bump", body="Bumping", thread=True),
+    ).compile()
+
+
 def test_validate_command_fails_naming_the_message_step(monkeypatch: pytest.MonkeyPatch) -> None:
     bad = Sequence(
         "bad-message",
