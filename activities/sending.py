@@ -234,7 +234,12 @@ class SendActivities:
         preferred = lead.preferred_channel
         if preferred is None or preferred == step.channel or preferred not in step.channels:
             return step
-        if not self._channels.for_type(preferred).validate_recipient(recipient):
+        there = self._channels.for_type(preferred)
+        if not there.validate_recipient(recipient):
+            return step
+        if there.provider == "outbox" != self._channels.for_type(step.channel).provider:
+            # No provider is configured for it (the dev outbox): a message "sent" there would
+            # never reach the lead, while the default channel really sends.
             return step
         if await suppression_for(session, *_address(preferred, lead)) is not None:
             return step

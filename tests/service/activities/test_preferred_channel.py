@@ -52,9 +52,9 @@ class Channels:
         return [t for t, ch in self.by_type.items() for _ in ch.sent]
 
 
-async def _send(
+async def _input(
     db: Database, step: SendStep = MESSAGE, thread_key: str | None = None, **lead: object
-) -> tuple[SendStepInput, Channels, str | None]:
+) -> SendStepInput:
     row = await add_lead(db, **lead)
     async with db.session() as session:
         campaign = Campaign(name="t", sequence_name="s", sequence_version="v")
@@ -63,7 +63,7 @@ async def _send(
         enrollment = Enrollment(campaign_id=campaign.id, lead_id=row.id, workflow_id="w")
         session.add(enrollment)
         await session.commit()
-    inp = SendStepInput(
+    return SendStepInput(
         lead_id=str(row.id),
         enrollment_id=str(enrollment.id),
         campaign_id=str(campaign.id),
@@ -71,6 +71,12 @@ async def _send(
         step=step,
         thread_key=thread_key,
     )
+
+
+async def _send(
+    db: Database, step: SendStep = MESSAGE, thread_key: str | None = None, **lead: object
+) -> tuple[SendStepInput, Channels, str | None]:
+    inp = await _input(db, step, thread_key, **lead)
     channels = Channels()
     acts = SendActivities(db, ChannelRouter(channels.by_type))
     res = await ActivityEnvironment().run(acts.send_step, inp)
@@ -161,6 +167,21 @@ async def test_a_single_channel_step_ignores_the_preference(clean_db: Database) 
     plain = SendStep(id="intro", channel="EMAIL", subject="Hi", body="Plain email")
     _, channels, used = await _send(clean_db, plain, preferred_channel="WHATSAPP", phone=PHONE)
     assert used == "EMAIL"
+    assert channels.used() == ["EMAIL"]
+
+
+async def test_a_channel_without_a_provider_is_not_preferred_over_a_real_one(
+    clean_db: Database,
+) -> None:
+    """WhatsApp still on the dev outbox while email goes through SendGrid: the outbox would
+    swallow the message, so the default channel is used."""
+    inp = await _input(clean_db, preferred_channel="WHATSAPP", phone=PHONE)
+    channels = Channels()
+    channels.by_type["EMAIL"].provider = "sendgrid"
+    res = await ActivityEnvironment().run(
+        SendActivities(clean_db, ChannelRouter(channels.by_type)).send_step, inp
+    )
+    assert (res.status, res.channel) == ("sent", "EMAIL")
     assert channels.used() == ["EMAIL"]
 
 
