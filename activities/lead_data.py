@@ -8,7 +8,8 @@ from models.tables import Lead, LeadBase
 from sequences.templating import lead_context
 
 # The lead's own fields (LeadBase), under their public names (`metadata`, not `meta`).
-_LEAD_FIELDS = set(LeadBase.model_fields)
+# `preferred_channel` routes a send; it is not something a message says.
+_LEAD_FIELDS = set(LeadBase.model_fields) - {"preferred_channel"}
 
 
 def template_context(lead: Lead) -> dict[str, Any]:

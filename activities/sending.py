@@ -56,12 +56,15 @@ from services.events import add_event
 from services.leads.queries import lock_lead
 from workflows.contracts import SEND_STEP_ACTIVITY, SendStepInput, SendStepResult
 from workflows.errors import RECIPIENT_OPTED_OUT, SEND_OUTCOME_UNKNOWN, TEMPLATE_ERROR
+from workflows.spec import SendStep
 from workflows.timing import zone
 
 
 @dataclass(frozen=True)
 class _Claim:
     message_id: uuid.UUID
+    # The step as it goes out: a Message step resolved to the channel picked for this lead.
+    step: SendStep
     channel: OutreachChannel
     recipient: Recipient
     content: OutboundContent
@@ -132,9 +135,8 @@ class SendActivities:
                     lead_status=lead.status,
                     message_id=str(existing.id),
                     provider_message_id=existing.provider_message_id,
+                    channel=existing.details.get("channel"),
                 )
-            skip = await self._skip_reason(session, lead)
-            channel = self._channels.for_type(inp.step.channel)
             recipient = Recipient(
                 lead_id=inp.lead_id,
                 name=lead.name,
@@ -142,8 +144,13 @@ class SendActivities:
                 phone=lead.phone,
                 timezone=lead.timezone,
             )
+            step = await self._route(session, inp.step, lead, recipient)
+            skip = await self._skip_reason(
+                session, lead, step, per_channel=bool(inp.step.alternatives)
+            )
+            channel = self._channels.for_type(step.channel)
             if skip is None and not channel.validate_recipient(recipient):
-                skip = f"lead has no valid address for {inp.step.channel}"
+                skip = f"lead has no valid address for {step.channel}"
             if skip is not None:
                 add_event(session, lead_id, EventType.SEND_SKIPPED, step=inp.step_no, reason=skip)
                 await session.commit()
@@ -158,7 +165,7 @@ class SendActivities:
                 return SendStepResult(
                     status="reply_pending", lead_status=lead.status, pending_replies=pending
                 )
-            channel_row = await channel_row_for(session, inp.step.channel, channel.provider)
+            channel_row = await channel_row_for(session, step.channel, channel.provider)
             retry_at = await next_slot(
                 session, channel_row, zone(lead.timezone, inp.campaign_timezone), now
             )
@@ -168,7 +175,7 @@ class SendActivities:
                     lead_id,
                     EventType.SEND_DEFERRED,
                     step=inp.step_no,
-                    channel=inp.step.channel,
+                    channel=step.channel,
                     until=retry_at.isoformat(),
                 )
                 await session.commit()
@@ -181,10 +188,12 @@ class SendActivities:
             override = inp.content_override
             # An approved AI draft is sent exactly as approved: never re-rendered.
             subject, body = (
-                (override.subject, override.body) if override else self._render(inp, lead)
+                (override.subject, override.body) if override else self._render(inp, step, lead)
             )
-            if subject is None and inp.thread_key and inp.step.channel == "EMAIL":
-                subject = await _thread_subject(session, inp.thread_key)
+            # Threading is an email thing: a Message step that goes out by text ignores it.
+            thread_key = inp.thread_key if step.channel == "EMAIL" else None
+            if subject is None and thread_key:
+                subject = await _thread_subject(session, thread_key)
             message = Message(
                 lead_id=lead_id,
                 channel_id=channel_row.id,
@@ -195,7 +204,7 @@ class SendActivities:
                 content=body,
                 delivery_status=DeliveryStatus.SENDING,
                 idempotency_key=key,
-                details={"channel": inp.step.channel}
+                details={"channel": step.channel}
                 | ({"arm": inp.variant.name} if inp.variant else {})
                 | ({"content": override.source or "override"} if override else {}),
                 created_at=now,
@@ -203,32 +212,56 @@ class SendActivities:
             session.add(message)
             await session.commit()
         unsubscribe_token = None
-        if inp.step.channel == "EMAIL" and self._unsubscribe_token is not None:
+        if step.channel == "EMAIL" and self._unsubscribe_token is not None:
             unsubscribe_token = self._unsubscribe_token(inp.lead_id)
-        content_sid = inp.step.content_sid
+        content_sid = step.content_sid
         content = OutboundContent(
             body=body,
             subject=subject,
             idempotency_key=key,
             step=inp.step_no,
-            in_reply_to=message_id_for(inp.thread_key) if inp.thread_key else None,
+            in_reply_to=message_id_for(thread_key) if thread_key else None,
             unsubscribe_token=unsubscribe_token,
             whatsapp_template=WhatsAppTemplate(content_sid) if content_sid else None,
         )
-        return _Claim(message.id, channel, recipient, content)
+        return _Claim(message.id, step, channel, recipient, content)
 
-    async def _skip_reason(self, session: AsyncSession, lead: Lead) -> str | None:
+    async def _route(
+        self, session: AsyncSession, step: SendStep, lead: Lead, recipient: Recipient
+    ) -> SendStep:
+        """A Message step goes out on the lead's preferred channel when it has a body for it
+        and the lead can receive it there (an address, not suppressed), else on its default."""
+        preferred = lead.preferred_channel
+        if preferred is None or preferred == step.channel or preferred not in step.channels:
+            return step
+        there = self._channels.for_type(preferred)
+        if not there.validate_recipient(recipient):
+            return step
+        if there.provider == "outbox" != self._channels.for_type(step.channel).provider:
+            # No provider is configured for it (the dev outbox): a message "sent" there would
+            # never reach the lead, while the default channel really sends.
+            return step
+        if await suppression_for(session, *_address(preferred, lead)) is not None:
+            return step
+        return step.on(preferred)
+
+    async def _skip_reason(
+        self, session: AsyncSession, lead: Lead, step: SendStep, *, per_channel: bool
+    ) -> str | None:
         if lead.status in FINAL_LEAD_STATUSES:
             return f"lead is {lead.status}"
-        suppressed = await suppression_for(session, lead.email, lead.phone)
+        # A single-channel step refuses a lead with any suppressed address, as it always did;
+        # a Message step only asks about the address of the channel it goes out on.
+        email, phone = _address(step.channel, lead) if per_channel else (lead.email, lead.phone)
+        suppressed = await suppression_for(session, email, phone)
         if suppressed is not None:
             return f"suppressed: {suppressed.reason}"
         return None
 
-    def _render(self, inp: SendStepInput, lead: Lead) -> tuple[str | None, str]:
+    def _render(self, inp: SendStepInput, step: SendStep, lead: Lead) -> tuple[str | None, str]:
         context = template_context(lead)
-        source_subject = inp.step.subject
-        source_body = inp.step.body
+        source_subject = step.subject
+        source_body = step.body
         if inp.variant is not None:
             source_subject = inp.variant.subject or source_subject
             source_body = inp.variant.body
@@ -303,9 +336,10 @@ class SendActivities:
             add_event(
                 session,
                 lead_id,
-                SENT_EVENT_BY_CHANNEL[ChannelType(inp.step.channel)],
+                SENT_EVENT_BY_CHANNEL[ChannelType(claim.step.channel)],
                 step=inp.step_no,
                 step_id=inp.step.id,
+                channel=claim.step.channel,
                 message_id=str(message.id),
                 provider=result.provider,
                 provider_message_id=result.provider_message_id,
@@ -326,7 +360,13 @@ class SendActivities:
                 lead_status=lead.status,
                 message_id=str(message.id),
                 provider_message_id=result.provider_message_id,
+                channel=claim.step.channel,
             )
+
+
+def _address(channel: str, lead: Lead) -> tuple[str | None, str | None]:
+    """(email, phone) as far as `channel` uses them: suppression is per address."""
+    return (lead.email, None) if channel == "EMAIL" else (None, lead.phone)
 
 
 async def _thread_subject(session: AsyncSession, thread_key: str) -> str | None:

@@ -35,6 +35,10 @@ class ChannelProvider(StrEnum):
     OUTBOX = "outbox"
 
 
+# What a lead's preferred_channel may be: the channels a sequence sends on by itself.
+PREFERABLE_CHANNELS = frozenset({ChannelType.EMAIL, ChannelType.WHATSAPP, ChannelType.SMS})
+
+
 class Direction(StrEnum):
     INBOUND = "INBOUND"
     OUTBOUND = "OUTBOUND"
@@ -89,6 +93,8 @@ class EventType(StrEnum):
     DRAFT_CREATED = "DRAFT_CREATED"
     DRAFT_APPROVED = "DRAFT_APPROVED"
     DRAFT_REJECTED = "DRAFT_REJECTED"
+    # The lead replied on another channel than its preferred one: that one is preferred now.
+    PREFERRED_CHANNEL_LEARNED = "PREFERRED_CHANNEL_LEARNED"
 
 
 SENT_EVENT_BY_CHANNEL = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ConfigDict, EmailStr
 from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, func, text
@@ -17,6 +17,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import AutoString, Field, SQLModel
 
 from models.enums import DeliveryStatus, EnrollmentState, LeadStatus, TaskStatus
+
+PreferredChannel = Literal["EMAIL", "WHATSAPP", "SMS"]
 
 
 def utcnow() -> datetime:
@@ -58,6 +60,13 @@ class LeadBase(SQLModel):
     company: str | None = Field(default=None, max_length=200, sa_type=AutoString)
     title: str | None = Field(default=None, max_length=200, sa_type=AutoString)
     owner: str | None = Field(default=None, max_length=200, sa_type=AutoString)
+    # Set over the API, or learned from the channel the lead last replied on (the later of
+    # the two wins). A Message step goes out on it when the lead can receive it there.
+    preferred_channel: PreferredChannel | None = Field(
+        default=None,
+        description="EMAIL, WHATSAPP or SMS: where Message steps reach this lead first",
+        sa_type=AutoString(length=16),
+    )
     # `metadata` is reserved on SQLAlchemy models: the attribute is `meta`, while the column
     # and the JSON key keep the architecture's name.
     meta: dict[str, Any] = Field(

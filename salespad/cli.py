@@ -137,10 +137,16 @@ def simulate(
     tasks: Annotated[
         str, typer.Option(help="What the human does with tasks: done, skip, ignore")
     ] = "done",
+    preferred_channel: Annotated[
+        str | None,
+        typer.Option(help="The lead's preferred channel (EMAIL, WHATSAPP, SMS): Message steps"),
+    ] = None,
 ) -> None:
     """Run a sequence on a time-skipping Temporal server and print its timeline."""
     import asyncio
     import signal
+
+    from pydantic import ValidationError
 
     from salespad.simulate import Simulation, render_timeline, simulated_lead
     from salespad.simulate import simulate as run_simulation
@@ -165,7 +171,19 @@ def simulate(
     except SequenceError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
-    lead = simulated_lead(name=name, email=email, phone=phone, company=company, timezone=timezone)
+    try:
+        lead = simulated_lead(
+            name=name,
+            email=email,
+            phone=phone,
+            company=company,
+            timezone=timezone,
+            preferred_channel=preferred_channel,
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        typer.echo(f"invalid lead: {problems}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"simulating {spec.name} ({spec.version}) for {name}, timezone {timezone} ...")
     # SIGTERM unwinds like Ctrl-C, so the throwaway PostgreSQL is stopped on the way out.
     signal.signal(signal.SIGTERM, signal.default_int_handler)

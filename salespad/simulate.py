@@ -56,6 +56,7 @@ SHOWN_EVENTS = {
     "DRAFT_CREATED": "AI draft created",
     "DRAFT_APPROVED": "AI draft approved",
     "DRAFT_REJECTED": "AI draft rejected: the template goes out",
+    "PREFERRED_CHANNEL_LEARNED": "preferred channel learned",
 }
 
 
@@ -215,7 +216,16 @@ async def _timeline(db: Database, lead_id: uuid.UUID) -> list[TimelineRow]:
             )
         ).all():
             label = SHOWN_EVENTS[e.event_type]
-            extra = e.details.get("intent") or e.details.get("until") or e.details.get("action")
+            extra = (
+                e.details.get("intent")
+                or e.details.get("until")
+                or e.details.get("action")
+                or (
+                    e.details.get("channel")
+                    if e.event_type == "PREFERRED_CHANNEL_LEARNED"
+                    else None
+                )
+            )
             rows.append(
                 TimelineRow(e.timestamp, f"          {label}{f': {extra}' if extra else ''}")
             )

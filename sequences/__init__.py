@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from sequences.cold_outbound import COLD_OUTBOUND
 from sequences.demo import DEMO
-from sequences.dsl import SMS, AIDraft, Email, End, Sequence, SequenceError, Wait, WhatsApp
+from sequences.dsl import (
+    SMS,
+    AIDraft,
+    Email,
+    EmailBody,
+    End,
+    Message,
+    Sequence,
+    SequenceError,
+    Wait,
+    WhatsApp,
+)
+from sequences.multichannel import MULTICHANNEL
 
-REGISTRY: dict[str, Sequence] = {seq.name: seq for seq in (DEMO, COLD_OUTBOUND)}
+REGISTRY: dict[str, Sequence] = {seq.name: seq for seq in (DEMO, COLD_OUTBOUND, MULTICHANNEL)}
 
 
 def get_sequence(name: str) -> Sequence | None:
@@ -18,7 +30,9 @@ __all__ = [
     "SMS",
     "AIDraft",
     "Email",
+    "EmailBody",
     "End",
+    "Message",
     "Sequence",
     "SequenceError",
     "Wait",

@@ -7,6 +7,7 @@ COLD = Sequence(
     Email("bump", body="...", thread=True, ai=AIDraft(brief="...", approve=True)),
     Branch(when=HasPhone(), then="wa", otherwise="li"),
     WhatsApp("wa", body="..."),
+    Message("nudge", email=EmailBody(subject="...", body="..."), whatsapp="...", sms="..."),
     LinkedInTask("li", action="connect", note="...", due=timedelta(days=2)),
     End(),
 )
@@ -22,6 +23,7 @@ from workflows.spec import (
     AIDraftSpec,
     ArmIs,
     BranchStep,
+    ChannelBody,
     Condition,
     EndStep,
     HasEmail,
@@ -44,12 +46,14 @@ __all__ = [
     "Branch",
     "BusinessHours",
     "Email",
+    "EmailBody",
     "End",
     "HasEmail",
     "HasPhone",
     "LeadField",
     "LinkedInTask",
     "ManualTask",
+    "Message",
     "ReplyIntentIs",
     "Sequence",
     "SequenceError",
@@ -154,6 +158,60 @@ class WhatsApp:
 
 
 @dataclass(frozen=True)
+class EmailBody:
+    """The email version of a Message step."""
+
+    body: str
+    subject: str | None = None
+
+
+_MESSAGE_CHANNELS = ("EMAIL", "WHATSAPP", "SMS")
+
+
+@dataclass(frozen=True)
+class Message:
+    """One send, written for several channels. It goes out on the lead's preferred channel when
+    this step has a body for it and the lead can receive it there (an address, not suppressed);
+    otherwise on `default`. `thread` applies when it goes out by email."""
+
+    id: str
+    email: EmailBody | None = None
+    whatsapp: str | None = None
+    sms: str | None = None
+    default: str = "EMAIL"
+    thread: bool = False
+    whatsapp_content_sid: str | None = None  # approved template for outside the 24 h window
+
+    def bodies(self) -> dict[str, ChannelBody]:
+        """The channels this step has a body for, in EMAIL, WHATSAPP, SMS order."""
+        out: dict[str, ChannelBody] = {}
+        if self.email is not None:
+            out["EMAIL"] = ChannelBody(
+                channel="EMAIL", subject=self.email.subject, body=self.email.body
+            )
+        if self.whatsapp is not None:
+            out["WHATSAPP"] = ChannelBody(
+                channel="WHATSAPP", body=self.whatsapp, content_sid=self.whatsapp_content_sid
+            )
+        if self.sms is not None:
+            out["SMS"] = ChannelBody(channel="SMS", body=self.sms)
+        return out
+
+    def compile(self) -> SendStep:
+        bodies = self.bodies()
+        main = bodies.pop(self.default)
+        return SendStep(
+            id=self.id,
+            channel=main.channel,
+            subject=main.subject,
+            body=main.body,
+            thread=self.thread,
+            content_sid=main.content_sid,
+            alternatives=tuple(bodies.values()),
+        )
+
+
+@dataclass(frozen=True)
 class Wait:
     days: float = 0
     hours: float = 0
@@ -214,7 +272,7 @@ class End:
     id: str = "end"
 
 
-DslStep = Email | SMS | WhatsApp | Wait | LinkedInTask | ManualTask | Branch | End
+DslStep = Email | SMS | WhatsApp | Message | Wait | LinkedInTask | ManualTask | Branch | End
 
 
 @dataclass(frozen=True)
@@ -241,6 +299,7 @@ class Sequence:
                 raise SequenceError(f"{label}: step id {out.id!r} is used twice")
             seen.add(out.id)
             compiled.append(out)
+        _check_threads(self.name, compiled)
         for index, out in enumerate(compiled, start=1):
             if isinstance(out, BranchStep):
                 for target in (out.then, out.otherwise):
@@ -270,6 +329,8 @@ def _compile_step(step: DslStep, index: int, label: str) -> Step:
         return EndStep(id=step.id)
     if isinstance(step, Email | SMS | WhatsApp) and step.ai is not None:
         _check_ai(f"{label} ({step.id!r})", step.ai)
+    if isinstance(step, Message):
+        _check_message(f"{label} ({step.id!r})", step)
     out = step.compile()
     if isinstance(out, SendStep):
         _check_send(label, out)
@@ -278,18 +339,59 @@ def _compile_step(step: DslStep, index: int, label: str) -> Step:
     return out
 
 
+def _check_message(label: str, step: Message) -> None:
+    if step.default not in _MESSAGE_CHANNELS:
+        raise SequenceError(
+            f"{label}: default must be one of {', '.join(_MESSAGE_CHANNELS)}, not {step.default!r}"
+        )
+    if step.default not in step.bodies():
+        raise SequenceError(
+            f"{label}: no body for its default channel {step.default} "
+            f"(give it {step.default.lower()}=...)"
+        )
+    if step.email is not None and not (step.email.subject or "").strip():
+        # Earlier steps may have gone out by text, so there may be no thread to take one from.
+        raise SequenceError(f"{label}: email body: a Message step's email needs a subject")
+
+
 def _check_send(label: str, step: SendStep) -> None:
     label = f"{label} ({step.id!r})"
-    bodies = [("body", step.subject, step.body)] + [
-        (f"variant {v.name!r}", v.subject or step.subject, v.body) for v in step.variants
-    ]
-    for part, subject, body in bodies:
+    # A Message step names each body by its channel, so ops know which one is at fault.
+    main = f"{step.channel.lower()} body" if step.alternatives else "body"
+    bodies = (
+        [(step.channel, main, step.subject, step.body)]
+        + [
+            (step.channel, f"variant {v.name!r}", v.subject or step.subject, v.body)
+            for v in step.variants
+        ]
+        + [(a.channel, f"{a.channel.lower()} body", a.subject, a.body) for a in step.alternatives]
+    )
+    for channel, part, subject, body in bodies:
         if not body.strip():
             raise SequenceError(f"{label}: {part}: the body is empty")
-        if step.channel == "EMAIL" and not step.thread and not (subject or "").strip():
+        if channel == "EMAIL" and not step.thread and not (subject or "").strip():
             raise SequenceError(f"{label}: an email that starts a thread needs a subject")
         _check_template(label, f"{part} subject", subject)
         _check_template(label, part, body)
+
+
+def _check_threads(name: str, steps: list[Step]) -> None:
+    """A threaded email without a subject takes "Re: <first subject>"; after Message steps that
+    may all have gone out by text there may be no first email, so it needs one of its own."""
+    email_before = message_before = False
+    for index, step in enumerate(steps, start=1):
+        if not isinstance(step, SendStep):
+            continue
+        if step.alternatives:
+            message_before = True
+        elif step.channel == "EMAIL":
+            if step.thread and not step.subject and message_before and not email_before:
+                raise SequenceError(
+                    f"sequence {name!r}, step {index} ({step.id!r}): a threaded email after "
+                    "Message steps needs a subject (or an Email step before it): the Message "
+                    "steps may have gone out by text"
+                )
+            email_before = True
 
 
 def _check_ai(label: str, ai: AIDraft) -> None:

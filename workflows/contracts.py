@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from workflows.draft_contracts import AIDraftState, DraftContent
-from workflows.spec import SendStep, SequenceSpec, TaskStep, Variant
+from workflows.spec import SendChannel, SendStep, SequenceSpec, TaskStep, Variant
 
 # Names shared by the workflow, the worker and the API (string names keep workflows free of
 # activity imports).
@@ -109,6 +109,9 @@ class SendStepResult(BaseModel):
     retry_at: datetime | None = None
     # reply_pending: replies recorded in the database that the sequence has not handled yet.
     pending_replies: list[ReplyNotice] = Field(default_factory=list)
+    # sent / already_sent: the channel it went out on (a Message step picks it per lead).
+    # None in results recorded before the field existed: the step's own channel.
+    channel: SendChannel | None = None
 
 
 class FinishEnrollmentInput(BaseModel):

@@ -53,6 +53,15 @@ class AIDraftSpec(_Frozen):
     approval_timeout_seconds: float = Field(default=86_400, gt=0)
 
 
+class ChannelBody(_Frozen):
+    """A Message step's body for a channel other than its default one."""
+
+    channel: SendChannel
+    subject: str | None = None
+    body: str
+    content_sid: str | None = None
+
+
 class _Step(_Frozen):
     id: str = Field(min_length=1, description="Unique step name inside the sequence")
 
@@ -68,6 +77,30 @@ class SendStep(_Step):
     # WhatsApp: the approved template to send outside the 24 h session window.
     content_sid: str | None = None
     ai: AIDraftSpec | None = None
+    # A Message step: bodies for other channels. The send activity uses the lead's preferred
+    # channel when there is a body for it and the lead can receive it there, else `channel`.
+    alternatives: tuple[ChannelBody, ...] = ()
+
+    @property
+    def channels(self) -> tuple[SendChannel, ...]:
+        """Every channel this step has a body for, its default first."""
+        return (self.channel, *(a.channel for a in self.alternatives))
+
+    def on(self, channel: str) -> SendStep:
+        """This step as a plain send on `channel` (its default channel: itself)."""
+        for alt in self.alternatives:
+            if alt.channel == channel and channel != self.channel:
+                return self.model_copy(
+                    update={
+                        "channel": alt.channel,
+                        "subject": alt.subject,
+                        "body": alt.body,
+                        "content_sid": alt.content_sid,
+                        "variants": (),
+                        "alternatives": (),
+                    }
+                )
+        return self
 
 
 class WaitStep(_Step):
@@ -134,8 +167,11 @@ Step = Annotated[SendStep | WaitStep | TaskStep | BranchStep | EndStep, Field(di
 def _hashed(step: Step) -> dict[str, object]:
     data = step.model_dump(mode="json")
     # Fields added later are left out while unset, so a sequence nobody edited keeps its version.
-    if isinstance(step, SendStep) and step.ai is None:
-        data.pop("ai")
+    if isinstance(step, SendStep):
+        if step.ai is None:
+            data.pop("ai")
+        if not step.alternatives:
+            data.pop("alternatives")
     return data
 
 

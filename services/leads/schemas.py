@@ -52,6 +52,14 @@ class LeadInput(LeadBase):
     def _lower(cls, value: str | None) -> str | None:
         return value.lower() if value else None
 
+    @field_validator("preferred_channel", mode="before")
+    @classmethod
+    def _channel_upper(cls, value: object) -> object:
+        # "whatsapp" and "WhatsApp" mean WHATSAPP; "" clears it like null.
+        if isinstance(value, str):
+            return value.strip().upper() or None
+        return value
+
 
 class LeadCreate(LeadInput):
     @model_validator(mode="after")

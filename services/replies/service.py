@@ -17,7 +17,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.service import RPCError
 
-from models.enums import DeliveryStatus, Direction, EventType
+from models.enums import PREFERABLE_CHANNELS, ChannelType, DeliveryStatus, Direction, EventType
 from models.tables import Lead, Message, utcnow
 from services.channels.queries import channel_row_for
 from services.errors import NotFound, SalesPadError
@@ -67,6 +67,7 @@ async def record_reply(
         provider_message_id=provider_id,
         message_id=str(message.id),
     )
+    _learn_preferred_channel(session, lead, body.channel, message)
     try:
         await session.commit()
     except IntegrityError:
@@ -74,6 +75,25 @@ async def record_reply(
         await session.rollback()
         return await record_reply(session, lead_id, body)
     return message, False
+
+
+def _learn_preferred_channel(
+    session: AsyncSession, lead: Lead, channel: ChannelType, message: Message
+) -> None:
+    """The channel a lead replies on becomes its preferred one. An explicit setting over the
+    API holds until the lead replies on another channel: the later of the two wins."""
+    if channel not in PREFERABLE_CHANNELS or lead.preferred_channel == channel:
+        return
+    add_event(
+        session,
+        lead.id,
+        EventType.PREFERRED_CHANNEL_LEARNED,
+        channel=channel.value,
+        previous=lead.preferred_channel,
+        message_id=str(message.id),
+    )
+    lead.preferred_channel = channel.value  # type: ignore[assignment]
+    lead.updated_at = utcnow()
 
 
 def _delivery(delivered: ReplyDelivery) -> SequenceDelivery:

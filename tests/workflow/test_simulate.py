@@ -44,3 +44,23 @@ def test_simulate_rejects_bad_arguments_clearly() -> None:
     bad = runner.invoke(app, ["simulate", "demo", "--reply", "first:hello"])
     assert bad.exit_code == 2
     assert "--reply wants STEP:TEXT" in bad.output
+
+
+async def test_simulate_names_the_channel_each_send_used() -> None:
+    sim = Simulation(
+        spec=REGISTRY["multichannel"].compile(),
+        lead=simulated_lead(phone="+4915112345678", preferred_channel="WHATSAPP"),
+    )
+    rows, result = await simulate(sim)
+    text = render_timeline(rows, "UTC", result)
+
+    assert result.outcome == "completed"
+    sends = [r.text.split()[:3] for r in rows if r.text.startswith("step")]
+    assert sends == [["step", "1", "WHATSAPP"], ["step", "3", "WHATSAPP"], ["step", "5", "EMAIL"]]
+    assert "WHATSAPP  Hi Ada, would a 15-minute call next week be useful?" in text
+
+
+def test_simulate_rejects_an_unknown_preferred_channel() -> None:
+    bad = CliRunner().invoke(app, ["simulate", "multichannel", "--preferred-channel", "fax"])
+    assert bad.exit_code == 2
+    assert "invalid lead: preferred_channel" in bad.output

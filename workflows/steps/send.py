@@ -84,7 +84,9 @@ class SendRunner:
                 continue
             if res.status in ("sent", "already_sent"):
                 st.sends += 1
-                if step.channel == "EMAIL" and st.thread_key is None:
+                # Only an email roots a thread; a Message step may have gone out on another
+                # channel (results recorded before `channel` existed used the step's own).
+                if (res.channel or step.channel) == "EMAIL" and st.thread_key is None:
                     st.thread_key = request.idempotency_key
             if rt.lead_status not in FINAL_STATUSES:
                 ctx.set_lead_status(res.lead_status)

@@ -61,10 +61,12 @@ def test_the_spec_refuses_an_empty_brief_too() -> None:
 
 def test_specs_without_ai_keep_their_version_and_old_snapshots_still_load() -> None:
     spec = Sequence("s", Email("e", subject="Hi", body="one")).compile()
-    # The hash campaigns recorded before `ai` existed: the same steps, without the new key.
+    # The hash campaigns recorded before `ai` (and `alternatives`) existed: the same steps,
+    # without the new keys.
     old_steps = [s.model_dump(mode="json") for s in spec.steps]
     for step in old_steps:
         step.pop("ai")
+        step.pop("alternatives")
     payload = json.dumps(
         {"name": "s", "description": "", "steps": old_steps}, sort_keys=True, separators=(",", ":")
     )
