@@ -18,7 +18,10 @@ class ImportPublic(BaseModel):
     rows: int = Field(description="data rows read so far (blank lines not counted)")
     created: int
     updated: int = Field(description="existing leads whose values actually changed")
-    skipped: int = Field(description="duplicates left as they were, and unchanged rows")
+    skipped: int = Field(
+        description="rows matching a lead they would not change (or on_duplicate=skip), and "
+        "rows repeating an email (else phone) already seen earlier in the file"
+    )
     rejected: int
     suppressed: int = Field(description="accepted rows whose email or phone is suppressed")
     options: dict[str, Any]

@@ -137,39 +137,33 @@ async def create_record(db: Database, prepared: PreparedImport) -> Import:
 
 
 class _Batches:
-    """Validated rows in batches; a row whose email or phone is already in the batch starts
-    the next one, so a batch can be applied at once as if row by row."""
+    """Validated rows in batches. A row repeating an email (else phone) seen earlier in the
+    file is a duplicate: the first one wins, so re-running a file changes nothing."""
 
     def __init__(self, prepared: PreparedImport, region: str, size: int) -> None:
         self._rows: Iterator[Any] = prepared.table.rows()
         self._plan = prepared.plan
         self._region = region
         self._size = size
-        self._held: CleanRow | None = None
+        self._seen: set[str] = set()  # keys only: a few dozen MB for a million rows
 
-    def next(self) -> tuple[list[CleanRow], list[Rejection]] | None:
+    def next(self) -> tuple[list[CleanRow], list[Rejection], int] | None:
         clean: list[CleanRow] = []
         rejected: list[Rejection] = []
-        keys: set[str] = set()
-        if self._held is not None:
-            clean.append(self._held)
-            keys |= self._held.keys()
-            self._held = None
-        while len(clean) + len(rejected) < self._size:
+        duplicates = 0
+        while len(clean) + len(rejected) + duplicates < self._size:
             source = next(self._rows, None)
             if source is None:
                 break
             result = validate_row(self._plan, source, self._region)
             if isinstance(result, Rejection):
                 rejected.append(result)
-                continue
-            row_keys = result.keys()
-            if row_keys & keys:
-                self._held = result
-                break
-            keys |= row_keys
-            clean.append(result)
-        return (clean, rejected) if clean or rejected else None
+            elif (key := result.key()) in self._seen:
+                duplicates += 1
+            else:
+                self._seen.add(key)
+                clean.append(result)
+        return (clean, rejected, duplicates) if clean or rejected or duplicates else None
 
 
 async def run(
@@ -186,10 +180,12 @@ async def run(
     batches = _Batches(prepared, region, batch_size)
     try:
         while (batch := await asyncio.to_thread(batches.next)) is not None:
+            clean, rejected, duplicates = batch
             async with db.session() as session:
                 counts = await apply_batch(
-                    session, import_id, *batch, prepared.options.on_duplicate
+                    session, import_id, clean, rejected, prepared.options.on_duplicate
                 )
+                counts.skipped += duplicates
                 await queries.add_counts(session, import_id, counts)
                 await session.commit()
             if on_progress is not None:

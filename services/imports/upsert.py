@@ -1,8 +1,8 @@
 """A batch of clean rows into `lead`, set-based: COPY into a temporary staging table, then a
 handful of statements match, insert, update and log the whole batch at once.
 
-A batch never holds two rows for the same email or phone (the service starts a new batch
-instead), so applying a batch at once is the same as applying its rows in file order.
+A batch never holds two rows for the same email (else phone): the service keeps the first
+row of the file for each and counts the others as skipped.
 """
 
 from __future__ import annotations

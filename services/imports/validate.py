@@ -31,14 +31,9 @@ class CleanRow:
     owner: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def keys(self) -> set[str]:
-        """What this row is matched on: its email, and its phone."""
-        keys = set()
-        if self.email:
-            keys.add(f"e:{self.email}")
-        if self.phone:
-            keys.add(f"p:{self.phone}")
-        return keys
+    def key(self) -> str:
+        """What this row is matched on: its email, else its phone (as POST /api/leads)."""
+        return f"e:{self.email}" if self.email else f"p:{self.phone}"
 
 
 @dataclass
