@@ -64,3 +64,23 @@ def test_overlong_text_is_rejected_not_truncated() -> None:
     bad = check("A", "", "a@example.com", "", "", "x" * 201, "")
     assert isinstance(bad, Rejection)
     assert (bad.column, bad.reason) == ("Company", "longer than 200 characters")
+
+
+def test_the_per_domain_shortcut_agrees_with_email_validator() -> None:
+    from email_validator import EmailNotValidError, validate_email
+
+    from services.imports.validate import clean_email
+
+    cases = ["Ada@Example.COM", "a..b@example.com", "a@-bad.com", "a@localhost", "a@x.test",
+             "ünï@bücher.de", '"quoted"@example.com', "a@[127.0.0.1]", "a@b", "a b@example.com",
+             ".a@example.com", "a@example..com", f"{'x' * 65}@example.com"]  # fmt: skip
+    for case in cases:
+        try:
+            expected: str | None = validate_email(case, check_deliverability=False).normalized
+        except EmailNotValidError:
+            expected = None
+        try:
+            got: str | None = clean_email(case)
+        except ValueError:
+            got = None
+        assert got == (expected.lower() if expected else None), case
