@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any, Protocol
 
 from services.errors import InvalidInput
 
@@ -211,7 +211,3 @@ def cell_text(value: Any) -> str:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     return str(value)
-
-
-def write_csv_row(out: IO[str], cells: list[str]) -> None:
-    csv.writer(out).writerow(cells)
