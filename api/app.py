@@ -18,6 +18,7 @@ from api.routes import (
     controls,
     drafts,
     health,
+    imports,
     leads,
     ops,
     ops_unmatched,
@@ -54,6 +55,7 @@ def create_app(
                 log.warning("Temporal not reachable at %s: %s", settings.temporal_target, exc)
         app.state.salespad = AppState(settings, database, client, workflows)
         yield
+        await app.state.salespad.imports.aclose()
         if own_db:
             await database.dispose()
 
@@ -67,6 +69,7 @@ def create_app(
     app.include_router(health.router)
     api = APIRouter(prefix="/api", dependencies=[ApiKeyDep])
     api.include_router(leads.router)
+    api.include_router(imports.router)
     api.include_router(campaigns.router)
     api.include_router(sequences.router)
     api.include_router(drafts.router)

@@ -18,6 +18,7 @@ from config.temporal import connect
 from models.db import Database
 from services.errors import ServiceUnavailable
 from services.gateway import LeadWorkflowGateway, LeadWorkflows
+from services.imports.service import ImportRunner
 
 
 class AppState:
@@ -35,6 +36,8 @@ class AppState:
         self.db = db
         self.temporal = temporal
         self._lock = asyncio.Lock()
+        # Imports too big to finish within a request run here, in the background.
+        self.imports = ImportRunner()
         # The one way services reach a lead's workflow; it connects on first use.
         self.workflows: LeadWorkflowGateway = workflows or LeadWorkflows(
             self.temporal_client, settings.task_queue

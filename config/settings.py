@@ -80,6 +80,13 @@ class Settings(BaseSettings):
     # back to a durable signal (a reply is never lost because no worker is up).
     reply_update_timeout_seconds: float = 5.0
 
+    # Imports: phone numbers without a country code are read as this region's (ISO 3166 code);
+    # uploads over max_import_bytes are refused (413); files up to import_sync_max_bytes are
+    # imported within the request, bigger ones in the background (202 + Location).
+    default_phone_region: str = "US"
+    max_import_bytes: int = 100 * 1024 * 1024
+    import_sync_max_bytes: int = 256 * 1024
+
     llm_model: str = "gpt-4o-mini"
     ops_webhook_url: str | None = None
 

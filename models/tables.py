@@ -229,12 +229,59 @@ class Task(SQLModel, table=True):
     completed_at: datetime | None = _ts(nullable=True, default_now=False)
 
 
+class Import(SQLModel, table=True):
+    """One file import: its options, progress counts and outcome."""
+
+    __tablename__ = "import"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    filename: str
+    status: str = Field(default="processing", max_length=16, index=True)
+    options: dict[str, Any] = _json()
+    # The file's header, so rejected rows can be written back in their original columns.
+    columns: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    )
+    campaign_id: str | None = None
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    suppressed: int = 0
+    error: str | None = None
+    created_at: datetime = _ts()
+    finished_at: datetime | None = _ts(nullable=True, default_now=False)
+
+
+class ImportRejection(SQLModel, table=True):
+    """A row an import refused: where it starts in the file, why, and the row as it was."""
+
+    __tablename__ = "import_rejection"
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, Identity(always=False), primary_key=True),
+    )
+    import_id: uuid.UUID = Field(foreign_key="import.id", index=True)
+    line: int
+    column: str | None = None
+    reason: str
+    raw: list[Any] = Field(
+        default_factory=list,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    )
+
+
 __all__ = [
     "Campaign",
     "Channel",
     "Enrollment",
     "EnrollmentState",
     "EventLog",
+    "Import",
+    "ImportRejection",
     "Lead",
     "LeadBase",
     "Message",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -69,6 +70,41 @@ def migrate() -> None:
 
     upgrade(Settings().require_database_url())
     typer.echo("database is up to date")
+
+
+@app.command("import")
+def import_leads(
+    file: Annotated[Path, typer.Argument(help="A CSV (any delimiter, any encoding) or XLSX")],
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="COLUMN=FIELD, e.g. 'Work Mail=email'; repeatable"),
+    ] = None,
+    on_duplicate: Annotated[str, typer.Option(help="update | skip | fill-empty")] = "update",
+    campaign: Annotated[str | None, typer.Option(help="Stored with the import")] = None,
+    rejected: Annotated[
+        Path | None, typer.Option(help="Where to write rejected rows (default: FILE.rejected.csv)")
+    ] = None,
+) -> None:
+    """Import leads from a file straight into SALESPAD_DATABASE_URL (no API needed)."""
+    from salespad.importer import ImportFailed, import_file
+
+    mapping: dict[str, str] = {}
+    for item in map_ or []:
+        column, sep, target = item.rpartition("=")
+        if not sep or not column.strip() or not target.strip():
+            typer.echo(f"salespad import: --map wants COLUMN=FIELD, got {item!r}", err=True)
+            raise typer.Exit(2)
+        mapping[column.strip()] = target.strip()
+    if not file.is_file():
+        typer.echo(f"salespad import: no such file {file}", err=True)
+        raise typer.Exit(2)
+    rejected_path = rejected or file.with_name(f"{file.stem}.rejected.csv")
+    try:
+        summary = import_file(Settings(), file, mapping, on_duplicate, campaign, rejected_path)
+    except ImportFailed as exc:
+        typer.echo(f"salespad import: {exc}", err=True)
+        raise typer.Exit(exc.code) from None
+    typer.echo(summary)
 
 
 @sequences_app.command("list")

@@ -29,6 +29,10 @@ class InvalidInput(SalesPadError):
     status_code = 422
 
 
+class PayloadTooLarge(SalesPadError):
+    status_code = 413
+
+
 class ServiceUnavailable(SalesPadError):
     status_code = 503
 
