@@ -13,7 +13,7 @@ from alembic import op
 
 revision: str = "0005"
 # The current head on this branch; set to "0004" at merge so the chain stays linear.
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
