@@ -18,6 +18,7 @@ SINGLE_FIELDS = (
     "title",
     "timezone",
     "owner",
+    "preferred_channel",
 )
 # Mapping targets: the lead's fields, "linkedin_url" (kept in metadata under that key),
 # "metadata" (kept under the header), "metadata.KEY", and "ignore" (dropped).
@@ -41,6 +42,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "title": ("title", "jobtitle", "position", "role", "jobrole"),
     "timezone": ("timezone", "tz", "timezonename", "iana"),
     "owner": ("owner", "contactowner", "leadowner", "accountowner", "salesowner", "assignedto"),
+    # Not a bare "Channel": CRMs use it for the lead's source (webinar, ads, ...).
+    "preferred_channel": ("preferredchannel", "preferredcontactmethod", "preferredcontactchannel"),
     "linkedin_url": ("linkedin", "linkedinurl", "personlinkedinurl", "linkedinprofile"),
     # The column rejected.csv adds: fixed rows come back with it.
     "ignore": ("reason",),

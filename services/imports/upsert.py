@@ -20,12 +20,13 @@ from services.imports.validate import CleanRow, Rejection
 
 OnDuplicate = Literal["update", "skip", "fill-empty"]
 # The lead columns an import writes besides email (the match key, never rewritten).
-FIELDS = ("name", "phone", "timezone", "company", "title", "owner")
+FIELDS = ("name", "phone", "timezone", "company", "title", "owner", "preferred_channel")
 
 STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS import_stage (
     line integer NOT NULL,
     email text, phone text, name text, company text, title text, timezone text, owner text,
+    preferred_channel text,
     meta jsonb NOT NULL,
     new_id uuid NOT NULL DEFAULT gen_random_uuid(),
     lead_id uuid,
@@ -34,7 +35,8 @@ CREATE TEMP TABLE IF NOT EXISTS import_stage (
 ) ON COMMIT DELETE ROWS
 """
 COPY_STAGE = (
-    "COPY import_stage (line, email, phone, name, company, title, timezone, owner, meta) FROM STDIN"
+    "COPY import_stage (line, email, phone, name, company, title, timezone, owner,"
+    " preferred_channel, meta) FROM STDIN"
 )
 SUPPRESSED = """
 UPDATE import_stage s SET suppressed = true
@@ -51,10 +53,10 @@ MATCH = (
 )
 INSERT = """
 WITH ins AS (
-    INSERT INTO lead (id, name, email, phone, timezone, company, title, owner, metadata, status,
-                      created_at, updated_at)
+    INSERT INTO lead (id, name, email, phone, timezone, company, title, owner, preferred_channel,
+                      metadata, status, created_at, updated_at)
     SELECT new_id, COALESCE(name, email, phone), email, phone, timezone, company, title, owner,
-           meta, 'NEW', now(), now()
+           preferred_channel, meta, 'NEW', now(), now()
     FROM import_stage WHERE lead_id IS NULL
     ON CONFLICT DO NOTHING
     RETURNING id)
@@ -151,7 +153,7 @@ async def _upsert(
         for r in rows:
             await copy.write_row(
                 (r.line, r.email, r.phone, r.name, r.company, r.title, r.timezone, r.owner,
-                 json.dumps(r.meta, ensure_ascii=False))
+                 r.preferred_channel, json.dumps(r.meta, ensure_ascii=False))
             )  # fmt: skip
     await cur.execute("ANALYZE import_stage")
     await cur.execute(SUPPRESSED)

@@ -13,6 +13,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from phonenumbers import timezone as phone_timezones
 
+from models.enums import PREFERABLE_CHANNELS
 from services.imports.columns import ColumnPlan
 from services.imports.readers import SourceRow
 
@@ -30,6 +31,7 @@ class CleanRow:
     timezone: str | None = None
     owner: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    preferred_channel: str | None = None
 
     def key(self) -> str:
         """What this row is matched on: its email, else its phone (as POST /api/leads)."""
@@ -156,6 +158,12 @@ def validate_row(plan: ColumnPlan, row: SourceRow, region: str) -> CleanRow | Re
         parts = [p for p in (text("first_name"), text("last_name")) if p]
         name = " ".join(parts)[:MAX_TEXT] or None
     company, title, owner = text("company"), text("title"), text("owner")
+    channel = None
+    if (index := plan.single.get("preferred_channel")) is not None and (raw := cell(index)):
+        channel = raw.upper()
+        if channel not in PREFERABLE_CHANNELS:
+            choices = ", ".join(sorted(PREFERABLE_CHANNELS))
+            problems.append((plan.header[index], f"preferred channel must be one of {choices}"))
     for i, key in plan.meta:
         if value := cell(i):
             meta[key] = value
@@ -165,4 +173,4 @@ def validate_row(plan: ColumnPlan, row: SourceRow, region: str) -> CleanRow | Re
         reason = "; ".join(reason for _, reason in problems)
         column = next((c for c, _ in problems if c is not None), None)
         return Rejection(row.line, column, reason, list(cells))
-    return CleanRow(row.line, email, phone, name, company, title, zone, owner, meta)
+    return CleanRow(row.line, email, phone, name, company, title, zone, owner, meta, channel)

@@ -114,6 +114,27 @@ async def test_on_duplicate_modes(api: httpx.AsyncClient, clean_db: Database) ->
     assert tuple(row) == ("Ada King", "AE", "CTO")
 
 
+async def test_the_preferred_channel_is_imported_and_checked(
+    api: httpx.AsyncClient, clean_db: Database
+) -> None:
+    csv = (
+        "Email,Mobile,Preferred Channel\n"
+        "ada@example.com,+14155552671,whatsapp\n"
+        "bob@example.com,,SMS\n"
+        "eve@example.com,,fax\n"
+    )
+    body = (await upload(api, csv)).json()
+    assert counts(body) == (3, 2, 0, 0, 1)
+    assert [(r["line"], r["column"]) for r in body["rejections"]] == [(4, "Preferred Channel")]
+    assert "EMAIL, SMS, WHATSAPP" in body["rejections"][0]["reason"]
+    async with clean_db.engine.connect() as conn:
+        rows = await conn.execute(text("SELECT email, preferred_channel FROM lead ORDER BY email"))
+        assert [tuple(r) for r in rows] == [
+            ("ada@example.com", "WHATSAPP"),
+            ("bob@example.com", "SMS"),
+        ]
+
+
 async def test_rejected_csv_round_trip(api: httpx.AsyncClient, clean_db: Database) -> None:
     body = (await upload(api, MESSY)).json()
     res = await api.get(f"/api/imports/{body['id']}/rejected.csv")
