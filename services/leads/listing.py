@@ -51,7 +51,8 @@ class LeadCursor:
 
 
 def _cursor_token(token: str) -> str:
-    LeadCursor.decode(token)
+    if token:  # an empty cursor is the first page
+        LeadCursor.decode(token)
     return token
 
 

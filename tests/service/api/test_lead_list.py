@@ -139,6 +139,8 @@ async def test_offset_pages_and_the_old_response_shape_still_work(
     assert (body["total"], body["limit"], body["offset"]) == (5, 2, 1)
     after = (await api.get("/api/leads", params={"limit": 5, "cursor": body["next_cursor"]})).json()
     assert [i["name"] for i in after["items"]] == ["Lead 1", "Lead 0"]
+    first_page = await api.get("/api/leads", params={"limit": 2, "cursor": ""})
+    assert [i["name"] for i in first_page.json()["items"]] == ["Lead 4", "Lead 3"]
     by_email = await api.get("/api/leads", params={"email": "LEAD.3@example.com"})
     assert [i["name"] for i in by_email.json()["items"]] == ["Lead 3"]
 
