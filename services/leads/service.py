@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import EventType
 from models.tables import Channel, EventLog, Lead, Message, utcnow
-from services.errors import NotFound, field_errors
+from services.errors import InvalidInput, NotFound, field_errors
 from services.events import add_event
 from services.leads import queries
 from services.leads.listing import LeadCursor, LeadFilter
@@ -104,7 +104,10 @@ async def list_leads(
     cursor: str | None = None,
 ) -> LeadList:
     """Newest first. `next_cursor` continues after this page; None when nothing follows."""
-    after = LeadCursor.decode(cursor) if cursor else None
+    try:
+        after = LeadCursor.decode(cursor) if cursor else None
+    except ValueError as exc:  # the route checks it first; other callers get the same 422
+        raise InvalidInput("invalid cursor", [{"field": "cursor", "message": str(exc)}]) from exc
     rows, total, more = await queries.page_of_leads(session, where, limit, offset, after)
     next_cursor = LeadCursor(rows[-1].created_at, rows[-1].id).encode() if more else None
     return LeadList(
