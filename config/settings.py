@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None
     public_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    # Signs lead-capture posts (POST /webhooks/leads, HMAC-SHA256); unset: the webhook is off.
+    lead_capture_secret: SecretStr | None = None
 
     # Dev server ports (only used when salespad dev starts its own Temporal).
     temporal_port: int = 7233
@@ -106,6 +108,12 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "SALESPAD_SECRET_KEY must be a random secret of at least 32 characters "
                     "when SALESPAD_ENV=prod (it signs unsubscribe links)"
+                )
+            capture = self.lead_capture_secret
+            if capture is not None and len(capture.get_secret_value()) < 32:
+                raise ValueError(
+                    "SALESPAD_LEAD_CAPTURE_SECRET must be a random secret of at least 32 "
+                    "characters when SALESPAD_ENV=prod (or unset, which turns lead capture off)"
                 )
         return self
 

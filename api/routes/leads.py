@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
@@ -10,6 +11,14 @@ from api.deps import SessionDep, SettingsDep, StateDep
 from models.enums import LeadStatus
 from services.errors import InvalidInput, field_errors
 from services.leads import service
+from services.leads.listing import (
+    MAX_LIMIT,
+    MAX_OFFSET,
+    MAX_TEXT,
+    CursorToken,
+    FilterText,
+    LeadFilter,
+)
 from services.leads.schemas import LeadBatchResult, LeadCreate, LeadDetail, LeadList, LeadPublic
 from services.replies.schemas import ReplyCreate, ReplyResult
 from services.replies.service import handle_reply
@@ -48,15 +57,59 @@ async def create_leads(
     return service.to_public(lead)
 
 
-@router.get("", response_model=LeadList, summary="List leads, newest first")
+@router.get(
+    "",
+    response_model=LeadList,
+    summary="List leads, newest first: filter, then page with `cursor` (or `offset`)",
+)
 async def list_leads(
     session: SessionDep,
-    status: LeadStatus | None = None,
-    email: str | None = Query(default=None, description="Exact email, case-insensitive"),
-    limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    status: Annotated[
+        list[LeadStatus] | None, Query(description="One or several: repeat the parameter")
+    ] = None,
+    campaign: Annotated[
+        uuid.UUID | None, Query(description="Campaign id: leads enrolled in it (ever)")
+    ] = None,
+    owner: Annotated[
+        FilterText | None, Query(max_length=MAX_TEXT, description="Exact, case-insensitive")
+    ] = None,
+    company: Annotated[
+        FilterText | None, Query(max_length=MAX_TEXT, description="Exact, case-insensitive")
+    ] = None,
+    q: Annotated[
+        FilterText | None,
+        Query(
+            max_length=MAX_TEXT,
+            description="Substring of name, email or company, case-insensitive",
+        ),
+    ] = None,
+    email: Annotated[
+        FilterText | None, Query(max_length=320, description="Exact email, case-insensitive")
+    ] = None,
+    created_after: Annotated[
+        datetime | None, Query(description="Created at or after (ISO 8601; no zone: UTC)")
+    ] = None,
+    created_before: Annotated[
+        datetime | None, Query(description="Created before (ISO 8601; no zone: UTC)")
+    ] = None,
+    limit: int = Query(default=50, ge=1, le=MAX_LIMIT),
+    offset: int = Query(default=0, ge=0, le=MAX_OFFSET, description="Prefer `cursor`"),
+    cursor: Annotated[
+        CursorToken | None,
+        Query(max_length=200, description="`next_cursor` of the previous page"),
+    ] = None,
 ) -> LeadList:
-    return await service.list_leads(session, status, email, limit, offset)
+    where = LeadFilter(
+        statuses=tuple(status or ()),
+        campaign_id=campaign,
+        owner=owner,
+        company=company,
+        q=q,
+        email=email,
+        created_after=created_after,
+        created_before=created_before,
+    )
+    return await service.list_leads(session, where, limit, offset, cursor)
 
 
 @router.get("/{lead_id}", response_model=LeadDetail, summary="A lead with its timeline")

@@ -18,6 +18,9 @@ from services.ops.schemas import AttentionItem
 
 router = APIRouter(tags=["ops"])
 
+# Event ids are PostgreSQL bigints: a larger number is a 422, never a database error.
+MAX_EVENT_ID = 2**63 - 1
+
 
 @router.get(
     "/ops/attention",
@@ -49,8 +52,10 @@ def _sse(event: EventLog) -> str:
 async def events_stream(
     request: Request,
     state: StateDep,
-    last_event_id: int | None = Header(default=None),
-    since: int | None = Query(default=None, description="Start after this event id"),
+    last_event_id: int | None = Header(default=None, ge=0, le=MAX_EVENT_ID),
+    since: int | None = Query(
+        default=None, ge=0, le=MAX_EVENT_ID, description="Start after this event id"
+    ),
     poll_seconds: float = Query(default=1.0, ge=0.1, le=30),
     follow: bool = Query(default=True, description="false: send what is there, then close"),
 ) -> StreamingResponse:

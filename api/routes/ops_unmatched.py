@@ -11,6 +11,9 @@ from models.enums import ChannelType
 from services.ops import service
 from services.ops.schemas import UnmatchedReplyList
 
+# Deep offsets make PostgreSQL walk every skipped row (and past 2**63 it fails outright).
+MAX_OFFSET = 1_000_000
+
 router = APIRouter(prefix="/ops/unmatched", tags=["ops"])
 
 
@@ -19,6 +22,6 @@ async def list_unmatched(
     session: SessionDep,
     channel: ChannelType | None = None,
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
 ) -> UnmatchedReplyList:
     return await service.list_unmatched(session, channel, limit, offset)

@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from api.webhooks import sendgrid, twilio, unsubscribe
+from api.webhooks import lead_capture, sendgrid, twilio, unsubscribe
 
 router = APIRouter()
 router.include_router(sendgrid.router)
 router.include_router(twilio.router)
 router.include_router(unsubscribe.router)
+router.include_router(lead_capture.router)

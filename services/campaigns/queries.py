@@ -20,6 +20,14 @@ async def newest_campaign_ids(session: AsyncSession, limit: int = 100) -> list[u
     return list(rows.all())
 
 
+async def campaigns_named(session: AsyncSession, name: str) -> list[Campaign]:
+    """Campaigns called exactly `name` (names are not unique), newest first."""
+    rows = await session.exec(
+        select(Campaign).where(Campaign.name == name).order_by(col(Campaign.created_at).desc())
+    )
+    return list(rows.all())
+
+
 async def enrollments_by_state(session: AsyncSession, campaign_id: uuid.UUID) -> dict[str, int]:
     states = (
         await session.exec(

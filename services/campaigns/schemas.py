@@ -35,6 +35,12 @@ class Skipped(BaseModel):
     reason: str
 
 
+class EnrollmentReport(BaseModel):
+    campaign_id: uuid.UUID
+    enrolled: list[Enrolled]
+    skipped: list[Skipped]
+
+
 class CampaignResult(BaseModel):
     id: uuid.UUID
     name: str

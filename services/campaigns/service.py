@@ -16,6 +16,7 @@ from services.campaigns.schemas import (
     CampaignResult,
     CampaignSummary,
     Enrolled,
+    EnrollmentReport,
     Skipped,
 )
 from services.channels.queries import suppression_for
@@ -81,6 +82,28 @@ async def launch_campaign(
         else:
             result.skipped.append(outcome)
     return result
+
+
+async def enroll_leads(
+    session: AsyncSession,
+    workflows: LeadWorkflowGateway,
+    campaign_id: uuid.UUID,
+    lead_ids: list[uuid.UUID],
+) -> EnrollmentReport:
+    """Enroll leads into an existing campaign with its snapshotted spec, one lead at a time;
+    a lead already in a sequence, final or suppressed is reported as skipped."""
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(f"campaign {campaign_id} not found")
+    spec = SequenceSpec.model_validate(campaign.spec)
+    report = EnrollmentReport(campaign_id=campaign_id, enrolled=[], skipped=[])
+    for lead_id in dict.fromkeys(lead_ids):
+        outcome = await _enroll(session, workflows, campaign, spec, lead_id)
+        if isinstance(outcome, Enrolled):
+            report.enrolled.append(outcome)
+        else:
+            report.skipped.append(outcome)
+    return report
 
 
 async def _enroll(

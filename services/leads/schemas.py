@@ -3,6 +3,7 @@ the fields are declared once, on `models.tables.LeadBase`; these add the input r
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from datetime import datetime
@@ -27,10 +28,41 @@ def check_timezone(value: str | None) -> str | None:
     return value
 
 
+def check_storable(value: Any) -> Any:
+    """Text and JSON PostgreSQL can store: no NUL characters, no lone surrogates, no NaN or
+    infinity (JSONB refuses them, and the database error would be a 500, not a 422)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("must be valid Unicode text") from None
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("numbers must be finite")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_storable(key)
+            check_storable(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            check_storable(item)
+    return value
+
+
 class LeadInput(LeadBase):
-    """The rules every lead body follows: E.164 phones, IANA zones, lower-case emails."""
+    """The rules every lead body follows: E.164 phones, IANA zones, lower-case emails, text the
+    database can store."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")  # type: ignore[assignment]
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        try:
+            return check_storable(value)
+        except RecursionError:
+            raise ValueError("is nested too deeply") from None
 
     @field_validator("phone")
     @classmethod
@@ -102,9 +134,12 @@ class LeadBatchResult(BaseModel):
 
 class LeadList(BaseModel):
     items: list[LeadPublic]
-    total: int
+    total: int = Field(description="Leads matching the filters (the cursor aside)")
     limit: int
     offset: int
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; null on the last page"
+    )
 
 
 class EnrollmentPublic(BaseModel):

@@ -13,9 +13,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import EventType
 from models.tables import Channel, EventLog, Lead, Message, utcnow
-from services.errors import NotFound, field_errors
+from services.errors import InvalidInput, NotFound, field_errors
 from services.events import add_event
 from services.leads import queries
+from services.leads.listing import LeadCursor, LeadFilter
 from services.leads.schemas import (
     EnrollmentPublic,
     LeadBatchResult,
@@ -34,16 +35,27 @@ def to_public(lead: Lead) -> LeadPublic:
     return LeadPublic.model_validate(lead.model_dump())
 
 
-async def upsert_lead(session: AsyncSession, data: LeadCreate) -> tuple[Lead, bool]:
-    """Create or update one lead and commit; returns (lead, created)."""
+async def upsert_lead(
+    session: AsyncSession, data: LeadCreate, *, source: str = "api"
+) -> tuple[Lead, bool]:
+    """Create or update one lead and commit; returns (lead, created). An update that changes
+    nothing (a repeated post) writes nothing and records no event."""
     for attempt in range(2):
         existing = await queries.find_for_upsert(session, data.email, data.phone)
         if existing is not None:
-            changes = data.model_dump(exclude_unset=True, exclude={"meta"})
-            for field, value in changes.items():
-                setattr(existing, field, value)
+            given = data.model_dump(exclude_unset=True, exclude={"meta"})
+            changes = {f: v for f, v in given.items() if getattr(existing, f) != v}
             if "meta" in data.model_fields_set:
-                existing.meta = {**existing.meta, **data.meta}
+                merged = {**existing.meta, **data.meta}
+                if merged != existing.meta:
+                    existing.meta = merged
+                    changes["metadata"] = merged
+            if not changes:
+                await session.commit()  # releases the row lock
+                return existing, False
+            for field, value in changes.items():
+                if field != "metadata":
+                    setattr(existing, field, value)
             existing.updated_at = utcnow()
             add_event(session, existing.id, EventType.LEAD_UPDATED, fields=sorted(changes))
             await session.commit()
@@ -58,7 +70,7 @@ async def upsert_lead(session: AsyncSession, data: LeadCreate) -> tuple[Lead, bo
             if attempt == 0:
                 continue
             raise
-        add_event(session, lead.id, EventType.LEAD_CREATED, source="api")
+        add_event(session, lead.id, EventType.LEAD_CREATED, source=source)
         await session.commit()
         return lead, True
     raise AssertionError("unreachable")
@@ -85,10 +97,26 @@ async def upsert_many(session: AsyncSession, rows: list[Any]) -> LeadBatchResult
 
 
 async def list_leads(
-    session: AsyncSession, status: str | None, email: str | None, limit: int, offset: int
+    session: AsyncSession,
+    where: LeadFilter,
+    limit: int,
+    offset: int = 0,
+    cursor: str | None = None,
 ) -> LeadList:
-    rows, total = await queries.page_of_leads(session, status, email, limit, offset)
-    return LeadList(items=[to_public(r) for r in rows], total=total, limit=limit, offset=offset)
+    """Newest first. `next_cursor` continues after this page; None when nothing follows."""
+    try:
+        after = LeadCursor.decode(cursor) if cursor else None
+    except ValueError as exc:  # the route checks it first; other callers get the same 422
+        raise InvalidInput("invalid cursor", [{"field": "cursor", "message": str(exc)}]) from exc
+    rows, total, more = await queries.page_of_leads(session, where, limit, offset, after)
+    next_cursor = LeadCursor(rows[-1].created_at, rows[-1].id).encode() if more else None
+    return LeadList(
+        items=[to_public(r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_cursor=next_cursor,
+    )
 
 
 async def get_lead(session: AsyncSession, lead_id: uuid.UUID) -> Lead:
