@@ -24,7 +24,11 @@ class ChannelPublic(BaseModel):
 
 class Pacing(BaseModel):
     daily_cap: int | None = Field(
-        default=None, ge=1, description="Sends per rolling 24 h across all leads; null: no cap"
+        # le: the column is a 32-bit integer; a larger cap is a 422, not a database error.
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description="Sends per rolling 24 h across all leads; null: no cap",
     )
     send_window: SendWindow | None = Field(
         default=None, description="Local hours (lead's timezone) sends may go out; null: any"

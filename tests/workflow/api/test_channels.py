@@ -25,6 +25,9 @@ async def test_pacing_is_validated_and_applied(api: httpx.AsyncClient, clean_db:
     )
     assert bad.status_code == 422
     assert {e["field"] for e in bad.json()["detail"]} == {"daily_cap", "send_window.start"}
+    huge = await api.put("/api/channels/EMAIL/pacing", json={"daily_cap": 10**30})
+    assert huge.status_code == 422
+    assert [e["field"] for e in huge.json()["detail"]] == ["daily_cap"]
 
     ok = await api.put("/api/channels/EMAIL/pacing", json={"daily_cap": 1})
     assert ok.status_code == 200, ok.text
