@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from services.gateway import ReplyDelivery, SequenceStart, StartResult
+from workflows.campaign_contracts import EnrollCampaignInput, enroll_workflow_id
 from workflows.contracts import ControlRequest, OpsCommand, ReplyNotice, StopRequest, TaskDone
 from workflows.draft_contracts import DraftDecision
 
@@ -24,6 +25,8 @@ class RecordingGateway:
     # (lead id, what was sent) in call order: the signal name's model says which signal.
     signals: list[tuple[str, BaseModel]] = field(default_factory=list)
     replies: list[tuple[str, ReplyNotice, bool]] = field(default_factory=list)
+    # Campaign enrollments started in the background (no Temporal here: nothing runs them).
+    enrollments: list[EnrollCampaignInput] = field(default_factory=list)
 
     def finish(self, lead_id: uuid.UUID | str) -> None:
         self.running.discard(str(lead_id))
@@ -41,6 +44,13 @@ class RecordingGateway:
                 self.started.append(start)
             results.append(StartResult(lead_id=lead_id, started=fresh, run_id=None))
         return results
+
+    async def start_enrollment(self, inp: EnrollCampaignInput) -> bool:
+        workflow_id = enroll_workflow_id(inp.campaign_id, inp.batch)
+        if any(enroll_workflow_id(e.campaign_id, e.batch) == workflow_id for e in self.enrollments):
+            return False
+        self.enrollments.append(inp)
+        return True
 
     def _signal(self, lead_id: uuid.UUID, arg: BaseModel) -> bool:
         self.signals.append((str(lead_id), arg))
