@@ -57,9 +57,7 @@ from services.gateway import LeadWorkflowGateway
 from worker import build_worker
 
 API_KEY = "test-api-key"
-TABLES = (
-    "event_log, message, task, enrollment, campaign_skip, campaign, suppression, channel, lead"
-)
+TABLES = "event_log, message, task, enrollment, campaign_skip, campaign, suppression, channel, lead"
 TIERS = ("unit", "service", "workflow", "slow")
 # Tests stop their workers when they end; nothing of theirs may still be in flight then (see
 # _terminate_leftover_workflows), so a short graceful timeout is plenty.

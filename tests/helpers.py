@@ -160,10 +160,23 @@ async def api_lead(api: httpx.AsyncClient, email: str = "ada@example.com") -> st
 async def api_campaign(
     api: httpx.AsyncClient, lead_ids: list[str], name: str = "c", sequence: str = "demo"
 ) -> dict[str, Any]:
-    """Start a campaign over the API; its body (id, enrolled, skipped)."""
+    """Start a campaign over the API (202: enrolled in the background) and poll it until
+    enrolling has finished; its GET body (counts, skipped_leads with reasons, funnel)."""
     res = await api.post(
         "/api/campaigns", json={"name": name, "sequence": sequence, "lead_ids": lead_ids}
     )
-    assert res.status_code == 201, res.text
-    body: dict[str, Any] = res.json()
-    return body
+    assert res.status_code == 202, res.text
+    assert res.headers["Location"] == f"/api/campaigns/{res.json()['id']}"
+    return await enrolled_campaign(api, res.json()["id"])
+
+
+async def enrolled_campaign(api: httpx.AsyncClient, campaign_id: str) -> dict[str, Any]:
+    """Poll GET /api/campaigns/{id} until enrolling has finished; its body."""
+
+    async def done() -> dict[str, Any] | None:
+        res = await api.get(f"/api/campaigns/{campaign_id}")
+        assert res.status_code == 200, res.text
+        body: dict[str, Any] = res.json()
+        return body if body["status"] == "enrolled" else None
+
+    return await eventually(done)

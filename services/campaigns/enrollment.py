@@ -98,7 +98,9 @@ async def _plan(
     facts = {
         row.lead_id: row
         for row in (
-            await session.execute(_FACTS, {"ids": ids, "campaign": campaign.id, "open": _OPEN})
+            await session.exec(  # type: ignore[call-overload]
+                _FACTS, params={"ids": ids, "campaign": campaign.id, "open": _OPEN}
+            )
         ).all()
     }
     leads = {
@@ -159,7 +161,7 @@ async def _record_skips(
         }
         for s in skips
     ]
-    inserted = await session.execute(
+    inserted = await session.exec(
         insert(CampaignSkip)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["campaign_id", "batch", "lead_id", "kind"])
@@ -199,7 +201,7 @@ async def enroll_batch(
     now = activity_now()
     enrollment_ids: dict[uuid.UUID, uuid.UUID] = {}
     if plan.fresh:
-        inserted = await session.execute(
+        inserted = await session.exec(
             insert(Enrollment)
             .values(
                 [
@@ -226,9 +228,9 @@ async def enroll_batch(
     fresh = [lead for lead in plan.fresh if lead.id in enrollment_ids]
     warned = {w.lead_id for w in plan.warnings}
     if fresh:
-        await session.execute(
+        await session.exec(
             insert(EventLog),
-            [
+            params=[
                 {
                     "lead_id": lead.id,
                     "event_type": EventType.ENROLLED,
@@ -301,13 +303,13 @@ async def _start(
             foreign.append((lead, enrollment_id))
         # else: our own earlier attempt started it; it was counted then.
     if run_ids:
-        await session.execute(
+        await session.exec(  # type: ignore[call-overload]
             text(
                 "UPDATE enrollment SET run_id = v.run_id "
                 "FROM unnest(CAST(:ids AS uuid[]), CAST(:runs AS text[])) AS v(id, run_id) "
                 "WHERE enrollment.id = v.id"
             ),
-            {"ids": [e for e, _ in run_ids], "runs": [r for _, r in run_ids]},
+            params={"ids": [e for e, _ in run_ids], "runs": [r for _, r in run_ids]},
         )
     if foreign:
         await _give_back(session, campaign, batch, foreign, outcome)
@@ -325,7 +327,7 @@ async def _give_back(
     reported as skipped instead."""
     locked = await session.get(Campaign, campaign.id, with_for_update=True, populate_existing=True)
     assert locked is not None
-    await session.execute(delete(Enrollment).where(col(Enrollment.id).in_([e for _, e in foreign])))
+    await session.exec(delete(Enrollment).where(col(Enrollment.id).in_([e for _, e in foreign])))
     skips = [Skipped(lead_id=lead.id, reason="already active") for lead, _ in foreign]
     new = await _record_skips(session, locked, batch, skips)
     _count(locked, -len(foreign), new, 0)
