@@ -170,7 +170,9 @@ async def api_campaign(
     return await enrolled_campaign(api, res.json()["id"])
 
 
-async def enrolled_campaign(api: httpx.AsyncClient, campaign_id: str) -> dict[str, Any]:
+async def enrolled_campaign(
+    api: httpx.AsyncClient, campaign_id: str, within: float = 20
+) -> dict[str, Any]:
     """Poll GET /api/campaigns/{id} until enrolling has finished; its body."""
 
     async def done() -> dict[str, Any] | None:
@@ -179,4 +181,4 @@ async def enrolled_campaign(api: httpx.AsyncClient, campaign_id: str) -> dict[st
         body: dict[str, Any] = res.json()
         return body if body["status"] == "enrolled" else None
 
-    return await eventually(done)
+    return await eventually(done, within=within, every=0.2)
