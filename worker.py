@@ -12,6 +12,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.campaigns import CampaignActivities
 from activities.drafting import DraftActivities
 from activities.enrollment import EnrollmentActivities
 from activities.replies import ReplyActivities
@@ -25,12 +26,14 @@ from config.temporal import connect, ensure_search_attributes
 from models.db import Database
 from services.channels.tokens import make_unsubscribe_token
 from services.channels.wiring import load_channels
+from services.gateway import LeadWorkflows
+from workflows.enroll_campaign import EnrollCampaignWorkflow
 from workflows.lead_sequence import LeadSequenceWorkflow
 from workflows.process_reply import ProcessReplyWorkflow
 
 log = logging.getLogger("salespad.worker")
 
-WORKFLOWS = [LeadSequenceWorkflow, ProcessReplyWorkflow]
+WORKFLOWS = [LeadSequenceWorkflow, ProcessReplyWorkflow, EnrollCampaignWorkflow]
 
 
 def build_worker(
@@ -55,6 +58,8 @@ def build_worker(
     offline = OfflineReplyClassifier()
     replies = ReplyActivities(db, classifier or offline, offline)
     drafts = DraftActivities(db, drafter or TemplateDrafter())
+    # Enrolling starts lead workflows through the same gateway the API uses.
+    campaigns = CampaignActivities(db, LeadWorkflows(client, task_queue))
     # On shutdown, let in-flight activities finish instead of cancelling them mid-send: a send
     # cancelled between the provider call and the commit would become an unknown outcome.
     worker_options.setdefault("graceful_shutdown_timeout", timedelta(seconds=30))
@@ -73,6 +78,9 @@ def build_worker(
             drafts.draft_step,
             drafts.open_draft_task,
             drafts.settle_draft_task,
+            campaigns.next_enrollment_batch,
+            campaigns.enroll_batch,
+            campaigns.finish_campaign_batch,
         ],
         **worker_options,
     )

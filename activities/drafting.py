@@ -21,7 +21,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.lead_data import template_context
 from adapters.llm.base import TransientLLMError
 from adapters.llm.drafts import Draft, Drafter, DraftRequest, draft_with_guardrails
 from models.db import Database
@@ -31,6 +30,7 @@ from sequences.templating import TemplateError, render
 from services.channels.queries import suppression_for
 from services.clock import activity_now
 from services.events import add_event
+from services.leads.context import template_context
 from services.tasks.draft_records import APPROVE_DRAFT_TASK, record_decision, recorded_decision
 from services.tasks.queries import open_task, task_for_step
 from workflows.draft_contracts import (

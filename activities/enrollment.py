@@ -12,12 +12,12 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from temporalio import activity
 
-from activities.lead_data import template_context
 from models.db import Database
 from models.enums import DeliveryStatus, EnrollmentState, EventType
 from models.tables import Enrollment, Lead, Message, utcnow
 from sequences.templating import TemplateError, render
 from services.events import add_event
+from services.leads.context import template_context
 from services.tasks.queries import open_task, task_for_step
 from workflows.contracts import (
     CREATE_TASK_ACTIVITY,

@@ -24,7 +24,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.lead_data import template_context
 from activities.pacing import next_slot, pending_replies
 from adapters.channels.base import (
     OutboundContent,
@@ -53,6 +52,7 @@ from sequences.templating import TemplateError, render
 from services.channels.queries import channel_row_for, suppression_for
 from services.clock import activity_now
 from services.events import add_event
+from services.leads.context import template_context
 from services.leads.queries import lock_lead
 from workflows.contracts import SEND_STEP_ACTIVITY, SendStepInput, SendStepResult
 from workflows.errors import RECIPIENT_OPTED_OUT, SEND_OUTCOME_UNKNOWN, TEMPLATE_ERROR

@@ -119,6 +119,13 @@ OPEN_ENROLLMENT_STATES = frozenset(
 )
 
 
+class CampaignStatus(StrEnum):
+    """How far enrolling a campaign's leads has got (its controls are `Campaign.state`)."""
+
+    ENROLLING = "enrolling"
+    ENROLLED = "enrolled"
+
+
 class TaskStatus(StrEnum):
     OPEN = "open"
     DONE = "done"

@@ -16,7 +16,13 @@ from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import AutoString, Field, SQLModel
 
-from models.enums import DeliveryStatus, EnrollmentState, LeadStatus, TaskStatus
+from models.enums import (
+    CampaignStatus,
+    DeliveryStatus,
+    EnrollmentState,
+    LeadStatus,
+    TaskStatus,
+)
 
 PreferredChannel = Literal["EMAIL", "WHATSAPP", "SMS"]
 
@@ -160,7 +166,57 @@ class Campaign(SQLModel, table=True):
     sequence_version: str
     spec: dict[str, Any] = _json()
     timezone: str | None = None
+    # Controls (active / paused / stopped); `status` below is how far enrolling has got.
     state: str = Field(default="active", max_length=16)
+    created_at: datetime = _ts()
+    status: str = Field(default=CampaignStatus.ENROLLED, max_length=16)
+    # What POST /api/campaigns selected the leads by (lead_ids, import_id or filter).
+    selector: dict[str, Any] = _json()
+    idempotency_key: str | None = Field(default=None, max_length=200, unique=True)
+    # A hash of the request that created the campaign: the same key with another body is a 409.
+    request_hash: str | None = Field(default=None, max_length=64)
+    # Enrollment batches: 0 is the POST's, each POST .../leads adds one; enrolling is done
+    # when every batch is in `finished_batches` (a list, so a retried finish counts once).
+    batches: int = 1
+    finished_batches: list[int] = Field(
+        default_factory=list,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    )
+    selected: int = 0
+    enrolled: int = 0
+    skipped: int = 0
+    warnings: int = 0
+    skip_reasons: dict[str, Any] = _json()
+    enrolling_finished_at: datetime | None = _ts(nullable=True, default_now=False)
+
+
+class CampaignSkip(SQLModel, table=True):
+    """A lead that enrolling left out (kind "skipped") or enrolled with a warning (kind
+    "warning"): one row per campaign, batch, lead and kind, so a retried batch adds none."""
+
+    __tablename__ = "campaign_skip"
+    __table_args__ = (
+        Index(
+            "uq_campaign_skip_lead",
+            "campaign_id",
+            "batch",
+            "lead_id",
+            "kind",
+            unique=True,
+        ),
+    )
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, Identity(always=False), primary_key=True),
+    )
+    campaign_id: uuid.UUID = Field(foreign_key="campaign.id", index=True)
+    batch: int = 0
+    # No foreign key: a lead id that names no lead is reported too ("not found").
+    lead_id: uuid.UUID
+    kind: str = Field(default="skipped", max_length=16)
+    reason: str = Field(max_length=32)
+    detail: str = ""
     created_at: datetime = _ts()
 
 
@@ -181,6 +237,8 @@ class Enrollment(SQLModel, table=True):
     lead_id: uuid.UUID = Field(foreign_key="lead.id", index=True)
     workflow_id: str
     run_id: str | None = None
+    # Which enrollment batch of the campaign created it (a retried batch finds its own rows).
+    campaign_batch: int | None = None
     current_step: int | None = None
     state: str = Field(default=EnrollmentState.ACTIVE, max_length=16)
     created_at: datetime = _ts()
@@ -274,13 +332,25 @@ class ImportRejection(SQLModel, table=True):
     )
 
 
+class ImportLead(SQLModel, table=True):
+    """Every lead a file named (created, updated or already as the file says): what a
+    campaign started "from this import" enrolls."""
+
+    __tablename__ = "import_lead"
+
+    import_id: uuid.UUID = Field(foreign_key="import.id", primary_key=True, ondelete="CASCADE")
+    lead_id: uuid.UUID = Field(foreign_key="lead.id", primary_key=True, ondelete="CASCADE")
+
+
 __all__ = [
     "Campaign",
+    "CampaignSkip",
     "Channel",
     "Enrollment",
     "EnrollmentState",
     "EventLog",
     "Import",
+    "ImportLead",
     "ImportRejection",
     "Lead",
     "LeadBase",

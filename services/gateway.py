@@ -26,6 +26,11 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from workflows import search_attributes as sa
+from workflows.campaign_contracts import (
+    ENROLL_CAMPAIGN_WORKFLOW,
+    EnrollCampaignInput,
+    enroll_workflow_id,
+)
 from workflows.contracts import (
     CONTROL_SIGNAL,
     LEAD_SEQUENCE_WORKFLOW,
@@ -91,6 +96,11 @@ class LeadWorkflowGateway(Protocol):
 
     async def start_sequences(self, starts: Sequence[SequenceStart]) -> list[StartResult]: ...
 
+    async def start_enrollment(self, inp: EnrollCampaignInput) -> bool:
+        """Start enrolling a campaign batch in the background; False if that batch's workflow
+        was started before (it is never started twice)."""
+        ...
+
     async def control(self, lead_id: uuid.UUID, request: ControlRequest) -> bool: ...
 
     async def control_many(
@@ -138,6 +148,24 @@ class LeadWorkflows:
             batch = starts[first : first + BATCH]
             results += await asyncio.gather(*(self._start(s) for s in batch))
         return results
+
+    async def start_enrollment(self, inp: EnrollCampaignInput) -> bool:
+        try:
+            await (await self.client()).start_workflow(
+                ENROLL_CAMPAIGN_WORKFLOW,
+                inp,
+                id=enroll_workflow_id(inp.campaign_id, inp.batch),
+                task_queue=self.task_queue,
+                # One run per batch, ever: a repeated request finds it instead.
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                search_attributes=TypedSearchAttributes(
+                    [SearchAttributePair(sa.CAMPAIGN_ID, inp.campaign_id)]
+                ),
+            )
+        except WorkflowAlreadyStartedError:
+            return False
+        return True
 
     async def _start(self, start: SequenceStart) -> StartResult:
         inp = start.input

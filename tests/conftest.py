@@ -58,8 +58,8 @@ from worker import build_worker
 
 API_KEY = "test-api-key"
 TABLES = (
-    "import_rejection, import, event_log, message, task, enrollment, campaign, suppression, "
-    "channel, lead"
+    "import_rejection, import, event_log, message, task, enrollment, campaign_skip, campaign, "
+    "suppression, channel, lead"
 )
 TIERS = ("unit", "service", "workflow", "slow")
 # Tests stop their workers when they end; nothing of theirs may still be in flight then (see

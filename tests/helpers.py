@@ -23,6 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.db import Database
 from models.enums import Direction
 from models.tables import Enrollment, EventLog, Lead, Message
+from tests.fakes.gateway import RecordingGateway
 from workflows.contracts import LeadSequenceResult
 from workflows.spec import SequenceSpec
 
@@ -160,10 +161,43 @@ async def api_lead(api: httpx.AsyncClient, email: str = "ada@example.com") -> st
 async def api_campaign(
     api: httpx.AsyncClient, lead_ids: list[str], name: str = "c", sequence: str = "demo"
 ) -> dict[str, Any]:
-    """Start a campaign over the API; its body (id, enrolled, skipped)."""
+    """Start a campaign over the API (202: enrolled in the background) and poll it until
+    enrolling has finished; its GET body (counts, skipped_leads with reasons, funnel)."""
     res = await api.post(
         "/api/campaigns", json={"name": name, "sequence": sequence, "lead_ids": lead_ids}
     )
-    assert res.status_code == 201, res.text
-    body: dict[str, Any] = res.json()
-    return body
+    assert res.status_code == 202, res.text
+    assert res.headers["Location"] == f"/api/campaigns/{res.json()['id']}"
+    return await enrolled_campaign(api, res.json()["id"])
+
+
+async def enrolled_campaign_now(
+    api: httpx.AsyncClient,
+    gateway: RecordingGateway,
+    db: Database,
+    lead_ids: list[str],
+    name: str = "c",
+    sequence: str = "demo",
+) -> dict[str, Any]:
+    """In the service tier (no Temporal): start a campaign over the API, run the enrollment the
+    recording gateway holds through the real activities, and return the campaign's GET body."""
+    res = await api.post(
+        "/api/campaigns", json={"name": name, "sequence": sequence, "lead_ids": lead_ids}
+    )
+    assert res.status_code == 202, res.text
+    await gateway.enroll_pending(db)
+    return await enrolled_campaign(api, res.json()["id"], within=5)
+
+
+async def enrolled_campaign(
+    api: httpx.AsyncClient, campaign_id: str, within: float = 20
+) -> dict[str, Any]:
+    """Poll GET /api/campaigns/{id} until enrolling has finished; its body."""
+
+    async def done() -> dict[str, Any] | None:
+        res = await api.get(f"/api/campaigns/{campaign_id}")
+        assert res.status_code == 200, res.text
+        body: dict[str, Any] = res.json()
+        return body if body["status"] == "enrolled" else None
+
+    return await eventually(done, within=within, every=0.2)

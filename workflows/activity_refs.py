@@ -15,6 +15,16 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.campaign_contracts import (
+        ENROLL_BATCH_ACTIVITY,
+        FINISH_CAMPAIGN_BATCH_ACTIVITY,
+        NEXT_ENROLLMENT_BATCH_ACTIVITY,
+        EnrollBatchInput,
+        EnrollBatchResult,
+        FinishBatchInput,
+        LeadPage,
+        NextBatchInput,
+    )
     from workflows.contracts import (
         CREATE_TASK_ACTIVITY,
         FINISH_ENROLLMENT_ACTIVITY,
@@ -49,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
         DB_POLICY,
         DB_TIMEOUT,
         DRAFT_TIMEOUT,
+        ENROLL_BATCH_TIMEOUT,
         LLM_POLICY,
         LLM_TIMEOUT,
         SEND_POLICY,
@@ -109,4 +120,13 @@ open_draft_task = ActivityRef[OpenDraftTaskInput, DraftTaskResult](
 )
 settle_draft_task = ActivityRef[SettleDraftTaskInput, DraftTaskResult](
     SETTLE_DRAFT_TASK_ACTIVITY, DraftTaskResult, DB_TIMEOUT, DB_POLICY
+)
+next_enrollment_batch = ActivityRef[NextBatchInput, LeadPage](
+    NEXT_ENROLLMENT_BATCH_ACTIVITY, LeadPage, DB_TIMEOUT, DB_POLICY
+)
+enroll_batch = ActivityRef[EnrollBatchInput, EnrollBatchResult](
+    ENROLL_BATCH_ACTIVITY, EnrollBatchResult, ENROLL_BATCH_TIMEOUT, DB_POLICY
+)
+finish_campaign_batch = ActivityRef[FinishBatchInput, None](
+    FINISH_CAMPAIGN_BATCH_ACTIVITY, None, DB_TIMEOUT, DB_POLICY
 )

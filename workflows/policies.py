@@ -32,6 +32,9 @@ DB_POLICY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=1),
 )
+# One enrollment batch: a set-based check and insert, then up to ENROLL_BATCH_SIZE workflow
+# starts (50 at a time). A retried batch finds its own rows and starts nobody twice.
+ENROLL_BATCH_TIMEOUT = timedelta(minutes=5)
 
 # Reply classification and drafts: LLM rate limits are common; a provider's Retry-After
 # becomes next_retry_delay. After these attempts the interpreter falls back to offline rules.

@@ -10,7 +10,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import OPEN_ENROLLMENT_STATES, Direction
-from models.tables import Campaign, Enrollment, Message
+from models.tables import Campaign, CampaignSkip, Enrollment, Message
+from services.campaigns.schemas import Skipped
 
 
 async def newest_campaign_ids(session: AsyncSession, limit: int = 100) -> list[uuid.UUID]:
@@ -76,3 +77,16 @@ async def running_lead_ids(session: AsyncSession, campaign_id: uuid.UUID) -> lis
         )
     )
     return list(rows.all())
+
+
+async def skipped_leads(
+    session: AsyncSession, campaign_id: uuid.UUID, kind: str, limit: int = 100
+) -> list[Skipped]:
+    """The first `limit` leads enrolling skipped (or warned about), oldest first."""
+    rows = await session.exec(
+        select(CampaignSkip)
+        .where(CampaignSkip.campaign_id == campaign_id, CampaignSkip.kind == kind)
+        .order_by(col(CampaignSkip.id))
+        .limit(limit)
+    )
+    return [Skipped(lead_id=r.lead_id, reason=r.reason, detail=r.detail) for r in rows]

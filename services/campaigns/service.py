@@ -1,30 +1,36 @@
-"""Campaigns: snapshot the sequence spec, enroll leads (one workflow per lead), report."""
+"""Campaigns: snapshot the sequence spec, select leads, enroll them (one workflow per lead) in
+the background, report progress and the funnel."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.enums import FINAL_LEAD_STATUSES, EventType
-from models.tables import Campaign, Enrollment, Lead
+from models.enums import CampaignStatus
+from models.tables import Campaign
 from sequences import REGISTRY, SequenceError, get_sequence
 from services.campaigns import queries
+from services.campaigns.enrollment import enroll_batch, finish_batch
 from services.campaigns.schemas import (
     CampaignCreate,
+    CampaignProgress,
     CampaignResult,
     CampaignSummary,
-    Enrolled,
     EnrollmentReport,
-    Skipped,
+    LeadSelection,
 )
-from services.channels.queries import suppression_for
-from services.errors import InvalidInput, NotFound
-from services.events import add_event
-from services.gateway import LeadWorkflowGateway, SequenceStart
-from workflows.contracts import LeadSequenceInput, workflow_id_for
+from services.campaigns.selection import count_selected
+from services.errors import Conflict, InvalidInput, NotFound
+from services.gateway import LeadWorkflowGateway
+from workflows.campaign_contracts import ENROLL_BATCH_SIZE, EnrollCampaignInput, LeadSelector
 from workflows.spec import SequenceSpec
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def compile_sequence(name: str) -> SequenceSpec:
@@ -42,11 +48,122 @@ def compile_sequence(name: str) -> SequenceSpec:
         ) from exc
 
 
+def _request_hash(body: CampaignCreate) -> str:
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def progress(campaign: Campaign) -> CampaignProgress:
+    return CampaignProgress(
+        id=campaign.id,
+        name=campaign.name,
+        sequence=campaign.sequence_name,
+        sequence_version=campaign.sequence_version,
+        status=campaign.status,
+        selected=campaign.selected,
+        enrolled=campaign.enrolled,
+        skipped=campaign.skipped,
+        warnings=campaign.warnings,
+    )
+
+
+async def _by_key(session: AsyncSession, key: str) -> Campaign | None:
+    return (await session.exec(select(Campaign).where(Campaign.idempotency_key == key))).first()
+
+
+async def _replay(
+    workflows: LeadWorkflowGateway, campaign: Campaign, request_hash: str
+) -> CampaignProgress:
+    """The same Idempotency-Key again: the same body gets the same campaign back."""
+    if campaign.request_hash != request_hash:
+        raise Conflict(
+            f"{IDEMPOTENCY_HEADER} was already used with a different body",
+            [
+                {
+                    "field": IDEMPOTENCY_HEADER,
+                    "message": f"already used for campaign {campaign.id} with another body",
+                }
+            ],
+        )
+    if campaign.status == CampaignStatus.ENROLLING:
+        # The first request may have died before its start reached Temporal: start it now
+        # (a no-op when it did, the workflow id refuses a second run).
+        await workflows.start_enrollment(
+            EnrollCampaignInput(
+                campaign_id=str(campaign.id),
+                batch=0,
+                selector=LeadSelector.model_validate(campaign.selector),
+            )
+        )
+    return progress(campaign)
+
+
 async def create_campaign(
-    session: AsyncSession, workflows: LeadWorkflowGateway, body: CampaignCreate
-) -> CampaignResult:
+    session: AsyncSession,
+    workflows: LeadWorkflowGateway,
+    body: CampaignCreate,
+    idempotency_key: str | None = None,
+) -> CampaignProgress:
+    """Record the campaign and start enrolling its leads in the background (EnrollCampaign);
+    returns at once with the campaign's progress so far."""
     spec = compile_sequence(body.sequence)
-    return await launch_campaign(session, workflows, body.name, spec, body.lead_ids, body.timezone)
+    selector = body.selector()
+    request_hash = _request_hash(body)
+    if idempotency_key and (existing := await _by_key(session, idempotency_key)):
+        return await _replay(workflows, existing, request_hash)
+    await workflows.ensure_connected()
+    campaign = Campaign(
+        name=body.name,
+        sequence_name=spec.name,
+        sequence_version=spec.version,
+        spec=spec.model_dump(mode="json"),
+        timezone=body.timezone,
+        status=CampaignStatus.ENROLLING,
+        selector=selector.model_dump(mode="json", exclude_none=True),
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        selected=await count_selected(session, selector),
+    )
+    session.add(campaign)
+    try:
+        await session.commit()
+    except IntegrityError:  # the same key, in a request that committed first
+        await session.rollback()
+        existing = await _by_key(session, idempotency_key or "")
+        if existing is None:
+            raise
+        return await _replay(workflows, existing, request_hash)
+    await workflows.start_enrollment(
+        EnrollCampaignInput(campaign_id=str(campaign.id), batch=0, selector=selector)
+    )
+    return progress(campaign)
+
+
+async def add_leads(
+    session: AsyncSession,
+    workflows: LeadWorkflowGateway,
+    campaign_id: uuid.UUID,
+    body: LeadSelection,
+) -> CampaignProgress:
+    """Enroll more leads in a campaign, in the background as a batch of its own."""
+    selector = body.selector()
+    await workflows.ensure_connected()
+    selected = await count_selected(session, selector)
+    campaign = await session.get(Campaign, campaign_id, with_for_update=True)
+    if campaign is None:
+        raise NotFound(f"campaign {campaign_id} not found")
+    if campaign.state == "stopped":
+        raise Conflict(f"campaign {campaign_id} is stopped")
+    batch = campaign.batches
+    campaign.batches += 1
+    campaign.selected += selected
+    campaign.status = CampaignStatus.ENROLLING
+    campaign.enrolling_finished_at = None
+    await session.commit()
+    await workflows.start_enrollment(
+        EnrollCampaignInput(campaign_id=str(campaign.id), batch=batch, selector=selector)
+    )
+    return progress(campaign)
 
 
 async def launch_campaign(
@@ -57,30 +174,37 @@ async def launch_campaign(
     lead_ids: list[uuid.UUID],
     timezone: str | None = None,
 ) -> CampaignResult:
-    """Snapshot `spec` in a new campaign and enroll each lead (one workflow per lead)."""
+    """Snapshot `spec` in a new campaign and enroll the leads now, in the caller (simulate and
+    tests); the same batches the background workflow runs."""
+    unique = list(dict.fromkeys(lead_ids))
     campaign = Campaign(
         name=name,
         sequence_name=spec.name,
         sequence_version=spec.version,
         spec=spec.model_dump(mode="json"),
         timezone=timezone,
+        status=CampaignStatus.ENROLLING,
+        selector={"lead_ids": [str(i) for i in unique]},
+        selected=len(unique),
     )
     session.add(campaign)
     await session.commit()
+    campaign_id = campaign.id
     result = CampaignResult(
-        id=campaign.id,
-        name=campaign.name,
+        id=campaign_id,
+        name=name,
         sequence=spec.name,
         sequence_version=spec.version,
         enrolled=[],
         skipped=[],
     )
-    for lead_id in dict.fromkeys(lead_ids):  # drop repeats, keep order
-        outcome = await _enroll(session, workflows, campaign, spec, lead_id)
-        if isinstance(outcome, Enrolled):
-            result.enrolled.append(outcome)
-        else:
-            result.skipped.append(outcome)
+    for first in range(0, len(unique), ENROLL_BATCH_SIZE):
+        outcome = await enroll_batch(
+            session, workflows, campaign_id, 0, unique[first : first + ENROLL_BATCH_SIZE]
+        )
+        result.enrolled += outcome.enrolled
+        result.skipped += outcome.skipped
+    await finish_batch(session, campaign_id, 0)
     return result
 
 
@@ -90,95 +214,47 @@ async def enroll_leads(
     campaign_id: uuid.UUID,
     lead_ids: list[uuid.UUID],
 ) -> EnrollmentReport:
-    """Enroll leads into an existing campaign with its snapshotted spec, one lead at a time;
-    a lead already in a sequence, final or suppressed is reported as skipped."""
-    campaign = await session.get(Campaign, campaign_id)
+    """Enroll a few leads into an existing campaign now, in the caller (lead capture), as a
+    batch of its own through the same checks and starts as the background enrollment."""
+    campaign = await session.get(Campaign, campaign_id, with_for_update=True)
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} not found")
-    spec = SequenceSpec.model_validate(campaign.spec)
-    report = EnrollmentReport(campaign_id=campaign_id, enrolled=[], skipped=[])
-    for lead_id in dict.fromkeys(lead_ids):
-        outcome = await _enroll(session, workflows, campaign, spec, lead_id)
-        if isinstance(outcome, Enrolled):
-            report.enrolled.append(outcome)
-        else:
-            report.skipped.append(outcome)
-    return report
-
-
-async def _enroll(
-    session: AsyncSession,
-    workflows: LeadWorkflowGateway,
-    campaign: Campaign,
-    spec: SequenceSpec,
-    lead_id: uuid.UUID,
-) -> Enrolled | Skipped:
-    # Each lead's enrollment row and its workflow start commit together, one lead at a time,
-    # so a failure part-way leaves every earlier lead enrolled and running.
-    lead = await session.get(Lead, lead_id)
-    if lead is None:
-        return Skipped(lead_id=lead_id, reason="lead not found")
-    if lead.status in FINAL_LEAD_STATUSES:
-        return Skipped(lead_id=lead_id, reason=f"lead is {lead.status}")
-    suppressed = await suppression_for(session, lead.email, lead.phone)
-    if suppressed is not None:
-        return Skipped(lead_id=lead_id, reason=f"suppressed: {suppressed.reason}")
-    workflow_id = workflow_id_for(str(lead_id))
-    enrollment = Enrollment(campaign_id=campaign.id, lead_id=lead_id, workflow_id=workflow_id)
-    session.add(enrollment)
-    try:
-        await session.flush()  # the partial unique index: one open enrollment per lead
-    except IntegrityError:
-        await session.rollback()
-        return Skipped(lead_id=lead_id, reason="already active")
-    start = SequenceStart(
-        input=LeadSequenceInput(
-            lead_id=str(lead_id),
-            enrollment_id=str(enrollment.id),
-            campaign_id=str(campaign.id),
-            lead_status=lead.status,
-            spec=spec,
-            campaign_timezone=campaign.timezone,
-        ),
-        lead_email=lead.email,
-    )
-    try:
-        (started,) = await workflows.start_sequences([start])
-    except BaseException:
-        await session.rollback()
-        raise
-    if not started.started:
-        await session.rollback()
-        return Skipped(lead_id=lead_id, reason="already active")
-    enrollment.run_id = started.run_id
-    add_event(
-        session,
-        lead_id,
-        EventType.ENROLLED,
-        campaign_id=str(campaign.id),
-        sequence=spec.name,
-        version=spec.version,
-        workflow_id=workflow_id,
-    )
+    batch = campaign.batches
+    campaign.batches += 1
+    campaign.selected += len(set(lead_ids))
     await session.commit()
-    return Enrolled(lead_id=lead_id, workflow_id=workflow_id, enrollment_id=enrollment.id)
+    outcome = await enroll_batch(session, workflows, campaign_id, batch, lead_ids)
+    await finish_batch(session, campaign_id, batch)
+    return EnrollmentReport(
+        campaign_id=campaign_id, enrolled=outcome.enrolled, skipped=outcome.skipped
+    )
 
 
 async def campaign_summary(session: AsyncSession, campaign_id: uuid.UUID) -> CampaignSummary:
-    campaign = await session.get(Campaign, campaign_id)
+    campaign = await session.get(Campaign, campaign_id, populate_existing=True)
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} not found")
     return CampaignSummary(
-        id=campaign.id,
-        name=campaign.name,
-        sequence=campaign.sequence_name,
-        sequence_version=campaign.sequence_version,
+        **progress(campaign).model_dump(),
         state=campaign.state,
         created_at=campaign.created_at,
+        enrolling_finished_at=campaign.enrolling_finished_at,
+        skipped_by_reason=dict(campaign.skip_reasons),
+        skipped_leads=await queries.skipped_leads(session, campaign_id, "skipped"),
+        warning_leads=await queries.skipped_leads(session, campaign_id, "warning"),
+        selector=_shown(campaign.selector),
         enrollments=await queries.enrollments_by_state(session, campaign_id),
         sends_by_step=await queries.sends_by_step(session, campaign_id),
         replies=await queries.replies_since(session, campaign_id, campaign.created_at),
     )
+
+
+def _shown(selector: dict[str, object]) -> dict[str, object]:
+    """A selector as shown: a long id list is summarised by its length."""
+    ids = selector.get("lead_ids")
+    if isinstance(ids, list) and len(ids) > 20:
+        return {**selector, "lead_ids": f"{len(ids)} ids"}
+    return selector
 
 
 async def list_campaigns(session: AsyncSession) -> list[CampaignSummary]:

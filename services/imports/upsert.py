@@ -70,6 +70,12 @@ SELECT lead_id,
        || CASE WHEN suppressed THEN '{"suppressed": true}'::jsonb ELSE '{}'::jsonb END
 FROM import_stage WHERE outcome IN ('created', 'updated')
 """
+# Every lead the file names, whatever its outcome: a campaign "from this import" enrolls them.
+LINK = """
+INSERT INTO import_lead (import_id, lead_id)
+SELECT %(import_id)s, lead_id FROM import_stage WHERE lead_id IS NOT NULL
+ON CONFLICT DO NOTHING
+"""
 COUNTS = """
 SELECT outcome, count(*), count(*) FILTER (WHERE suppressed) FROM import_stage GROUP BY outcome
 """
@@ -166,6 +172,7 @@ async def _upsert(
         await cur.execute(_update_sql(mode))
     await cur.execute("UPDATE import_stage SET outcome = 'skipped' WHERE outcome IS NULL")
     await cur.execute(EVENTS, {"import_id": str(import_id)})
+    await cur.execute(LINK, {"import_id": import_id})
     await cur.execute(COUNTS)
     by_outcome: Counter[str] = Counter()
     for outcome, n, suppressed in await cur.fetchall():

@@ -11,8 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
+from temporalio.testing import ActivityEnvironment
 
+from activities.campaigns import CampaignActivities
+from models.db import Database
 from services.gateway import ReplyDelivery, SequenceStart, StartResult
+from workflows.campaign_contracts import (
+    EnrollBatchInput,
+    EnrollCampaignInput,
+    FinishBatchInput,
+    NextBatchInput,
+    enroll_workflow_id,
+)
 from workflows.contracts import ControlRequest, OpsCommand, ReplyNotice, StopRequest, TaskDone
 from workflows.draft_contracts import DraftDecision
 
@@ -24,6 +34,9 @@ class RecordingGateway:
     # (lead id, what was sent) in call order: the signal name's model says which signal.
     signals: list[tuple[str, BaseModel]] = field(default_factory=list)
     replies: list[tuple[str, ReplyNotice, bool]] = field(default_factory=list)
+    # Campaign enrollments started in the background (no Temporal here: nothing runs them).
+    enrollments: list[EnrollCampaignInput] = field(default_factory=list)
+    enrolled_by_test: int = 0  # how many of those enroll_pending has run
 
     def finish(self, lead_id: uuid.UUID | str) -> None:
         self.running.discard(str(lead_id))
@@ -41,6 +54,38 @@ class RecordingGateway:
                 self.started.append(start)
             results.append(StartResult(lead_id=lead_id, started=fresh, run_id=None))
         return results
+
+    async def start_enrollment(self, inp: EnrollCampaignInput) -> bool:
+        workflow_id = enroll_workflow_id(inp.campaign_id, inp.batch)
+        if any(enroll_workflow_id(e.campaign_id, e.batch) == workflow_id for e in self.enrollments):
+            return False
+        self.enrollments.append(inp)
+        return True
+
+    async def enroll_pending(self, db: Database) -> None:
+        """Do what the EnrollCampaign workflows started here would: run their activities, a
+        page at a time, against the database and this gateway."""
+        pending, self.enrolled_by_test = (
+            self.enrollments[self.enrolled_by_test :],
+            len(self.enrollments),
+        )
+        acts, env = CampaignActivities(db, self), ActivityEnvironment()
+        for inp in pending:
+            cursor = None
+            while True:
+                page = await env.run(
+                    acts.next_enrollment_batch,
+                    NextBatchInput(selector=inp.selector, cursor=cursor, limit=inp.batch_size),
+                )
+                if not page.lead_ids:
+                    break
+                batch = EnrollBatchInput(
+                    campaign_id=inp.campaign_id, batch=inp.batch, lead_ids=page.lead_ids
+                )
+                await env.run(acts.enroll_batch, batch)
+                cursor = page.lead_ids[-1]
+            finish = FinishBatchInput(campaign_id=inp.campaign_id, batch=inp.batch)
+            await env.run(acts.finish_campaign_batch, finish)
 
     def _signal(self, lead_id: uuid.UUID, arg: BaseModel) -> bool:
         self.signals.append((str(lead_id), arg))

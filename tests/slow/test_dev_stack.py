@@ -109,7 +109,13 @@ def test_dev_stack_runs_the_demo_stops_cleanly_and_keeps_data(stack: Stack) -> N
         enrolled = http.post(
             "/api/campaigns", json={"name": "tour", "sequence": "demo", "lead_ids": [lead_id]}
         )
-        assert enrolled.json()["enrolled"][0]["workflow_id"] == f"lead-{lead_id}"
+        assert enrolled.status_code == 202, enrolled.text
+        campaign_url = f"/api/campaigns/{enrolled.json()['id']}"
+        deadline = time.monotonic() + 30
+        while http.get(campaign_url).json()["status"] != "enrolled":
+            assert time.monotonic() < deadline, http.get(campaign_url).json()
+            time.sleep(0.2)
+        assert http.get(campaign_url).json()["enrolled"] == 1
 
         deadline = time.monotonic() + 60
         while _sent_emails(http, lead_id) < 3 and time.monotonic() < deadline:

@@ -64,9 +64,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_import_rejection_import_id", "import_rejection", ["import_id"])
+    op.create_table(
+        "import_lead",
+        sa.Column("import_id", sa.Uuid(), nullable=False),
+        sa.Column("lead_id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(["import_id"], ["import.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["lead_id"], ["lead.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("import_id", "lead_id"),
+    )
+    op.create_index("ix_import_lead_lead_id", "import_lead", ["lead_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_import_lead_lead_id", table_name="import_lead")
+    op.drop_table("import_lead")
     op.drop_index("ix_import_rejection_import_id", table_name="import_rejection")
     op.drop_table("import_rejection")
     op.drop_index("ix_import_status", table_name="import")

@@ -1,8 +1,7 @@
 """the lead's preferred channel
 
 Revision ID: 0005
-Revises: 0002 (becomes 0004 when the CSV-import (0003) and campaigns-at-scale (0004) branches
-merge first)
+Revises: 0004
 Create Date: 2026-12-02
 """
 
@@ -12,8 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-# The current head on this branch; set to "0004" at merge so the chain stays linear.
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 from sqlmodel import select
@@ -11,32 +12,63 @@ from models.db import Database
 from models.enums import Direction
 from models.tables import Message
 from tests.fakes.gateway import RecordingGateway
-from tests.helpers import api_campaign, api_lead
+from tests.helpers import api_lead
 from workflows.contracts import ControlRequest
 
 
+async def _campaign(
+    api: httpx.AsyncClient,
+    gateway: RecordingGateway,
+    db: Database,
+    lead_ids: list[str],
+    name: str = "c",
+) -> dict[str, Any]:
+    """POST a campaign (202), run the enrollment it asked Temporal for, then GET it."""
+    res = await api.post(
+        "/api/campaigns", json={"name": name, "sequence": "demo", "lead_ids": lead_ids}
+    )
+    assert res.status_code == 202, res.text
+    await gateway.enroll_pending(db)
+    body: dict[str, Any] = (await api.get(f"/api/campaigns/{res.json()['id']}")).json()
+    assert body["status"] == "enrolled", body
+    return body
+
+
 async def test_enrolling_starts_one_sequence_per_lead(
-    api: httpx.AsyncClient, gateway: RecordingGateway
+    api: httpx.AsyncClient, gateway: RecordingGateway, clean_db: Database
 ) -> None:
     ada = await api_lead(api, "ada@example.com")
     grace = await api_lead(api, "grace@example.com")
-    campaign = await api_campaign(api, [ada, ada, grace])
+    res = await api.post(
+        "/api/campaigns", json={"name": "c", "sequence": "demo", "lead_ids": [ada, ada, grace]}
+    )
+    assert res.status_code == 202, res.text
+    # The request only asks for the background enrollment, once, with the leads deduplicated.
+    assert gateway.started == []
+    [enrolling] = gateway.enrollments
+    assert (enrolling.campaign_id, enrolling.batch) == (res.json()["id"], 0)
+    assert enrolling.selector.lead_ids == [ada, grace]
 
-    assert [s.input.lead_id for s in gateway.started] == [ada, grace]
-    assert {s.input.campaign_id for s in gateway.started} == {campaign["id"]}
-    assert [s.input.spec.name for s in gateway.started] == ["demo", "demo"]
-    assert [s.lead_email for s in gateway.started] == ["ada@example.com", "grace@example.com"]
+    await gateway.enroll_pending(clean_db)
+    by_lead = {s.input.lead_id: s for s in gateway.started}
+    assert sorted(by_lead) == sorted([ada, grace])
+    assert {s.input.campaign_id for s in gateway.started} == {res.json()["id"]}
+    assert {s.input.spec.name for s in gateway.started} == {"demo"}
+    assert by_lead[ada].lead_email == "ada@example.com"
+    assert by_lead[grace].lead_email == "grace@example.com"
 
-    again = await api_campaign(api, [ada], name="again")
-    assert again["skipped"] == [{"lead_id": ada, "reason": "already active"}]
+    again = await _campaign(api, gateway, clean_db, [ada], name="again")
+    assert (again["enrolled"], again["skipped"]) == (0, 1)
+    [skipped] = again["skipped_leads"]
+    assert (skipped["lead_id"], skipped["reason"]) == (ada, "already active")
     assert len(gateway.started) == 2
 
 
 async def test_a_control_reaches_the_sequence_and_an_ended_one_is_reported(
-    api: httpx.AsyncClient, gateway: RecordingGateway
+    api: httpx.AsyncClient, gateway: RecordingGateway, clean_db: Database
 ) -> None:
     lead_id = await api_lead(api, "ada@example.com")
-    await api_campaign(api, [lead_id])
+    await _campaign(api, gateway, clean_db, [lead_id])
 
     paused = await api.post(f"/api/leads/{lead_id}/pause")
     assert paused.status_code == 200, paused.text
@@ -53,7 +85,7 @@ async def test_a_reply_is_recorded_then_delivered_and_a_redelivery_keeps_its_key
     api: httpx.AsyncClient, gateway: RecordingGateway, clean_db: Database
 ) -> None:
     lead_id = await api_lead(api, "ada@example.com")
-    await api_campaign(api, [lead_id])
+    await _campaign(api, gateway, clean_db, [lead_id])
     reply = {"content": "Sounds good, call me", "channel": "EMAIL", "message_id": "prov-1"}
 
     first = await api.post(f"/api/leads/{lead_id}/replies", json=reply)

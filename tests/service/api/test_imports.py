@@ -224,8 +224,8 @@ async def test_suppressed_rows_are_imported_counted_and_never_enrolled(
             session, gateway, "imported", compile_sequence("demo"), list(ids.values())
         )
     assert [e.lead_id for e in result.enrolled] == [ids["kept@example.com"]]
-    assert [(s.lead_id, s.reason) for s in result.skipped] == [
-        (ids["gone@example.com"], "suppressed: unsubscribed")
+    assert [(s.lead_id, s.reason, s.detail) for s in result.skipped] == [
+        (ids["gone@example.com"], "suppressed", "unsubscribed")
     ]
 
 

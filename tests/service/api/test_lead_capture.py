@@ -22,7 +22,7 @@ from models.tables import Campaign, EventLog, Lead
 from services.errors import ServiceUnavailable
 from tests.conftest import _api, make_settings
 from tests.fakes.gateway import RecordingGateway
-from tests.helpers import api_campaign, api_lead, events
+from tests.helpers import api_lead, enrolled_campaign_now, events
 
 SECRET = "lead-capture-test-secret-0123456789abcdef"
 NO_KEY = {"Authorization": ""}  # a webhook never needs the API key
@@ -218,11 +218,11 @@ async def test_invalid_bodies_are_422_naming_the_field_and_store_nothing(
 
 
 async def test_an_unknown_or_ambiguous_campaign_is_422_and_stores_nothing(
-    api: httpx.AsyncClient, clean_db: Database
+    api: httpx.AsyncClient, clean_db: Database, gateway: RecordingGateway
 ) -> None:
     other = await api_lead(api, "other@example.com")
-    await api_campaign(api, [other], name="twice")
-    await api_campaign(api, [other], name="twice")
+    await enrolled_campaign_now(api, gateway, clean_db, [other], name="twice")
+    await enrolled_campaign_now(api, gateway, clean_db, [other], name="twice")
     before = await lead_count(clean_db)
     for ref, says in [
         ("spring-promo", "no campaign has the id or name 'spring-promo'"),
@@ -240,7 +240,7 @@ async def test_a_named_campaign_enrolls_the_lead_once(
     api: httpx.AsyncClient, clean_db: Database, gateway: RecordingGateway
 ) -> None:
     seed = await api_lead(api, "seed@example.com")
-    campaign = await api_campaign(api, [seed], name="spring-promo")
+    campaign = await enrolled_campaign_now(api, gateway, clean_db, [seed], name="spring-promo")
     assert [s.input.lead_id for s in gateway.started] == [seed]
 
     body = json.dumps({**ADA, "campaign": "spring-promo"}).encode()
@@ -266,7 +266,7 @@ async def test_a_named_campaign_enrolls_the_lead_once(
     replay = await api.post("/webhooks/leads", content=body, headers=headers)
     assert replay.status_code == 200, replay.text
     assert replay.json()["enrolled"] is False
-    assert replay.json()["skipped_reason"] == "already active"
+    assert replay.json()["skipped_reason"] == "already in campaign"
     assert len(gateway.started) == 2
     kinds = [e.event_type for e in await events(clean_db, uuid.UUID(lead_id))]
     assert kinds == [EventType.LEAD_CREATED, EventType.ENROLLED]
@@ -282,7 +282,9 @@ async def test_a_named_campaign_enrolls_the_lead_once(
 async def test_a_paused_campaign_keeps_the_lead_but_does_not_enroll_it(
     api: httpx.AsyncClient, clean_db: Database, gateway: RecordingGateway
 ) -> None:
-    campaign = await api_campaign(api, [await api_lead(api, "seed@example.com")], name="held")
+    campaign = await enrolled_campaign_now(
+        api, gateway, clean_db, [await api_lead(api, "seed@example.com")], name="held"
+    )
     async with clean_db.session() as session:
         row = await session.get(Campaign, uuid.UUID(campaign["id"]))
         assert row is not None
@@ -300,7 +302,9 @@ async def test_temporal_down_with_a_campaign_is_503_before_anything_is_stored(
     gateway: RecordingGateway,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    campaign = await api_campaign(api, [await api_lead(api, "seed@example.com")], name="live")
+    campaign = await enrolled_campaign_now(
+        api, gateway, clean_db, [await api_lead(api, "seed@example.com")], name="live"
+    )
     before = await lead_count(clean_db)
 
     async def unreachable() -> None:

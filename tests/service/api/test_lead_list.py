@@ -11,7 +11,8 @@ import pytest
 
 from models.db import Database
 from models.tables import Lead
-from tests.helpers import add_lead, api_campaign
+from tests.fakes.gateway import RecordingGateway
+from tests.helpers import add_lead, enrolled_campaign_now
 
 T0 = datetime(2021, 3, 1, 12, 0, tzinfo=UTC)  # before any lead the API creates now
 
@@ -28,14 +29,16 @@ async def _names(api: httpx.AsyncClient, **params: Any) -> list[str]:
     return [item["name"] for item in res.json()["items"]]
 
 
-async def test_filters_alone_and_combined(api: httpx.AsyncClient, clean_db: Database) -> None:
+async def test_filters_alone_and_combined(
+    api: httpx.AsyncClient, clean_db: Database, gateway: RecordingGateway
+) -> None:
     ada = await _lead(clean_db, "Ada Lovelace", 1, owner="Alice", company="Analytical Engines")
     await _lead(clean_db, "Grace Hopper", 2, owner="bob", company="Navy", status="REPLIED")
     await _lead(clean_db, "Alan Turing", 3, owner="alice", company="Bletchley", status="CONVERTED")
     await _lead(clean_db, "Katherine Johnson", 4, email="kj@nasa.gov", company="NASA")
     await _lead(clean_db, "Edsger Dijkstra", 5, email=None, phone="+31201234567", owner="ALICE")
     await _lead(clean_db, "Percent Man", 6, email="p@example.com", company="100% Sure_Co")
-    campaign = await api_campaign(api, [str(ada.id)])
+    campaign = await enrolled_campaign_now(api, gateway, clean_db, [str(ada.id)])
 
     assert await _names(api) == [
         "Percent Man",

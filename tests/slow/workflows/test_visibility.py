@@ -8,8 +8,7 @@ from temporalio.worker import Worker
 from adapters.channels.base import PermanentChannelError
 from models.db import Database
 from sequences import Email, Sequence, Wait
-from services.campaigns.schemas import CampaignCreate
-from services.campaigns.service import create_campaign
+from services.campaigns.service import compile_sequence, launch_campaign
 from services.gateway import LeadWorkflows
 from services.replies.schemas import ReplyCreate
 from services.replies.service import handle_reply
@@ -25,10 +24,12 @@ async def test_leads_are_found_by_status_campaign_and_step(
     client = dev_env.client
     lead = await add_lead(clean_db, email="visible@example.com")
     async with clean_db.session() as session:
-        campaign = await create_campaign(
+        campaign = await launch_campaign(
             session,
             LeadWorkflows(client, task_queue),
-            CampaignCreate(name="vis", sequence="demo", lead_ids=[lead.id]),
+            "vis",
+            compile_sequence("demo"),
+            [lead.id],
         )
     workflow_id = f"lead-{lead.id}"
 

@@ -33,12 +33,19 @@ async def test_enrolling_the_same_lead_twice_gives_one_workflow(
 ) -> None:
     lead_id = await api_lead(api)
     first = await api_campaign(api, [lead_id, lead_id], name="first")  # a repeat in one request too
-    assert [e["lead_id"] for e in first["enrolled"]] == [lead_id]
-    assert first["skipped"] == []
+    assert (first["selected"], first["enrolled"], first["skipped"]) == (1, 1, 0)
+    assert first["skipped_leads"] == []
 
     second = await api_campaign(api, [lead_id], name="second")
-    assert second["enrolled"] == []
-    assert second["skipped"] == [{"lead_id": lead_id, "reason": "already active"}]
+    assert (second["enrolled"], second["skipped"]) == (0, 1)
+    assert second["skipped_by_reason"] == {"already active": 1}
+    assert second["skipped_leads"] == [
+        {
+            "lead_id": lead_id,
+            "reason": "already active",
+            "detail": f"running in campaign {first['id']}",
+        }
+    ]
 
     rows = await enrollments(clean_db, uuid.UUID(lead_id))
     assert len(rows) == 1
@@ -58,7 +65,9 @@ async def test_unknown_sequence_and_unknown_leads(api: httpx.AsyncClient) -> Non
 
     missing = str(uuid.uuid4())
     body = await api_campaign(api, [missing])
-    assert body["skipped"] == [{"lead_id": missing, "reason": "lead not found"}]
+    assert body["skipped_leads"] == [
+        {"lead_id": missing, "reason": "not found", "detail": "lead not found"}
+    ]
 
 
 async def test_timeline_shows_three_emails_and_the_funnel(
@@ -138,4 +147,6 @@ async def test_reply_without_a_running_sequence_is_still_recorded(
 
     # A replied lead is not enrolled again.
     body = await api_campaign(api, [lead_id])
-    assert body["skipped"] == [{"lead_id": lead_id, "reason": "lead is REPLIED"}]
+    assert body["skipped_leads"] == [
+        {"lead_id": lead_id, "reason": "replied", "detail": "lead is REPLIED"}
+    ]

@@ -16,7 +16,7 @@ from models.enums import EventType
 from models.secrets import SecretError
 from models.tables import Channel
 from services.channels.wiring import build_channels
-from tests.helpers import count_events, eventually
+from tests.helpers import api_campaign, count_events, eventually
 
 
 async def test_pacing_is_validated_and_applied(api: httpx.AsyncClient, clean_db: Database) -> None:
@@ -37,7 +37,7 @@ async def test_pacing_is_validated_and_applied(api: httpx.AsyncClient, clean_db:
     for n in range(2):
         res = await api.post("/api/leads", json={"name": f"L{n}", "email": f"l{n}@example.com"})
         ids.append(res.json()["id"])
-    await api.post("/api/campaigns", json={"name": "c", "sequence": "demo", "lead_ids": ids})
+    await api_campaign(api, ids)
 
     async def one_sent_one_deferred() -> bool:
         sent = [await count_events(clean_db, uuid.UUID(i), EventType.EMAIL_SENT) for i in ids]

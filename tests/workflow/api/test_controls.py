@@ -11,7 +11,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.db import Database
 from models.enums import EventType
-from tests.helpers import count_events, events, eventually, outbound, run_to_end
+from tests.helpers import (
+    count_events,
+    enrolled_campaign,
+    events,
+    eventually,
+    outbound,
+    run_to_end,
+)
 from workflows.contracts import STATUS_QUERY, SequenceStatus
 
 
@@ -27,9 +34,10 @@ async def _enroll(api: httpx.AsyncClient, lead_ids: list[str], sequence: str = "
     res = await api.post(
         "/api/campaigns", json={"name": "c", "sequence": sequence, "lead_ids": lead_ids}
     )
-    assert res.status_code == 201, res.text
-    assert len(res.json()["enrolled"]) == len(lead_ids), res.json()
-    campaign_id: str = res.json()["id"]
+    assert res.status_code == 202, res.text
+    body = await enrolled_campaign(api, res.json()["id"])
+    assert body["enrolled"] == len(lead_ids), body
+    campaign_id: str = body["id"]
     return campaign_id
 
 
@@ -85,7 +93,11 @@ async def test_convert_stops_the_sequence_and_keeps_the_lead_out(
     again = await api.post(
         "/api/campaigns", json={"name": "again", "sequence": "demo", "lead_ids": [lead_id]}
     )
-    assert again.json()["skipped"] == [{"lead_id": lead_id, "reason": "lead is CONVERTED"}]
+    assert again.status_code == 202, again.text
+    body = await enrolled_campaign(api, again.json()["id"])
+    assert body["skipped_leads"] == [
+        {"lead_id": lead_id, "reason": "converted", "detail": "lead is CONVERTED"}
+    ]
 
 
 async def test_campaign_stop_reaches_every_lead_in_one_request(

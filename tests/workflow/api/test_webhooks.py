@@ -42,7 +42,7 @@ async def test_reply_threads_back_by_in_reply_to_and_stops_the_sequence(
     res = await api.post(
         "/api/campaigns", json={"name": "c", "sequence": "demo", "lead_ids": [str(lead_id)]}
     )
-    assert res.status_code == 201, res.text
+    assert res.status_code == 202, res.text
 
     async def first_sent() -> bool:
         return len(await events(clean_db, lead_id, EventType.EMAIL_SENT)) == 1

@@ -10,8 +10,7 @@ from temporalio.worker import Worker
 
 from models.db import Database
 from models.enums import DeliveryStatus, EnrollmentState, EventType, LeadStatus
-from services.campaigns.schemas import CampaignCreate
-from services.campaigns.service import create_campaign
+from services.campaigns.service import compile_sequence, launch_campaign
 from services.gateway import LeadWorkflows
 from services.replies.schemas import ReplyCreate
 from services.replies.service import handle_reply
@@ -32,10 +31,12 @@ async def _enroll(
     env: WorkflowEnvironment, db: Database, task_queue: str, lead_id: uuid.UUID
 ) -> WorkflowHandle[object, LeadSequenceResult]:
     async with db.session() as session:
-        result = await create_campaign(
+        result = await launch_campaign(
             session,
             LeadWorkflows(env.client, task_queue),
-            CampaignCreate(name="test", sequence="demo", lead_ids=[lead_id]),
+            "test",
+            compile_sequence("demo"),
+            [lead_id],
         )
     assert [e.lead_id for e in result.enrolled] == [lead_id], result
     return env.client.get_workflow_handle(
