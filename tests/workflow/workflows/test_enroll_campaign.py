@@ -1,9 +1,8 @@
-"""EnrollCampaign on the time-skipping server with the real worker: a thousand leads enrolled
+"""EnrollCampaign on the time-skipping server with the real worker: hundreds of leads enrolled
 exactly once behind a 202, continue-as-new, and a batch that crashes after committing half."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -37,7 +36,8 @@ from workflows.contracts import LeadSequenceResult
 from workflows.enroll_campaign import EnrollCampaignWorkflow
 
 # Every lead here has an email, so its sequence ends at once (one activity, then its end): a
-# thousand of them settle quickly. The email's templates are still checked before enrolling.
+# few hundred of them settle quickly (bench/enroll.py enrolls 10,000 on the dev server). The
+# email's templates are still checked before enrolling.
 HOLD = Sequence(
     "hold",
     Branch(when=HasEmail(), then="end"),
@@ -81,28 +81,27 @@ async def _enrollments(db: Database, campaign_id: str) -> tuple[int, int]:
     return row[0], row[1]
 
 
-async def test_a_thousand_leads_are_enrolled_once_behind_a_202(
+async def test_three_hundred_leads_are_enrolled_once_behind_a_202(
     api: httpx.AsyncClient, ts_env: WorkflowEnvironment, clean_db: Database, hold: str
 ) -> None:
-    await _insert_leads(clean_db, 1000, "k")
-    began = time.monotonic()
+    await _insert_leads(clean_db, 300, "k")
     res = await api.post(
         "/api/campaigns",
         json={"name": "big", "sequence": hold, "filter": {"metadata": {"cohort": "k"}}},
         headers={"Idempotency-Key": "big-1"},
     )
-    answered = time.monotonic() - began
     assert res.status_code == 202, res.text
-    assert (res.json()["status"], res.json()["selected"]) == ("enrolling", 1000)
-    # Far below what enrolling a thousand leads takes; generous for a shared machine.
-    assert answered < 5, answered
+    # The request only recorded the campaign and started its enrollment: nobody is enrolled
+    # by the time it answers, whatever the size.
+    assert (res.json()["status"], res.json()["selected"]) == ("enrolling", 300)
+    assert (res.json()["enrolled"], res.json()["skipped"]) == (0, 0)
 
     body = await enrolled_campaign(api, res.json()["id"], within=240)
-    assert (body["selected"], body["enrolled"], body["skipped"]) == (1000, 1000, 0)
-    assert await _enrollments(clean_db, body["id"]) == (1000, 1000)
+    assert (body["selected"], body["enrolled"], body["skipped"]) == (300, 300, 0)
+    assert await _enrollments(clean_db, body["id"]) == (300, 300)
     await _settle(ts_env.client, clean_db, body["id"])
     done = (await api.get(f"/api/campaigns/{body['id']}")).json()
-    assert done["enrollments"] == {"completed": 1000}
+    assert done["enrollments"] == {"completed": 300}
 
     # The same request again: the same campaign, no second enrollment run.
     again = await api.post(
@@ -111,7 +110,7 @@ async def test_a_thousand_leads_are_enrolled_once_behind_a_202(
         headers={"Idempotency-Key": "big-1"},
     )
     assert again.json()["id"] == body["id"]
-    assert await _enrollments(clean_db, body["id"]) == (1000, 1000)
+    assert await _enrollments(clean_db, body["id"]) == (300, 300)
 
 
 class CrashFirstAttempt:
