@@ -7,9 +7,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# Tests run on both cores with pytest-xdist; each xdist worker has its own PostgreSQL and
-# time-skipping server (tests/conftest.py).
+# Tests run on both cores with pytest-xdist (an idle worker steals queued tests from a busy
+# one); each xdist worker has its own PostgreSQL and time-skipping server (tests/conftest.py).
 TEST_WORKERS ?= 2
+# Let every test process (xdist workers, the dev stack's children) reuse our modules' bytecode.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install dev test test-fast lint fmt bench clean
 
@@ -18,12 +20,14 @@ install: $(STAMP)
 $(STAMP): pyproject.toml package.json package-lock.json
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "SalesPad needs Python 3.11 or newer, found " + sys.version.split()[0] + ": run make with PYTHON=python3.12 (or another 3.11+)")'
 	$(PYTHON) -m venv $(VENV)
-	@# uv (from PyPI, through pip) installs the project in seconds where pip takes a minute.
+	@# uv (from PyPI, through pip) installs the project in seconds where pip takes a minute;
+	@# it compiles the bytecode up front, as pip does. Prism (npm) installs at the same time;
+	@# without npm the contract tests skip and say why.
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
-	@# Prism for the contract tests; without npm those tests skip and say why.
-	@if command -v npm >/dev/null 2>&1; then npm install --no-audit --no-fund; \
-	else echo "npm not found: the Prism contract tests will be skipped"; fi
+	@if command -v npm >/dev/null 2>&1; then npm install --no-audit --no-fund --prefer-offline & npm=$$!; \
+	else echo "npm not found: the Prism contract tests will be skipped"; npm=; fi; \
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'; uv=$$?; \
+	if [ -n "$$npm" ]; then wait $$npm || exit 1; fi; exit $$uv
 	@touch $(STAMP)
 
 dev: install
@@ -39,14 +43,14 @@ lint: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	@$(BIN)/pytest -n $(TEST_WORKERS) & tests=$$!; \
+	@$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal & tests=$$!; \
 	trap 'kill $$tests 2>/dev/null' INT TERM; \
 	$(BIN)/mypy; typed=$$?; \
 	wait $$tests; passed=$$?; \
 	[ $$typed -eq 0 ] && [ $$passed -eq 0 ]
 
 test-fast: install
-	$(BIN)/pytest -n $(TEST_WORKERS) -m "unit or service"
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal -m "unit or service"
 
 fmt: install
 	$(BIN)/ruff format .
