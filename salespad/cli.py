@@ -80,12 +80,23 @@ def import_leads(
         typer.Option("--map", help="COLUMN=FIELD, e.g. 'Work Mail=email'; repeatable"),
     ] = None,
     on_duplicate: Annotated[str, typer.Option(help="update | skip | fill-empty")] = "update",
-    campaign: Annotated[str | None, typer.Option(help="Stored with the import")] = None,
+    campaign: Annotated[
+        str | None,
+        typer.Option(
+            help="An existing campaign's id or name: the imported leads are added to it; with "
+            "--sequence, the name of a new campaign over them (enrolled in the background)"
+        ),
+    ] = None,
+    sequence: Annotated[
+        str | None,
+        typer.Option(help="Create the --campaign NAME campaign with this sequence"),
+    ] = None,
     rejected: Annotated[
         Path | None, typer.Option(help="Where to write rejected rows (default: FILE.rejected.csv)")
     ] = None,
 ) -> None:
-    """Import leads from a file straight into SALESPAD_DATABASE_URL (no API needed)."""
+    """Import leads from a file straight into SALESPAD_DATABASE_URL (no API needed); with
+    --campaign, enroll them (needs Temporal and a worker)."""
     from salespad.importer import ImportFailed, import_file
 
     mapping: dict[str, str] = {}
@@ -100,8 +111,12 @@ def import_leads(
         raise typer.Exit(2)
     rejected_path = rejected or file.with_name(f"{file.stem}.rejected.csv")
     try:
-        summary = import_file(Settings(), file, mapping, on_duplicate, campaign, rejected_path)
+        summary = import_file(
+            Settings(), file, mapping, on_duplicate, campaign, rejected_path, sequence
+        )
     except ImportFailed as exc:
+        if exc.summary:
+            typer.echo(exc.summary)
         typer.echo(f"salespad import: {exc}", err=True)
         raise typer.Exit(exc.code) from None
     typer.echo(summary)

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import SessionDep, StateDep
 from services.errors import InvalidInput, PayloadTooLarge
 from services.imports import service
+from services.imports.enroll import resolve_target
 from services.imports.schemas import ImportDetail, ImportList
 
 router = APIRouter(prefix="/imports", tags=["imports"])
@@ -25,7 +26,10 @@ router = APIRouter(prefix="/imports", tags=["imports"])
     responses={
         201: {"description": "Imported: the counts and the rejected rows"},
         202: {"description": "Importing in the background: follow the Location header"},
+        409: {"description": "`campaign` is stopped (nothing imported)"},
         413: {"description": "The file is over SALESPAD_MAX_IMPORT_BYTES"},
+        422: {"description": "A bad field, named; an unknown or ambiguous `campaign`"},
+        503: {"description": "`campaign` given and Temporal unreachable (nothing imported)"},
     },
 )
 async def create_import(
@@ -37,7 +41,13 @@ async def create_import(
         str | None, Form(description='JSON {"column": "field"}, e.g. {"Work Mail": "email"}')
     ] = None,
     on_duplicate: Annotated[str, Form(description="update | skip | fill-empty")] = "update",
-    campaign: Annotated[str | None, Form(description="Stored with the import")] = None,
+    campaign: Annotated[
+        str | None,
+        Form(
+            description="An existing campaign's id or name: once the import is done its leads "
+            "are added to it and enrolled in the background (as POST /api/campaigns/{id}/leads)"
+        ),
+    ] = None,
 ) -> ImportDetail:
     settings = state.settings
     if file is None or isinstance(file, str):
@@ -51,6 +61,12 @@ async def create_import(
             [{"field": "file", "message": f"{file.size} bytes"}],
         )
     options = service.parse_options(on_duplicate, mapping, campaign)
+    # The campaign is checked (and Temporal reached) before a byte of the file is read.
+    target = (
+        await resolve_target(state.db, state.workflows, options.campaign)
+        if options.campaign
+        else None
+    )
     path = await run_in_threadpool(service.spool, file.file, settings.max_import_bytes)
     prepared = await run_in_threadpool(service.prepare, path, file.filename or "upload", options)
     result = await service.start_import(
@@ -59,6 +75,8 @@ async def create_import(
         prepared,
         region=settings.default_phone_region,
         sync_max_bytes=settings.import_sync_max_bytes,
+        workflows=state.workflows,
+        target=target,
     )
     response.headers["Location"] = str(request.url_for("get_import", import_id=result.id))
     if result.status == "processing":

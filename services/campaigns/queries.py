@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.enums import OPEN_ENROLLMENT_STATES, Direction
 from models.tables import Campaign, CampaignSkip, Enrollment, Message
 from services.campaigns.schemas import Skipped
+from services.errors import InvalidInput
 
 
 async def newest_campaign_ids(session: AsyncSession, limit: int = 100) -> list[uuid.UUID]:
@@ -27,6 +28,29 @@ async def campaigns_named(session: AsyncSession, name: str) -> list[Campaign]:
         select(Campaign).where(Campaign.name == name).order_by(col(Campaign.created_at).desc())
     )
     return list(rows.all())
+
+
+def _invalid_campaign(message: str) -> InvalidInput:
+    return InvalidInput(message, [{"field": "campaign", "message": message}])
+
+
+async def resolve_campaign(session: AsyncSession, ref: str) -> Campaign:
+    """The campaign `ref` names: its id, else its exact name (which must be unique); a 422
+    naming `campaign` otherwise."""
+    try:
+        campaign_id = uuid.UUID(ref)
+    except ValueError:
+        campaign_id = None
+    if campaign_id is not None:
+        by_id = await session.get(Campaign, campaign_id)
+        if by_id is not None:
+            return by_id
+    named = await campaigns_named(session, ref)
+    if not named:
+        raise _invalid_campaign(f"no campaign has the id or name {ref!r}")
+    if len(named) > 1:
+        raise _invalid_campaign(f"{len(named)} campaigns are named {ref!r}: use the campaign id")
+    return named[0]
 
 
 async def enrollments_by_state(session: AsyncSession, campaign_id: uuid.UUID) -> dict[str, int]:

@@ -25,8 +25,14 @@ class ImportPublic(BaseModel):
     rejected: int
     suppressed: int = Field(description="accepted rows whose email or phone is suppressed")
     options: dict[str, Any]
-    campaign_id: str | None
-    error: str | None
+    campaign_id: str | None = Field(
+        description="the campaign the done import's leads were added to (form field "
+        "`campaign`); they are enrolled in the background: GET /api/campaigns/{id}"
+    )
+    error: str | None = Field(
+        description="why the import failed; on a done import, why enrolling into the "
+        "campaign could not start (the imported leads are kept)"
+    )
     created_at: datetime
     finished_at: datetime | None
 

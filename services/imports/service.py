@@ -21,8 +21,10 @@ from typing import IO, Any, get_args
 from models.db import Database
 from models.tables import Import, utcnow
 from services.errors import InvalidInput, NotFound, PayloadTooLarge
+from services.gateway import LeadWorkflowGateway
 from services.imports import queries, rejected_csv
 from services.imports.columns import ColumnPlan, parse_mapping, plan_columns
+from services.imports.enroll import CampaignTarget, enroll_import
 from services.imports.readers import Table, open_table
 from services.imports.schemas import REJECTIONS_SHOWN, ImportDetail, ImportPublic, RejectionPublic
 from services.imports.upsert import BatchCounts, OnDuplicate, apply_batch
@@ -38,7 +40,8 @@ Progress = Callable[[BatchCounts, float], None]
 class ImportOptions:
     on_duplicate: OnDuplicate = "update"
     mapping: dict[str, str] = field(default_factory=dict)
-    campaign_id: str | None = None
+    # A campaign's id or name, as given: its leads go there once the import is done.
+    campaign: str | None = None
 
 
 def parse_options(
@@ -117,18 +120,25 @@ def prepare(
     return PreparedImport(path, filename, options, table, plan, delete_after)
 
 
-async def create_record(db: Database, prepared: PreparedImport) -> Import:
-    """The import row, status "processing", before any lead is written."""
+async def create_record(
+    db: Database, prepared: PreparedImport, target: CampaignTarget | None = None
+) -> Import:
+    """The import row, status "processing", before any lead is written. `campaign_id` stays
+    empty until the done import's leads have been handed to the campaign."""
     options = prepared.options
+    recorded: dict[str, Any] = {
+        "on_duplicate": options.on_duplicate,
+        "mapping": options.mapping,
+        "columns": prepared.plan.describe(),
+    }
+    if target is not None:
+        recorded["campaign"] = options.campaign or target.name
+        if target.sequence is not None:
+            recorded["sequence"] = target.sequence
     row = Import(
         filename=prepared.filename,
-        options={
-            "on_duplicate": options.on_duplicate,
-            "mapping": options.mapping,
-            "columns": prepared.plan.describe(),
-        },
+        options=recorded,
         columns=prepared.plan.header,
-        campaign_id=options.campaign_id,
     )
     async with db.session() as session:
         session.add(row)
@@ -174,9 +184,13 @@ async def run(
     *,
     batch_size: int = BATCH_SIZE,
     on_progress: Progress | None = None,
+    workflows: LeadWorkflowGateway | None = None,
+    target: CampaignTarget | None = None,
 ) -> None:
     """Import every row, then mark the import done; any failure marks it failed, naming the
-    error (batches already committed stay: re-running the file is safe)."""
+    error (batches already committed stay: re-running the file is safe). With a `target`, the
+    imported leads are handed to that campaign before the import is marked done (enroll.py:
+    if that fails, the import is still done and its `error` says why)."""
     batches = _Batches(prepared, region, batch_size)
     try:
         while (batch := await asyncio.to_thread(batches.next)) is not None:
@@ -190,7 +204,11 @@ async def run(
                 await session.commit()
             if on_progress is not None:
                 on_progress(counts, prepared.table.progress())
-        await _finish(db, import_id, "done", None)
+        outcome: tuple[uuid.UUID | None, str | None] = (None, None)
+        if target is not None and workflows is not None:
+            outcome = await enroll_import(db, workflows, import_id, target)
+        # Done, with the campaign's outcome in the same write: a done import says it all.
+        await _finish(db, import_id, "done", outcome[1], outcome[0])
     except asyncio.CancelledError:
         await _finish(db, import_id, "failed", "interrupted: the process stopped mid-import")
         raise
@@ -201,11 +219,19 @@ async def run(
         prepared.discard()
 
 
-async def _finish(db: Database, import_id: uuid.UUID, status: str, error: str | None) -> None:
+async def _finish(
+    db: Database,
+    import_id: uuid.UUID,
+    status: str,
+    error: str | None,
+    campaign_id: uuid.UUID | None = None,
+) -> None:
     async with db.session() as session:
         row = await session.get(Import, import_id)
         if row is not None:
             row.status, row.error, row.finished_at = status, error, utcnow()
+            if campaign_id is not None:
+                row.campaign_id = str(campaign_id)
             await session.commit()
 
 
@@ -234,11 +260,15 @@ async def start_import(
     *,
     region: str,
     sync_max_bytes: int,
+    workflows: LeadWorkflowGateway | None = None,
+    target: CampaignTarget | None = None,
 ) -> ImportDetail:
     """Small files are imported before this returns; bigger ones in the background (the
-    result then says "processing" and GET /api/imports/{id} shows the progress)."""
-    record = await create_record(db, prepared)
-    work = run(db, record.id, prepared, region)
+    result then says "processing" and GET /api/imports/{id} shows the progress). With a
+    `target` (checked beforehand by enroll.resolve_target) the done import's leads are then
+    added to that campaign."""
+    record = await create_record(db, prepared, target)
+    work = run(db, record.id, prepared, region, workflows=workflows, target=target)
     if prepared.path.stat().st_size <= sync_max_bytes:
         await work
     else:

@@ -12,10 +12,8 @@ import uuid
 from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import Campaign
-from services.campaigns import queries as campaign_queries
+from services.campaigns.queries import resolve_campaign
 from services.campaigns.service import enroll_leads
-from services.errors import InvalidInput
 from services.gateway import LeadWorkflowGateway
 from services.leads.schemas import LeadCreate
 from services.leads.service import upsert_lead
@@ -27,28 +25,6 @@ class CaptureResult(BaseModel):
     campaign_id: uuid.UUID | None = None
     enrolled: bool | None = None
     skipped_reason: str | None = None
-
-
-def _invalid_campaign(message: str) -> InvalidInput:
-    return InvalidInput(message, [{"field": "campaign", "message": message}])
-
-
-async def resolve_campaign(session: AsyncSession, ref: str) -> Campaign:
-    """The campaign `ref` names: its id, else its exact name (which must be unique)."""
-    try:
-        campaign_id = uuid.UUID(ref)
-    except ValueError:
-        campaign_id = None
-    if campaign_id is not None:
-        by_id = await session.get(Campaign, campaign_id)
-        if by_id is not None:
-            return by_id
-    named = await campaign_queries.campaigns_named(session, ref)
-    if not named:
-        raise _invalid_campaign(f"no campaign has the id or name {ref!r}")
-    if len(named) > 1:
-        raise _invalid_campaign(f"{len(named)} campaigns are named {ref!r}: use the campaign id")
-    return named[0]
 
 
 async def capture_lead(

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
 from config.settings import Settings
 from models.db import Database
 from models.tables import Suppression
+from salespad import importer
 from salespad.cli import app as cli
 from services.campaigns.service import compile_sequence, launch_campaign
+from services.errors import ServiceUnavailable
 from tests.fakes.gateway import RecordingGateway
-from tests.helpers import eventually
+from tests.helpers import api_lead, enrolled_campaign_now, eventually
+from workflows.campaign_contracts import EnrollCampaignInput, LeadSelector
 
 MESSY = (
     "First Name;Last Name;E-mail;Mobile;Time Zone;Twitter;;\r\n"
@@ -250,3 +255,220 @@ def test_cli_imports_a_file_and_writes_the_rejected_rows(
         env={"SALESPAD_DATABASE_URL": database_url},
     )
     assert bad.exit_code == 2 and "unknown on_duplicate 'merge'" in bad.output
+
+
+TWO_AND_A_BAD_ROW = (
+    "email,name\nada@example.com,Ada Lovelace\nbob@example.com,Bob Smith\nnope,Not An Email\n"
+)
+
+
+async def campaign_emails(api: httpx.AsyncClient, campaign_id: str) -> set[str]:
+    res = await api.get("/api/leads", params={"campaign": campaign_id, "limit": 500})
+    assert res.status_code == 200, res.text
+    return {lead["email"] for lead in res.json()["items"]}
+
+
+async def lead_emails(db: Database) -> set[str]:
+    async with db.engine.connect() as conn:
+        return {r[0] for r in await conn.execute(text("SELECT email FROM lead"))}
+
+
+async def test_an_import_naming_a_campaign_enrolls_its_leads(
+    api: httpx.AsyncClient, clean_db: Database, gateway: RecordingGateway, settings: Settings
+) -> None:
+    seed = await api_lead(api, "seed@example.com")
+    campaign = await enrolled_campaign_now(api, gateway, clean_db, [seed], name="Spring")
+    cid = campaign["id"]
+
+    res = await upload(api, TWO_AND_A_BAD_ROW, campaign="Spring")  # by name
+    assert res.status_code == 201, res.text
+    body = res.json()
+    assert (body["status"], body["campaign_id"], body["error"]) == ("done", cid, None)
+    assert counts(body) == (3, 2, 0, 0, 1)
+    assert body["options"]["campaign"] == "Spring"
+    # One background batch (the campaign's second), selecting exactly this import's leads.
+    assert gateway.enrollments[1:] == [
+        EnrollCampaignInput(campaign_id=cid, batch=1, selector=LeadSelector(import_id=body["id"]))
+    ]
+    await gateway.enroll_pending(clean_db)
+    after = (await api.get(f"/api/campaigns/{cid}")).json()
+    assert (after["status"], after["selected"], after["enrolled"], after["skipped"]) == (
+        "enrolled",
+        3,
+        3,
+        0,
+    )
+    assert after["enrollments"] == {"active": 3}
+    assert await campaign_emails(api, cid) == {
+        "seed@example.com",
+        "ada@example.com",
+        "bob@example.com",
+    }
+
+    # By id, and a file big enough to import in the background: added once it is done.
+    settings.import_sync_max_bytes = 10
+    res = await upload(api, "email\ncy@example.com\nada@example.com\n", campaign=cid)
+    assert res.status_code == 202, res.text
+
+    async def finished() -> dict[str, Any] | None:
+        got = (await api.get(res.headers["location"])).json()
+        return got if got["status"] != "processing" else None
+
+    background = await eventually(finished, within=30)
+    assert (background["status"], background["campaign_id"], background["error"]) == (
+        "done",
+        cid,
+        None,
+    )
+    assert gateway.enrollments[2:] == [
+        EnrollCampaignInput(
+            campaign_id=cid, batch=2, selector=LeadSelector(import_id=background["id"])
+        )
+    ]
+    await gateway.enroll_pending(clean_db)
+    after = (await api.get(f"/api/campaigns/{cid}")).json()
+    assert (after["selected"], after["enrolled"], after["skipped"]) == (5, 4, 1)
+    assert after["skipped_by_reason"] == {"already in campaign": 1}
+    assert len(await campaign_emails(api, cid)) == 4
+
+
+async def test_an_unknown_ambiguous_or_stopped_campaign_imports_nothing(
+    api: httpx.AsyncClient,
+    clean_db: Database,
+    gateway: RecordingGateway,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed = await api_lead(api, "seed@example.com")
+    first = await enrolled_campaign_now(api, gateway, clean_db, [seed], name="Twice")
+    second = await enrolled_campaign_now(api, gateway, clean_db, [seed], name="Twice")
+    batches = len(gateway.enrollments)
+
+    res = await upload(api, TWO_AND_A_BAD_ROW, campaign="Nope")
+    assert res.status_code == 422, res.text
+    assert res.json()["error"] == "no campaign has the id or name 'Nope'"
+    assert [d["field"] for d in res.json()["detail"]] == ["campaign"]
+    res = await upload(api, TWO_AND_A_BAD_ROW, campaign=str(uuid.uuid4()))
+    assert res.status_code == 422 and res.json()["detail"][0]["field"] == "campaign"
+    res = await upload(api, TWO_AND_A_BAD_ROW, campaign="Twice")
+    assert res.status_code == 422, res.text
+    assert res.json()["error"] == "2 campaigns are named 'Twice': use the campaign id"
+    assert [d["field"] for d in res.json()["detail"]] == ["campaign"]
+
+    stop = await api.post(f"/api/campaigns/{first['id']}/stop")
+    assert stop.status_code == 200, stop.text
+    res = await upload(api, TWO_AND_A_BAD_ROW, campaign=first["id"])
+    assert res.status_code == 409, res.text
+    assert res.json()["error"] == f"campaign {first['id']} is stopped"
+
+    async def unreachable() -> None:
+        raise ServiceUnavailable("Temporal is not reachable")
+
+    monkeypatch.setattr(gateway, "ensure_connected", unreachable)
+    res = await upload(api, TWO_AND_A_BAD_ROW, campaign="Nope")
+    assert res.status_code == 422  # the campaign is checked first
+    res = await upload(api, TWO_AND_A_BAD_ROW, campaign="Twice")
+    assert res.status_code == 422
+    res = await upload(api, TWO_AND_A_BAD_ROW, campaign=second["id"])
+    assert res.status_code == 503, res.text
+
+    assert (await api.get("/api/imports")).json()["items"] == []
+    assert await lead_emails(clean_db) == {"seed@example.com"}
+    assert len(gateway.enrollments) == batches
+    without_campaign = await upload(api, TWO_AND_A_BAD_ROW)
+    assert without_campaign.status_code == 201, without_campaign.text
+
+
+async def test_an_enrollment_that_cannot_start_keeps_the_import_done(
+    api: httpx.AsyncClient,
+    clean_db: Database,
+    gateway: RecordingGateway,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed = await api_lead(api, "seed@example.com")
+    campaign = await enrolled_campaign_now(api, gateway, clean_db, [seed], name="Spring")
+
+    async def refused(inp: EnrollCampaignInput) -> bool:
+        raise ServiceUnavailable("Temporal went away")
+
+    monkeypatch.setattr(gateway, "start_enrollment", refused)
+    res = await upload(api, TWO_AND_A_BAD_ROW, campaign="Spring")
+    assert res.status_code == 201, res.text
+    body = res.json()
+    assert (body["status"], body["campaign_id"]) == ("done", None)
+    assert counts(body) == (3, 2, 0, 0, 1)
+    assert body["error"] == (
+        f"imported, but enrolling into campaign {campaign['id']} could not start: Temporal "
+        f"went away (retry with POST /api/campaigns/{campaign['id']}/leads "
+        f'{{"import_id": "{body["id"]}"}})'
+    )
+    assert await lead_emails(clean_db) == {"seed@example.com", "ada@example.com", "bob@example.com"}
+
+
+async def test_cli_import_into_a_new_then_an_existing_campaign(
+    api: httpx.AsyncClient,
+    tmp_path: Path,
+    clean_db: Database,
+    database_url: str,
+    gateway: RecordingGateway,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(importer, "workflows_factory", lambda settings: gateway)
+    env = {"SALESPAD_DATABASE_URL": database_url}
+
+    async def salespad_import(*args: str) -> Any:
+        # The CLI runs its own event loop: in a thread of its own, as from a shell.
+        return await asyncio.to_thread(CliRunner().invoke, cli, ["import", *args], env=env)
+
+    first = tmp_path / "first.csv"
+    first.write_text(TWO_AND_A_BAD_ROW, encoding="utf-8")
+    result = await salespad_import(str(first), "--campaign", "From CLI", "--sequence", "demo")
+    assert result.exit_code == 0, result.output
+    imports = (await api.get("/api/imports")).json()["items"]
+    assert len(imports) == 1
+    cid = imports[0]["campaign_id"]
+    assert imports[0]["options"]["campaign"] == "From CLI"
+    assert imports[0]["options"]["sequence"] == "demo"
+    assert f"campaign {cid}: enrolling in the background: GET /api/campaigns/{cid}" in (
+        result.output
+    )
+    assert gateway.enrollments == [
+        EnrollCampaignInput(
+            campaign_id=cid, batch=0, selector=LeadSelector(import_id=imports[0]["id"])
+        )
+    ]
+    await gateway.enroll_pending(clean_db)
+    made = (await api.get(f"/api/campaigns/{cid}")).json()
+    assert (made["name"], made["sequence"], made["status"]) == ("From CLI", "demo", "enrolled")
+    assert (made["selected"], made["enrolled"], made["skipped"]) == (2, 2, 0)
+    assert await campaign_emails(api, cid) == {"ada@example.com", "bob@example.com"}
+
+    second = tmp_path / "second.csv"
+    second.write_text("email\ncy@example.com\n", encoding="utf-8")
+    result = await salespad_import(str(second), "--campaign", "From CLI")
+    assert result.exit_code == 0, result.output
+    assert f"campaign {cid}: enrolling in the background" in result.output
+    assert [(e.campaign_id, e.batch) for e in gateway.enrollments] == [(cid, 0), (cid, 1)]
+    await gateway.enroll_pending(clean_db)
+    assert (await api.get(f"/api/campaigns/{cid}")).json()["enrolled"] == 3
+
+    # Refused before a row is imported, with one line and a non-zero exit.
+    unknown = await salespad_import(str(second), "--campaign", "Nope")
+    assert unknown.exit_code == 2
+    assert unknown.output.strip() == "salespad import: no campaign has the id or name 'Nope'"
+    bad_sequence = await salespad_import(str(second), "--campaign", "X", "--sequence", "nope")
+    assert bad_sequence.exit_code == 2
+    assert bad_sequence.output.startswith("salespad import: unknown sequence 'nope' (choose one")
+    no_name = await salespad_import(str(second), "--sequence", "demo")
+    assert no_name.exit_code == 2
+    assert no_name.output.strip() == (
+        "salespad import: --sequence needs --campaign NAME (the new campaign's name)"
+    )
+
+    async def unreachable() -> None:
+        raise ServiceUnavailable("Temporal is not reachable at localhost:7233")
+
+    monkeypatch.setattr(gateway, "ensure_connected", unreachable)
+    down = await salespad_import(str(second), "--campaign", "From CLI")
+    assert down.exit_code == 1
+    assert down.output.strip() == "salespad import: Temporal is not reachable at localhost:7233"
+    assert len((await api.get("/api/imports")).json()["items"]) == 2
