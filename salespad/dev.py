@@ -25,7 +25,12 @@ from config.settings import Settings
 from config.temporal import connect, ensure_search_attributes
 from models.db import redact_url
 from models.migrate import upgrade
-from salespad.local import EmbeddedPostgres, port_in_use, temporal_dev_server_args
+from salespad.local import (
+    DATABASE_URL_FILE,
+    EmbeddedPostgres,
+    port_in_use,
+    temporal_dev_server_args,
+)
 
 
 class DevError(RuntimeError):
@@ -103,7 +108,12 @@ class DevStack:
         if self.settings.database_url:
             return self.settings.database_url
         self.postgres = EmbeddedPostgres(self.data_dir / "pg").start()
-        return self.postgres.url("salespad")
+        url = self.postgres.url("salespad")
+        # For the CLI beside the stack (`salespad import`): the same database, no URL to copy.
+        url_file = self.data_dir / DATABASE_URL_FILE
+        url_file.write_text(url + "\n")
+        url_file.chmod(0o600)
+        return url
 
     def start_temporal(self) -> str:
         s = self.settings

@@ -17,6 +17,7 @@ from config.settings import Settings
 from config.temporal import connect
 from models.db import Database
 from models.tables import Import
+from salespad.local import database_url_for
 from services.errors import InvalidInput, SalesPadError, ServiceUnavailable
 from services.gateway import LeadWorkflowGateway, LeadWorkflows
 from services.imports import service
@@ -86,7 +87,11 @@ def import_file(
     `campaign` alone names an existing campaign (id or name) the leads are added to; with
     `sequence` it is the name of a new campaign over the import's leads. Both are checked, and
     Temporal reached, before a row is imported."""
-    url = settings.require_database_url()
+    url = database_url_for(settings)
+    if url is None:
+        raise ImportFailed(
+            "no database: start `salespad dev` here, or set SALESPAD_DATABASE_URL", 2
+        )
     try:
         options = service.parse_options(on_duplicate, mapping, campaign)
         if sequence is not None and not options.campaign:

@@ -13,6 +13,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from config.settings import Settings
 from models.db import normalize_url
 
 
@@ -130,3 +131,15 @@ def temporal_dev_server_args(
     else:
         args += ["--ui-port", str(ui_port), "--ui-ip", "127.0.0.1"]
     return args
+
+
+# Where `salespad dev` leaves its embedded PostgreSQL's URL, for commands run beside it.
+DATABASE_URL_FILE = "database_url"
+
+
+def database_url_for(settings: Settings) -> str | None:
+    """SALESPAD_DATABASE_URL, else the database of the `salespad dev` stack in the data dir."""
+    if settings.database_url:
+        return settings.database_url
+    url_file = settings.data_dir / DATABASE_URL_FILE
+    return url_file.read_text().strip() if url_file.exists() else None
