@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/classify_offline.py [path/to/eval.jsonl]
 Prints accuracy per intent, overall accuracy, the confusion pairs and classifications per second.
-It never asserts: the thresholds live in tests/adapters/llm/test_offline.py.
+It never asserts: the thresholds live in tests/unit/adapters/llm/test_offline.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 from adapters.llm.offline import OfflineClassifier  # noqa: E402
 from adapters.llm.types import ReplyInput  # noqa: E402
 
-DEFAULT_EVAL = ROOT / "tests" / "adapters" / "llm" / "eval_replies.jsonl"
+DEFAULT_EVAL = ROOT / "tests" / "unit" / "adapters" / "llm" / "eval_replies.jsonl"
 
 
 def load(path: Path) -> list[tuple[dict[str, object], ReplyInput]]:

@@ -3,8 +3,9 @@
 Adapters raise these as `error_type`, activities turn them into `ApplicationError(type=...)`, and
 `workflows/policies.py` builds each policy's non-retryable list from the groups below, so a new
 permanent error cannot slip into a retry storm. Stdlib only and constant: importable by
-workflows (deterministic), activities and adapters alike. `tests/adapters/test_error_catalogue.py`
-checks that every type the adapters can produce is listed here, in the right group.
+workflows (deterministic), activities and adapters alike.
+`tests/unit/adapters/test_error_catalogue.py` checks that every type the adapters can produce is
+listed here, in the right group.
 """
 
 from __future__ import annotations
