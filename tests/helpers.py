@@ -22,7 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.db import Database
 from models.enums import Direction
-from models.tables import Enrollment, EventLog, Lead, Message
+from models.tables import Campaign, Enrollment, EventLog, Lead, Message
 from tests.fakes.gateway import RecordingGateway
 from workflows.contracts import LeadSequenceResult
 from workflows.spec import SequenceSpec
@@ -201,3 +201,16 @@ async def enrolled_campaign(
         return body if body["status"] == "enrolled" else None
 
     return await eventually(done, within=within, every=0.2)
+
+
+async def enrolled_lead(db: Database, **lead_fields: object) -> tuple[Lead, Enrollment]:
+    """A lead with an open enrollment in a throwaway campaign: what an activity test needs."""
+    lead = await add_lead(db, **lead_fields)
+    async with db.session() as session:
+        campaign = Campaign(name="t", sequence_name="demo", sequence_version="v")
+        session.add(campaign)
+        await session.flush()
+        enrollment = Enrollment(campaign_id=campaign.id, lead_id=lead.id, workflow_id="w")
+        session.add(enrollment)
+        await session.commit()
+    return lead, enrollment

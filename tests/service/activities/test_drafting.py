@@ -17,9 +17,9 @@ from adapters.llm.drafts import OFFLINE_REASON, Draft, DraftRequest, OpenAIDraft
 from adapters.llm.openai_chat import Structured
 from models.db import Database
 from models.enums import EventType, LeadStatus, TaskStatus
-from models.tables import Campaign, Enrollment, EventLog, Suppression, Task
+from models.tables import EventLog, Suppression, Task
 from services.tasks.draft_records import APPROVE_DRAFT_TASK, record_decision
-from tests.helpers import add_lead, events
+from tests.helpers import enrolled_lead, events
 from workflows.draft_contracts import (
     DraftContent,
     DraftDecision,
@@ -64,18 +64,11 @@ class ScriptedDrafter(OpenAIDrafter):
 
 
 async def _input(db: Database, **lead_fields: object) -> DraftStepInput:
-    lead = await add_lead(db, **lead_fields)
-    async with db.session() as session:
-        campaign = Campaign(name="t", sequence_name="demo", sequence_version="v")
-        session.add(campaign)
-        await session.flush()
-        enrollment = Enrollment(campaign_id=campaign.id, lead_id=lead.id, workflow_id="w")
-        session.add(enrollment)
-        await session.commit()
+    lead, enrollment = await enrolled_lead(db, **lead_fields)
     return DraftStepInput(
         lead_id=str(lead.id),
         enrollment_id=str(enrollment.id),
-        campaign_id=str(campaign.id),
+        campaign_id=str(enrollment.campaign_id),
         step_no=1,
         step=STEP,
     )

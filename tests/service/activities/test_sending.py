@@ -22,8 +22,8 @@ from adapters.channels.outbox import OutboxChannel
 from adapters.channels.registry import ChannelRouter
 from models.db import Database
 from models.enums import DeliveryStatus, EventType, LeadStatus
-from models.tables import Campaign, Enrollment, Message, Suppression
-from tests.helpers import add_lead, events, lead_row, outbound
+from models.tables import Message, Suppression
+from tests.helpers import enrolled_lead, events, lead_row, outbound
 from workflows.contracts import SendStepInput
 from workflows.policies import SEND_OUTCOME_UNKNOWN
 from workflows.spec import SendStep
@@ -32,18 +32,11 @@ STEP = SendStep(id="intro", channel="EMAIL", subject="Hi {{ lead.first_name }}",
 
 
 async def _input(db: Database, **lead_fields: object) -> SendStepInput:
-    lead = await add_lead(db, **lead_fields)
-    async with db.session() as session:
-        campaign = Campaign(name="t", sequence_name="demo", sequence_version="v")
-        session.add(campaign)
-        await session.flush()
-        enrollment = Enrollment(campaign_id=campaign.id, lead_id=lead.id, workflow_id="w")
-        session.add(enrollment)
-        await session.commit()
+    lead, enrollment = await enrolled_lead(db, **lead_fields)
     return SendStepInput(
         lead_id=str(lead.id),
         enrollment_id=str(enrollment.id),
-        campaign_id=str(campaign.id),
+        campaign_id=str(enrollment.campaign_id),
         step_no=1,
         step=STEP,
     )

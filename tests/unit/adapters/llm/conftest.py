@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
 
+from salespad.local import free_port
 from tests.fakes.openai import FakeOpenAI
 
 
@@ -19,7 +19,4 @@ def fake_openai() -> Iterator[FakeOpenAI]:
 @pytest.fixture
 def refused_url() -> str:
     """A 127.0.0.1 URL whose port was just free, so connecting to it is refused."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
+    return f"http://127.0.0.1:{free_port()}/v1"
