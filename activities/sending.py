@@ -352,7 +352,11 @@ class SendActivities:
             await session.exec(
                 update(Enrollment)
                 .where(Enrollment.id == uuid.UUID(inp.enrollment_id))  # type: ignore[arg-type]
-                .values(current_step=inp.step_no, updated_at=utcnow())
+                .values(
+                    current_step=inp.step_no,
+                    updated_at=utcnow(),
+                    **({"arm": inp.variant.name} if inp.variant else {}),
+                )
             )
             await session.commit()
             return SendStepResult(

@@ -155,6 +155,14 @@ class EventLog(SQLModel, table=True):
     event_type: str = Field(max_length=32, index=True)
     timestamp: datetime = _ts()
     details: dict[str, Any] = _json()
+    # Attribution for analytics, filled by a BEFORE INSERT trigger (migration 0006) from the
+    # row's details, its message, or the lead's enrollment at the time; writers may set them.
+    campaign_id: uuid.UUID | None = None
+    enrollment_id: uuid.UUID | None = None
+    step: int | None = None
+    channel: str | None = Field(default=None, max_length=16)
+    arm: str | None = Field(default=None, max_length=64)
+    intent: str | None = Field(default=None, max_length=32)
 
 
 class Campaign(SQLModel, table=True):
@@ -240,6 +248,8 @@ class Enrollment(SQLModel, table=True):
     # Which enrollment batch of the campaign created it (a retried batch finds its own rows).
     campaign_batch: int | None = None
     current_step: int | None = None
+    # The A/B arm drawn for this enrollment (set by its first send of a step with variants).
+    arm: str | None = Field(default=None, max_length=64)
     state: str = Field(default=EnrollmentState.ACTIVE, max_length=16)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
@@ -342,6 +352,29 @@ class ImportLead(SQLModel, table=True):
     lead_id: uuid.UUID = Field(foreign_key="lead.id", primary_key=True, ondelete="CASCADE")
 
 
+class OwnerNotification(SQLModel, table=True):
+    """A reply the lead's owner must see (interested, question, referral, ...): an inbox item,
+    and an email to the owner when the owner is an address and an email channel can send."""
+
+    __tablename__ = "owner_notification"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    lead_id: uuid.UUID = Field(foreign_key="lead.id", index=True, ondelete="CASCADE")
+    # One per reply (unique): processing a reply again notifies nobody twice.
+    message_id: uuid.UUID | None = Field(
+        default=None, foreign_key="message.id", unique=True, ondelete="CASCADE"
+    )
+    owner: str | None = None
+    intent: str = Field(max_length=32)
+    summary: str = ""
+    email_to: str | None = None
+    # none (no address or no email channel) | pending | sent | failed
+    email_status: str = Field(default="none", max_length=16)
+    email_error: str | None = None
+    created_at: datetime = _ts()
+    read_at: datetime | None = _ts(nullable=True, default_now=False)
+
+
 __all__ = [
     "Campaign",
     "CampaignSkip",
@@ -355,6 +388,7 @@ __all__ = [
     "Lead",
     "LeadBase",
     "Message",
+    "OwnerNotification",
     "Suppression",
     "Task",
 ]
