@@ -24,6 +24,7 @@ from adapters.llm.factory import build_classifier, build_drafter
 from config.settings import Settings
 from config.temporal import connect, ensure_search_attributes
 from models.db import Database
+from services.analytics.compactor import run_compactor
 from services.channels.tokens import make_unsubscribe_token
 from services.channels.wiring import load_channels
 from services.gateway import LeadWorkflows
@@ -108,8 +109,12 @@ async def run_worker(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker polling task queue %r on %s", settings.task_queue, settings.temporal_target)
+    # Funnel counters are folded in the background, so a read stays small however long nobody
+    # looked (services/analytics/compactor.py).
+    compactor = asyncio.create_task(run_compactor(db, stop))
     async with worker:
         await stop.wait()
+    await compactor
     await db.dispose()
 
 

@@ -13,6 +13,7 @@ from api.deps import ApiKeyDep, AppState
 from api.errors import install_error_handlers
 from api.routes import (
     ai,
+    analytics,
     campaigns,
     channels,
     controls,
@@ -77,6 +78,7 @@ def create_app(
     api.include_router(channels.router)
     api.include_router(ops.router)
     api.include_router(ops_unmatched.router)
+    api.include_router(analytics.router)
     # After leads and campaigns: /leads/{id}/{action} must not shadow /leads/{id}/replies.
     api.include_router(controls.router)
     api.include_router(ai.router)

@@ -1,4 +1,5 @@
-"""event attribution for analytics, the enrollment's A/B arm, owner notifications
+"""event attribution and funnel counters for analytics, the enrollment's A/B arm, owner
+notifications
 
 Revision ID: 0006
 Revises: 0005
@@ -10,6 +11,13 @@ filled by a BEFORE INSERT trigger from what the row itself names (its details' e
 campaign_id, step, channel, arm, intent, message_id), else from the lead's enrollment at that
 moment: every writer (API services, activities, the importer's bulk INSERT) gets the same
 attribution without knowing about it, and the log stays append-only.
+
+Funnels: an AFTER INSERT trigger turns each attributed event into its funnel metrics
+(salespad_funnel_metrics) and appends, per scope (the campaign, its step, channel and arm), a
+delta row (events +1, leads +1 when this lead is new to that metric: funnel_seen). Appending
+takes no lock another transaction waits on; salespad_funnel_compact folds a campaign's deltas
+into funnel_count in one transaction, so a funnel is a read of a few hundred rows whatever the
+size of the log, and always equals it (same transaction as the event).
 """
 
 from collections.abc import Sequence
@@ -91,6 +99,110 @@ END;
 $$ LANGUAGE plpgsql;
 """
 
+# What an event counts as in a funnel. Positive and "not a reply" intents mirror
+# services/analytics/metrics.py (a test compares them).
+METRICS = """
+CREATE OR REPLACE FUNCTION salespad_funnel_metrics(event_type text, intent text, new_status text)
+RETURNS text[] AS $$
+    SELECT CASE
+        WHEN event_type = 'ENROLLED' THEN ARRAY['enrolled']
+        WHEN event_type IN ('EMAIL_SENT', 'WHATSAPP_SENT', 'SMS_SENT') THEN ARRAY['sent']
+        WHEN event_type = 'DELIVERED' THEN ARRAY['delivered']
+        WHEN event_type = 'OPENED' THEN ARRAY['opened']
+        WHEN event_type = 'CLICKED' THEN ARRAY['clicked']
+        WHEN event_type = 'BOUNCED' THEN ARRAY['bounced']
+        WHEN event_type = 'UNSUBSCRIBED' THEN ARRAY['unsubscribed']
+        WHEN event_type = 'DEAD_LETTERED' THEN ARRAY['dead_lettered']
+        WHEN event_type = 'STATUS_CHANGED' AND new_status = 'CONVERTED' THEN ARRAY['converted']
+        WHEN event_type = 'INTENT_CLASSIFIED' THEN
+            ARRAY['intent:' || COALESCE(intent, 'other')]
+            || CASE WHEN COALESCE(intent, 'other') IN ('out_of_office', 'auto_reply', 'bounce')
+                    THEN ARRAY[]::text[] ELSE ARRAY['replied'] END
+            || CASE WHEN intent IN ('interested', 'question', 'referral')
+                    THEN ARRAY['positive'] ELSE ARRAY[]::text[] END
+    END
+$$ LANGUAGE sql IMMUTABLE;
+"""
+
+COUNT = """
+CREATE OR REPLACE FUNCTION salespad_funnel_count() RETURNS trigger AS $$
+BEGIN
+    WITH m(metric) AS (
+        SELECT unnest(salespad_funnel_metrics(NEW.event_type, NEW.intent, NEW.details->>'new'))
+    ), s(scope, value) AS (
+        VALUES ('all', ''), ('step', NEW.step::text), ('channel', NEW.channel), ('arm', NEW.arm)
+    ), k AS (
+        SELECT s.scope, s.value, m.metric FROM s CROSS JOIN m WHERE s.value IS NOT NULL
+    ), fresh AS (
+        INSERT INTO funnel_seen (campaign_id, scope, value, metric, lead_id, first_at)
+        SELECT NEW.campaign_id, k.scope, k.value, k.metric, NEW.lead_id, NEW.timestamp
+          FROM k WHERE NEW.lead_id IS NOT NULL
+        ON CONFLICT DO NOTHING
+        RETURNING scope, value, metric
+    )
+    INSERT INTO funnel_delta (campaign_id, scope, value, metric, events, leads)
+    SELECT NEW.campaign_id, k.scope, k.value, k.metric, 1, (fresh.metric IS NOT NULL)::int
+      FROM k LEFT JOIN fresh USING (scope, value, metric);
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+# Fold a campaign's deltas into its counters (one transaction; one compactor per campaign at a
+# time, others return at once: the reader adds the deltas left anyway).
+COMPACT = """
+CREATE OR REPLACE FUNCTION salespad_funnel_compact(c uuid) RETURNS void AS $$
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(hashtextextended('salespad_funnel:' || c::text, 0)) THEN
+        RETURN;
+    END IF;
+    WITH d AS (
+        DELETE FROM funnel_delta WHERE campaign_id = c
+        RETURNING scope, value, metric, events, leads
+    ), agg AS (
+        SELECT scope, value, metric, sum(events) AS events, sum(leads) AS leads
+          FROM d GROUP BY scope, value, metric
+    )
+    INSERT INTO funnel_count AS f (campaign_id, scope, value, metric, events, leads)
+    SELECT c, scope, value, metric, events, leads FROM agg ORDER BY scope, value, metric
+    ON CONFLICT (campaign_id, scope, value, metric)
+    DO UPDATE SET events = f.events + EXCLUDED.events, leads = f.leads + EXCLUDED.leads;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+# Recount campaigns from the log, set-based (this migration's backfill; repairs; benches).
+REBUILD = """
+CREATE OR REPLACE FUNCTION salespad_funnel_rebuild(c uuid) RETURNS void AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended('salespad_funnel:' || c::text, 0));
+    DELETE FROM funnel_delta WHERE campaign_id = c;
+    DELETE FROM funnel_count WHERE campaign_id = c;
+    DELETE FROM funnel_seen WHERE campaign_id = c;
+    CREATE TEMP TABLE IF NOT EXISTS funnel_rebuild_keys (
+        scope text, value text, metric text, lead_id uuid, at timestamptz
+    ) ON COMMIT DROP;
+    TRUNCATE funnel_rebuild_keys;
+    INSERT INTO funnel_rebuild_keys
+    SELECT s.scope, s.value, m.metric, e.lead_id, e.timestamp
+      FROM event_log e
+     CROSS JOIN LATERAL unnest(
+           salespad_funnel_metrics(e.event_type, e.intent, e.details->>'new')) AS m(metric)
+     CROSS JOIN LATERAL (VALUES ('all', ''), ('step', e.step::text), ('channel', e.channel),
+                                ('arm', e.arm)) AS s(scope, value)
+     WHERE e.campaign_id = c AND s.value IS NOT NULL;
+    INSERT INTO funnel_seen (campaign_id, scope, value, metric, lead_id, first_at)
+    SELECT c, scope, value, metric, lead_id, min(at)
+      FROM funnel_rebuild_keys WHERE lead_id IS NOT NULL
+     GROUP BY scope, value, metric, lead_id;
+    INSERT INTO funnel_count (campaign_id, scope, value, metric, events, leads)
+    SELECT c, scope, value, metric, count(*), count(DISTINCT lead_id)
+      FROM funnel_rebuild_keys GROUP BY scope, value, metric;
+    TRUNCATE funnel_rebuild_keys;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
 # The same attribution for rows written before this revision (set-based, once).
 BACKFILL = """
 UPDATE event_log e SET
@@ -144,15 +256,54 @@ def upgrade() -> None:
     op.execute("ALTER TABLE event_log DISABLE TRIGGER event_log_append_only")
     op.execute(BACKFILL)
     op.execute("ALTER TABLE event_log ENABLE TRIGGER event_log_append_only")
-    # Funnels read only this index (an index-only scan once vacuum has seen the pages).
+    # A campaign's events of one type (time to first reply, rebuilds, timelines).
     op.create_index(
         "ix_event_log_campaign",
         "event_log",
         ["campaign_id", "event_type"],
-        postgresql_include=["lead_id", "step", "channel", "arm", "intent", "timestamp"],
         postgresql_where=sa.text("campaign_id IS NOT NULL"),
     )
     op.create_index("ix_event_log_timestamp", "event_log", ["timestamp"])
+
+    op.create_table(
+        "funnel_seen",
+        sa.Column("campaign_id", sa.Uuid(), nullable=False),
+        sa.Column("scope", sa.String(length=8), nullable=False),
+        sa.Column("value", sa.String(length=64), nullable=False),
+        sa.Column("metric", sa.String(length=48), nullable=False),
+        sa.Column("lead_id", sa.Uuid(), nullable=False),
+        sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("campaign_id", "scope", "value", "metric", "lead_id"),
+    )
+    op.create_table(
+        "funnel_delta",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("campaign_id", sa.Uuid(), nullable=False),
+        sa.Column("scope", sa.String(length=8), nullable=False),
+        sa.Column("value", sa.String(length=64), nullable=False),
+        sa.Column("metric", sa.String(length=48), nullable=False),
+        sa.Column("events", sa.Integer(), nullable=False),
+        sa.Column("leads", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_funnel_delta_campaign", "funnel_delta", ["campaign_id"])
+    op.create_table(
+        "funnel_count",
+        sa.Column("campaign_id", sa.Uuid(), nullable=False),
+        sa.Column("scope", sa.String(length=8), nullable=False),
+        sa.Column("value", sa.String(length=64), nullable=False),
+        sa.Column("metric", sa.String(length=48), nullable=False),
+        sa.Column("events", sa.BigInteger(), nullable=False),
+        sa.Column("leads", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("campaign_id", "scope", "value", "metric"),
+    )
+    for sql in (METRICS, COUNT, COMPACT, REBUILD):
+        op.execute(sql)
+    op.execute("SELECT salespad_funnel_rebuild(id) FROM campaign")
+    op.execute(
+        "CREATE TRIGGER event_log_funnel AFTER INSERT ON event_log FOR EACH ROW "
+        "WHEN (NEW.campaign_id IS NOT NULL) EXECUTE FUNCTION salespad_funnel_count()"
+    )
 
     op.create_table(
         "owner_notification",
@@ -186,6 +337,16 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("owner_notification")
+    op.execute("DROP TRIGGER IF EXISTS event_log_funnel ON event_log")
+    for fn in (
+        "salespad_funnel_count()",
+        "salespad_funnel_compact(uuid)",
+        "salespad_funnel_rebuild(uuid)",
+        "salespad_funnel_metrics(text, text, text)",
+    ):
+        op.execute(f"DROP FUNCTION IF EXISTS {fn}")
+    for table in ("funnel_count", "funnel_delta", "funnel_seen"):
+        op.drop_table(table)
     op.drop_index("ix_event_log_timestamp", table_name="event_log")
     op.drop_index("ix_event_log_campaign", table_name="event_log")
     op.execute("DROP TRIGGER IF EXISTS event_log_attribute ON event_log")
