@@ -9,8 +9,6 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.analytics.metrics import NOT_REPLIES
-
 Counter = tuple[str, str, str, int, int]  # scope, value, metric, events, leads
 
 # Counters plus the deltas not folded in yet, in one snapshot: always what the log holds.
@@ -25,24 +23,17 @@ _COUNTERS = text(
     """
 )
 
-# Per replying lead: its first real reply (the inbound message's time) after its first send.
+# Per replying lead, its first real reply (when the message arrived) after its first send; both
+# times are kept by the counters (funnel_seen), so this reads only the replying leads' rows.
 _MEDIAN_FIRST_REPLY = text(
     """
-    WITH replies AS (
-        SELECT e.lead_id, min(m.sent_at) AS replied_at
-          FROM event_log e
-          JOIN message m ON m.id = (e.details->>'message_id')::uuid
-         WHERE e.campaign_id = :c AND e.event_type = 'INTENT_CLASSIFIED'
-           AND COALESCE(e.intent, 'other') <> ALL(:not_replies)
-           AND e.details->>'message_id' ~ '^[0-9a-fA-F-]{36}$'
-         GROUP BY e.lead_id
-    )
     SELECT percentile_cont(0.5) WITHIN GROUP (
-               ORDER BY extract(epoch FROM r.replied_at - s.first_at))
-      FROM replies r
-      JOIN funnel_seen s ON s.campaign_id = :c AND s.scope = 'all' AND s.value = ''
+               ORDER BY extract(epoch FROM r.first_at - s.first_at))
+      FROM funnel_seen r
+      JOIN funnel_seen s ON s.campaign_id = r.campaign_id AND s.scope = 'all' AND s.value = ''
                         AND s.metric = 'sent' AND s.lead_id = r.lead_id
-     WHERE r.replied_at >= s.first_at
+     WHERE r.campaign_id = :c AND r.scope = 'all' AND r.value = '' AND r.metric = 'replied'
+       AND r.first_at >= s.first_at
     """
 )
 
@@ -72,10 +63,7 @@ async def counters(session: AsyncSession, campaign_id: uuid.UUID) -> list[Counte
 
 async def median_first_reply_seconds(session: AsyncSession, campaign_id: uuid.UUID) -> float | None:
     value = (
-        await session.exec(  # type: ignore[call-overload]
-            _MEDIAN_FIRST_REPLY,
-            params={"c": campaign_id, "not_replies": sorted(NOT_REPLIES)},
-        )
+        await session.exec(_MEDIAN_FIRST_REPLY, params={"c": campaign_id})  # type: ignore[call-overload]
     ).scalar()
     return None if value is None else float(value)
 

@@ -124,8 +124,22 @@ RETURNS text[] AS $$
 $$ LANGUAGE sql IMMUTABLE;
 """
 
+REPLY_TIME = """
+CREATE OR REPLACE FUNCTION salespad_reply_time(event_type text, event_details jsonb)
+RETURNS timestamptz AS $$
+    -- Positional: a bare `details` here would be message.details.
+    SELECT m.sent_at FROM message m
+     WHERE $1 = 'INTENT_CLASSIFIED'
+       AND $2->>'message_id' ~ '^[0-9a-fA-F-]{36}$'
+       AND m.id = ($2->>'message_id')::uuid
+$$ LANGUAGE sql STABLE;
+"""
+
 COUNT = """
 CREATE OR REPLACE FUNCTION salespad_funnel_count() RETURNS trigger AS $$
+DECLARE
+    -- A reply counts from when it arrived (its message), not from when it was classified.
+    at timestamptz := COALESCE(salespad_reply_time(NEW.event_type, NEW.details), NEW.timestamp);
 BEGIN
     WITH m(metric) AS (
         SELECT unnest(salespad_funnel_metrics(NEW.event_type, NEW.intent, NEW.details->>'new'))
@@ -135,13 +149,16 @@ BEGIN
         SELECT s.scope, s.value, m.metric FROM s CROSS JOIN m WHERE s.value IS NOT NULL
     ), fresh AS (
         INSERT INTO funnel_seen (campaign_id, scope, value, metric, lead_id, first_at)
-        SELECT NEW.campaign_id, k.scope, k.value, k.metric, NEW.lead_id, NEW.timestamp
+        SELECT NEW.campaign_id, k.scope, k.value, k.metric, NEW.lead_id, at
           FROM k WHERE NEW.lead_id IS NOT NULL
-        ON CONFLICT DO NOTHING
-        RETURNING scope, value, metric
+        -- A lead new to the metric counts once; an earlier time (a late report) moves its
+        -- first time back. xmax = 0 tells an inserted row from an updated one.
+        ON CONFLICT (campaign_id, scope, value, metric, lead_id) DO UPDATE
+           SET first_at = EXCLUDED.first_at WHERE funnel_seen.first_at > EXCLUDED.first_at
+        RETURNING scope, value, metric, (xmax = 0) AS inserted
     )
     INSERT INTO funnel_delta (campaign_id, scope, value, metric, events, leads)
-    SELECT NEW.campaign_id, k.scope, k.value, k.metric, 1, (fresh.metric IS NOT NULL)::int
+    SELECT NEW.campaign_id, k.scope, k.value, k.metric, 1, COALESCE(fresh.inserted, false)::int
       FROM k LEFT JOIN fresh USING (scope, value, metric);
     RETURN NULL;
 END;
@@ -184,7 +201,8 @@ BEGIN
     ) ON COMMIT DROP;
     TRUNCATE funnel_rebuild_keys;
     INSERT INTO funnel_rebuild_keys
-    SELECT s.scope, s.value, m.metric, e.lead_id, e.timestamp
+    SELECT s.scope, s.value, m.metric, e.lead_id,
+           COALESCE(salespad_reply_time(e.event_type, e.details), e.timestamp)
       FROM event_log e
      CROSS JOIN LATERAL unnest(
            salespad_funnel_metrics(e.event_type, e.intent, e.details->>'new')) AS m(metric)
@@ -297,7 +315,7 @@ def upgrade() -> None:
         sa.Column("leads", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("campaign_id", "scope", "value", "metric"),
     )
-    for sql in (METRICS, COUNT, COMPACT, REBUILD):
+    for sql in (METRICS, REPLY_TIME, COUNT, COMPACT, REBUILD):
         op.execute(sql)
     op.execute("SELECT salespad_funnel_rebuild(id) FROM campaign")
     op.execute(
@@ -343,6 +361,7 @@ def downgrade() -> None:
         "salespad_funnel_compact(uuid)",
         "salespad_funnel_rebuild(uuid)",
         "salespad_funnel_metrics(text, text, text)",
+        "salespad_reply_time(text, jsonb)",
     ):
         op.execute(f"DROP FUNCTION IF EXISTS {fn}")
     for table in ("funnel_count", "funnel_delta", "funnel_seen"):
