@@ -28,6 +28,7 @@ from services.analytics.compactor import run_compactor
 from services.channels.tokens import make_unsubscribe_token
 from services.channels.wiring import load_channels
 from services.gateway import LeadWorkflows
+from services.notifications.mailer import run_mailer
 from workflows.enroll_campaign import EnrollCampaignWorkflow
 from workflows.lead_sequence import LeadSequenceWorkflow
 from workflows.process_reply import ProcessReplyWorkflow
@@ -94,11 +95,12 @@ async def run_worker(settings: Settings) -> None:
     except Exception as exc:  # e.g. Temporal Cloud, where the CLI/UI registers them
         log.warning("could not register search attributes (%s); register them yourself", exc)
     db = Database(settings.require_database_url())
+    channels = await load_channels(settings, db)
     worker = build_worker(
         client,
         db,
         settings.task_queue,
-        await load_channels(settings, db),
+        channels,
         classifier=build_classifier(settings),
         drafter=build_drafter(settings),
         ops_webhook_url=settings.ops_webhook_url,
@@ -111,10 +113,14 @@ async def run_worker(settings: Settings) -> None:
     log.info("worker polling task queue %r on %s", settings.task_queue, settings.temporal_target)
     # Funnel counters are folded in the background, so a read stays small however long nobody
     # looked (services/analytics/compactor.py).
-    compactor = asyncio.create_task(run_compactor(db, stop))
+    # Owners' emails for their inbox items (services/notifications/mailer.py).
+    background = [
+        asyncio.create_task(run_compactor(db, stop)),
+        asyncio.create_task(run_mailer(db, channels, stop)),
+    ]
     async with worker:
         await stop.wait()
-    await compactor
+    await asyncio.gather(*background)
     await db.dispose()
 
 

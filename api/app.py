@@ -20,6 +20,7 @@ from api.routes import (
     drafts,
     health,
     imports,
+    inbox,
     leads,
     ops,
     ops_unmatched,
@@ -79,6 +80,7 @@ def create_app(
     api.include_router(ops.router)
     api.include_router(ops_unmatched.router)
     api.include_router(analytics.router)
+    api.include_router(inbox.router)
     # After leads and campaigns: /leads/{id}/{action} must not shadow /leads/{id}/replies.
     api.include_router(controls.router)
     api.include_router(ai.router)

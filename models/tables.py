@@ -368,9 +368,11 @@ class OwnerNotification(SQLModel, table=True):
     intent: str = Field(max_length=32)
     summary: str = ""
     email_to: str | None = None
-    # none (no address or no email channel) | pending | sent | failed
+    # none (no address, or no email channel) | pending | sending (claimed) | sent | failed
     email_status: str = Field(default="none", max_length=16)
     email_error: str | None = None
+    email_attempts: int = 0
+    email_next_at: datetime = _ts()
     created_at: datetime = _ts()
     read_at: datetime | None = _ts(nullable=True, default_now=False)
 

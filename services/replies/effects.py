@@ -13,6 +13,7 @@ from models.enums import EventType, LeadStatus, TaskStatus
 from models.tables import Lead, Message, Suppression, Task, utcnow
 from services.channels.queries import suppression_for
 from services.events import add_event
+from services.notifications.service import notify_owner
 from workflows.intents import rule_for
 
 # Statuses a reply never overrides: the lead already left the funnel for good.
@@ -44,6 +45,7 @@ def apply_classification(
         lead.status = rule.lead_status
         lead.updated_at = now
     if rule.notify_owner:
+        notify_owner(session, lead, message, intent)
         add_event(
             session,
             lead.id,

@@ -334,6 +334,13 @@ def upgrade() -> None:
         sa.Column("email_to", sa.String(), nullable=True),
         sa.Column("email_status", sa.String(length=16), nullable=False, server_default="none"),
         sa.Column("email_error", sa.String(), nullable=True),
+        sa.Column("email_attempts", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column(
+            "email_next_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -347,6 +354,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_owner_notification_lead_id", "owner_notification", ["lead_id"])
     op.create_index("ix_owner_notification_owner", "owner_notification", ["owner", "created_at"])
+    # The mailer's scan: emails still to send, by when they are due.
+    op.create_index(
+        "ix_owner_notification_due",
+        "owner_notification",
+        ["email_next_at"],
+        postgresql_where=sa.text("email_status IN ('pending', 'sending')"),
+    )
     # One notification per reply, however often the reply is processed.
     op.create_index(
         "uq_owner_notification_message", "owner_notification", ["message_id"], unique=True
