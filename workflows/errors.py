@@ -64,6 +64,9 @@ TWILIO_UNREACHABLE: Final = "TwilioUnreachable"
 # Unknown outcome: only ever reported inside a SEND_OUTCOME_UNKNOWN ApplicationError.
 TWILIO_TIMEOUT: Final = "TwilioTimeout"
 SMTP_OUTCOME_UNKNOWN: Final = "SmtpOutcomeUnknown"
+# The connection closed or reset once the request was out, before any answer.
+SENDGRID_CONNECTION_LOST: Final = "SendGridConnectionLost"
+TWILIO_CONNECTION_LOST: Final = "TwilioConnectionLost"
 
 # -- LLM --------------------------------------------------------------------------------------
 # The defaults of the LLM error classes (adapters/llm/base.py).
@@ -130,6 +133,8 @@ OUTCOME_UNKNOWN_CHANNEL_ERRORS: Final = (
     SENDGRID_TIMEOUT,
     TWILIO_TIMEOUT,
     SMTP_OUTCOME_UNKNOWN,
+    SENDGRID_CONNECTION_LOST,
+    TWILIO_CONNECTION_LOST,
 )
 PERMANENT_LLM_ERRORS: Final = (
     PERMANENT_LLM_ERROR,

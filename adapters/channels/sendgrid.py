@@ -120,12 +120,20 @@ class SendGridChannel:
                 f"SendGrid timed out waiting for the answer: {exc}",
                 error_type=errors.SENDGRID_TIMEOUT,
             ) from exc
-        except (OSError, http.client.HTTPException) as exc:
+        except URLError as exc:
+            # urllib wraps what fails while connecting and sending: nothing was accepted.
             error_type = errors.SENDGRID_UNREACHABLE
-            if isinstance(exc, URLError) and isinstance(exc.reason, TimeoutError):
+            if isinstance(exc.reason, TimeoutError):
                 error_type = errors.SENDGRID_TIMEOUT
             raise TransientChannelError(
                 f"SendGrid unreachable: {exc}", error_type=error_type
+            ) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            # Unwrapped: the request was out and the connection closed or reset before the
+            # answer (RemoteDisconnected, ConnectionResetError). SendGrid may have accepted it.
+            raise OutcomeUnknownChannelError(
+                f"SendGrid closed the connection before answering: {exc!r}",
+                error_type=errors.SENDGRID_CONNECTION_LOST,
             ) from exc
         provider_id = response.headers.get("X-Message-Id")
         if not provider_id:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import phonenumbers
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
@@ -187,11 +188,42 @@ class TwilioChannel:
             raise OutcomeUnknownChannelError(
                 f"Twilio timed out waiting for the answer: {exc}", error_type=errors.TWILIO_TIMEOUT
             ) from exc
+        except requests.ConnectionError as exc:
+            if _before_sending(exc):
+                raise TransientChannelError(
+                    f"Twilio unreachable: {exc}", error_type=errors.TWILIO_UNREACHABLE
+                ) from exc
+            # "Connection aborted": closed or reset once the request was out.
+            raise OutcomeUnknownChannelError(
+                f"Twilio closed the connection before answering: {exc}",
+                error_type=errors.TWILIO_CONNECTION_LOST,
+            ) from exc
         except (requests.RequestException, OSError) as exc:
             raise TransientChannelError(
                 f"Twilio unreachable: {exc}", error_type=errors.TWILIO_UNREACHABLE
             ) from exc
         return SendResult(self.provider, str(message.sid), detail=str(message.status or ""))
+
+
+def _before_sending(exc: requests.ConnectionError) -> bool:
+    """Whether the connection failed before the request went out (refused, DNS, connect
+    timeout: urllib3 reports those as NewConnectionError), as opposed to a connection
+    aborted after sending (ProtocolError), where Twilio may have queued the message."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        err = todo.pop()
+        if id(err) in seen or not isinstance(err, BaseException):
+            continue
+        seen.add(id(err))
+        if isinstance(
+            err, urllib3.exceptions.NewConnectionError | urllib3.exceptions.ConnectTimeoutError
+        ):
+            return True
+        if isinstance(err, urllib3.exceptions.ProtocolError):
+            return False
+        todo += [*err.args, getattr(err, "reason", None), err.__cause__, err.__context__]
+    return False
 
 
 def _describe(exc: TwilioException) -> str:

@@ -21,6 +21,7 @@ from adapters.channels.email import message_id_for
 from adapters.channels.sendgrid import SendGridChannel
 from tests.fakes.http_server import ScriptedResponse
 from tests.fakes.sendgrid import FakeSendGrid
+from tests.unit.adapters.channels.conftest import DropAfterRequest
 
 LEAD = Recipient(lead_id="lead-42", name="Ada Lovelace", email="ada@example.com")
 UNSUB = "https://app.example.com/u/{token}"
@@ -255,3 +256,13 @@ async def test_missing_subject_is_permanent(fake_sendgrid: FakeSendGrid) -> None
 def test_unsubscribe_template_needs_token_placeholder() -> None:
     with pytest.raises(ValueError):
         make_channel("http://127.0.0.1:1", unsubscribe_url_template="https://x.example/u")
+
+
+async def test_a_connection_dropped_after_the_request_is_an_unknown_outcome(
+    drops_after_request: DropAfterRequest,
+) -> None:
+    """Closed or reset once the request is out: SendGrid may have accepted it."""
+    with pytest.raises(OutcomeUnknownChannelError) as caught:
+        await make_channel(drops_after_request.url).send(LEAD, content())
+    assert caught.value.error_type == "SendGridConnectionLost"
+    assert drops_after_request.requests == 1

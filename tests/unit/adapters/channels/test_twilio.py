@@ -19,6 +19,7 @@ from adapters.channels.base import (
 from adapters.channels.twilio import TwilioChannel
 from tests.fakes.http_server import ScriptedResponse
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from tests.unit.adapters.channels.conftest import DropAfterRequest
 
 LEAD = Recipient(lead_id="lead-42", name="Ada Lovelace", phone="+1 (415) 555-2671")
 FROM = "+14155550123"
@@ -246,3 +247,13 @@ async def test_template_without_variables_sends_none(fake_twilio: FakeTwilio) ->
     _, second = fake_twilio.message_creates()
     assert second.form_value("ContentSid") == "HX" + "b" * 32
     assert second.form_value("ContentVariables") is None
+
+
+async def test_a_connection_dropped_after_the_request_is_an_unknown_outcome(
+    drops_after_request: DropAfterRequest,
+) -> None:
+    """Closed or reset once the request is out: Twilio may have queued the message."""
+    with pytest.raises(OutcomeUnknownChannelError) as caught:
+        await make_channel(drops_after_request.url).send(LEAD, content())
+    assert caught.value.error_type == "TwilioConnectionLost"
+    assert drops_after_request.requests == 1
