@@ -98,6 +98,8 @@ class Lead(LeadBase, table=True):
 
 class Channel(SQLModel, table=True):
     __tablename__ = "channel"
+    # One row per type and provider: its daily cap is counted on it (migration 0006).
+    __table_args__ = (Index("uq_channel_type_provider", "type", "provider", unique=True),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     type: str = Field(max_length=16, index=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,25 +27,37 @@ async def suppression_for(
 
 
 async def channel_row_for(session: AsyncSession, channel_type: str, provider: str) -> Channel:
-    """The Channel row messages of this type and provider go through (created on first use)."""
-    found = (
-        await session.exec(
-            select(Channel).where(Channel.type == channel_type, Channel.provider == provider)
-        )
-    ).first()
+    """The Channel row messages of this type and provider go through (created on first use;
+    concurrent first uses all get the one row the unique key lets in)."""
+    found = await _channel_row(session, channel_type, provider)
     if found is not None:
         return found
     # Pacing belongs to the channel type: a new provider row inherits its sibling's cap/window.
     sibling = (
         await session.exec(select(Channel).where(Channel.type == channel_type).limit(1))
     ).first()
-    row = Channel(
-        type=channel_type,
-        provider=provider,
-        name=f"{provider} {channel_type.lower()}",
-        daily_cap=sibling.daily_cap if sibling else None,
-        send_window=dict(sibling.send_window) if sibling else {},
+    await session.exec(
+        insert(Channel)
+        .values(
+            id=uuid.uuid4(),
+            type=channel_type,
+            provider=provider,
+            name=f"{provider} {channel_type.lower()}",
+            config={},
+            daily_cap=sibling.daily_cap if sibling else None,
+            send_window=dict(sibling.send_window) if sibling else {},
+            enabled=True,
+        )
+        .on_conflict_do_nothing(index_elements=["type", "provider"])
     )
-    session.add(row)
-    await session.flush()
+    row = await _channel_row(session, channel_type, provider)
+    assert row is not None  # inserted above, or by whoever won the race
     return row
+
+
+async def _channel_row(session: AsyncSession, channel_type: str, provider: str) -> Channel | None:
+    return (
+        await session.exec(
+            select(Channel).where(Channel.type == channel_type, Channel.provider == provider)
+        )
+    ).first()

@@ -1,5 +1,5 @@
 """event attribution and funnel counters for analytics, the enrollment's A/B arm, owner
-notifications
+notifications, one channel row per type and provider
 
 Revision ID: 0006
 Revises: 0005
@@ -254,7 +254,23 @@ FROM enrollment n WHERE n.id = e.enrollment_id;
 """
 
 
+# Concurrent first sends could each create the channel row for a type and provider, splitting
+# its daily cap between them: merge duplicates into the oldest, then let the database refuse more.
+MERGE_CHANNELS = """
+WITH ranked AS (
+    SELECT id, first_value(id) OVER (PARTITION BY type, provider ORDER BY created_at, id) AS keep
+      FROM channel
+), moved AS (
+    UPDATE message m SET channel_id = r.keep FROM ranked r
+     WHERE m.channel_id = r.id AND r.id <> r.keep
+)
+DELETE FROM channel c USING ranked r WHERE c.id = r.id AND r.id <> r.keep;
+"""
+
+
 def upgrade() -> None:
+    op.execute(MERGE_CHANNELS)
+    op.create_index("uq_channel_type_provider", "channel", ["type", "provider"], unique=True)
     op.add_column("enrollment", sa.Column("arm", sa.String(length=64), nullable=True))
     for column in (
         sa.Column("campaign_id", sa.Uuid(), nullable=True),
@@ -387,3 +403,4 @@ def downgrade() -> None:
     for name in ("intent", "arm", "channel", "step", "enrollment_id", "campaign_id"):
         op.drop_column("event_log", name)
     op.drop_column("enrollment", "arm")
+    op.drop_index("uq_channel_type_provider", table_name="channel")
