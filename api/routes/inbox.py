@@ -25,9 +25,7 @@ async def inbox(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[CursorToken, Query(max_length=400)] = "",
 ) -> InboxPage:
-    return await service.inbox(
-        session, owner=owner, unread_only=unread, limit=limit, cursor=cursor
-    )
+    return await service.inbox(session, owner=owner, unread_only=unread, limit=limit, cursor=cursor)
 
 
 @router.post("/{item_id}/read", response_model=InboxItem, summary="Mark an inbox item read")

@@ -23,18 +23,11 @@ _COUNTERS = text(
     """
 )
 
-# Per replying lead, its first real reply (when the message arrived) after its first send; both
-# times are kept by the counters (funnel_seen), so this reads only the replying leads' rows.
+# Per replying lead, from its first send to its first real reply (when the message arrived),
+# kept by the counters' trigger.
 _MEDIAN_FIRST_REPLY = text(
-    """
-    SELECT percentile_cont(0.5) WITHIN GROUP (
-               ORDER BY extract(epoch FROM r.first_at - s.first_at))
-      FROM funnel_seen r
-      JOIN funnel_seen s ON s.campaign_id = r.campaign_id AND s.scope = 'all' AND s.value = ''
-                        AND s.metric = 'sent' AND s.lead_id = r.lead_id
-     WHERE r.campaign_id = :c AND r.scope = 'all' AND r.value = '' AND r.metric = 'replied'
-       AND r.first_at >= s.first_at
-    """
+    "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds)"
+    " FROM funnel_reply_delay WHERE campaign_id = :c"
 )
 
 # Events in a time window, every campaign at once (grouping sets: totals and per campaign).

@@ -14,7 +14,8 @@ attribution without knowing about it, and the log stays append-only.
 
 Funnels: an AFTER INSERT trigger turns each attributed event into its funnel metrics
 (salespad_funnel_metrics) and appends, per scope (the campaign, its step, channel and arm), a
-delta row (events +1, leads +1 when this lead is new to that metric: funnel_seen). Appending
+delta row (events +1, leads +1 when this lead is new to that metric: funnel_seen), and a
+replying lead's time from first send to first reply (funnel_reply_delay). Appending
 takes no lock another transaction waits on; salespad_funnel_compact folds a campaign's deltas
 into funnel_count in one transaction, so a funnel is a read of a few hundred rows whatever the
 size of the log, and always equals it (same transaction as the event).
@@ -160,6 +161,17 @@ BEGIN
     INSERT INTO funnel_delta (campaign_id, scope, value, metric, events, leads)
     SELECT NEW.campaign_id, k.scope, k.value, k.metric, 1, COALESCE(fresh.inserted, false)::int
       FROM k LEFT JOIN fresh USING (scope, value, metric);
+    -- Time to first reply: from the lead's first send to its earliest real reply.
+    IF NEW.lead_id IS NOT NULL
+       AND 'replied' = ANY(salespad_funnel_metrics(NEW.event_type, NEW.intent, NULL)) THEN
+        INSERT INTO funnel_reply_delay AS d (campaign_id, lead_id, seconds)
+        SELECT NEW.campaign_id, NEW.lead_id, extract(epoch FROM at - s.first_at)
+          FROM funnel_seen s
+         WHERE s.campaign_id = NEW.campaign_id AND s.scope = 'all' AND s.value = ''
+           AND s.metric = 'sent' AND s.lead_id = NEW.lead_id AND s.first_at <= at
+        ON CONFLICT (campaign_id, lead_id) DO UPDATE SET seconds = EXCLUDED.seconds
+         WHERE d.seconds > EXCLUDED.seconds;
+    END IF;
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
@@ -217,6 +229,14 @@ BEGIN
     SELECT c, scope, value, metric, count(*), count(DISTINCT lead_id)
       FROM funnel_rebuild_keys GROUP BY scope, value, metric;
     TRUNCATE funnel_rebuild_keys;
+    DELETE FROM funnel_reply_delay WHERE campaign_id = c;
+    INSERT INTO funnel_reply_delay (campaign_id, lead_id, seconds)
+    SELECT c, r.lead_id, extract(epoch FROM r.first_at - s.first_at)
+      FROM funnel_seen r
+      JOIN funnel_seen s ON s.campaign_id = c AND s.scope = 'all' AND s.value = ''
+                        AND s.metric = 'sent' AND s.lead_id = r.lead_id
+     WHERE r.campaign_id = c AND r.scope = 'all' AND r.value = '' AND r.metric = 'replied'
+       AND s.first_at <= r.first_at;
 END;
 $$ LANGUAGE plpgsql;
 """
@@ -331,6 +351,12 @@ def upgrade() -> None:
         sa.Column("leads", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("campaign_id", "scope", "value", "metric"),
     )
+    # One row per replying lead: the median reads only these (an index-only scan).
+    op.execute(
+        "CREATE TABLE funnel_reply_delay (campaign_id uuid NOT NULL, lead_id uuid NOT NULL,"
+        " seconds double precision NOT NULL,"
+        " PRIMARY KEY (campaign_id, lead_id) INCLUDE (seconds))"
+    )
     for sql in (METRICS, REPLY_TIME, COUNT, COMPACT, REBUILD):
         op.execute(sql)
     op.execute("SELECT salespad_funnel_rebuild(id) FROM campaign")
@@ -394,7 +420,7 @@ def downgrade() -> None:
         "salespad_reply_time(text, jsonb)",
     ):
         op.execute(f"DROP FUNCTION IF EXISTS {fn}")
-    for table in ("funnel_count", "funnel_delta", "funnel_seen"):
+    for table in ("funnel_reply_delay", "funnel_count", "funnel_delta", "funnel_seen"):
         op.drop_table(table)
     op.drop_index("ix_event_log_timestamp", table_name="event_log")
     op.drop_index("ix_event_log_campaign", table_name="event_log")
