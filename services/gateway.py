@@ -15,7 +15,11 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -257,7 +261,9 @@ class LeadWorkflows:
                     timeout=update_timeout,
                 )
                 return ReplyDelivery(via="update", outcome=outcome)
-            except TimeoutError:
+            except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+                # Not accepted in time (our timeout, or the server's RPC deadline first): the
+                # durable signal carries it; the same reply id makes it count once.
                 await handle.signal(REPLY_SIGNAL, notice)
                 return ReplyDelivery(via="signal")
             except WorkflowUpdateFailedError:

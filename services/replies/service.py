@@ -45,6 +45,9 @@ async def record_reply(
         )
     ).first()
     if existing is not None:
+        # End the transaction: the lead's row lock must not be held while the caller waits
+        # for the sequence, whose reply step takes that same lock.
+        await session.commit()
         return existing, True
     channel = await channel_row_for(session, body.channel, "inbound")
     message = Message(
@@ -138,6 +141,7 @@ async def handle_reply(
             received_at=message.sent_at or utcnow(),
         )
         running = await open_enrollment(session, lead_id) is not None
+        await session.commit()  # no transaction stays open while the sequence answers
         try:
             delivered = await workflows.deliver_reply(
                 lead_id, notice, sequence_running=running, update_timeout=update_timeout

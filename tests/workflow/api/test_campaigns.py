@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -127,6 +128,36 @@ async def test_reply_stops_the_sequence_and_redelivery_is_recognised(
     assert len(await events(clean_db, lead_uuid, EventType.REPLY_RECEIVED)) == 1
     detail = (await api.get(f"/api/leads/{lead_id}")).json()
     assert detail["enrollment"]["state"] == "replied"
+
+
+async def test_the_same_reply_posted_five_times_at_once_is_handled_once(
+    api: httpx.AsyncClient, ts_env: WorkflowEnvironment, clean_db: Database
+) -> None:
+    """No request keeps the lead's row lock while it waits for the sequence, whose reply step
+    needs that lock: all five answer, one reply is classified, the sequence stops."""
+    lead_id = await api_lead(api)
+    await api_campaign(api, [lead_id])
+    lead_uuid = uuid.UUID(lead_id)
+
+    async def first_sent() -> bool:
+        return len(await events(clean_db, lead_uuid, EventType.EMAIL_SENT)) == 1
+
+    await eventually(first_sent)
+    reply = {"content": "Interested, call me", "channel": "EMAIL", "message_id": "<same@x>"}
+    answers = await asyncio.gather(
+        *(api.post(f"/api/leads/{lead_id}/replies", json=reply) for _ in range(5))
+    )
+    assert [r.status_code for r in answers] == [200] * 5, [r.text for r in answers]
+    bodies = [r.json() for r in answers]
+    assert len({b["message_id"] for b in bodies}) == 1
+    assert sorted(b["duplicate"] for b in bodies) == [False, True, True, True, True]
+    assert all(b["lead_status"] == "REPLIED" or b["duplicate"] for b in bodies)
+    assert all(b["sequence"]["delivered"] != "deferred" for b in bodies), bodies
+
+    await run_to_end(ts_env, ts_env.client.get_workflow_handle(f"lead-{lead_id}"))
+    assert len(await events(clean_db, lead_uuid, EventType.REPLY_RECEIVED)) == 1
+    assert len(await events(clean_db, lead_uuid, EventType.INTENT_CLASSIFIED)) == 1
+    assert len(await outbound(clean_db, lead_uuid)) == 1
 
 
 async def test_reply_without_a_running_sequence_is_still_recorded(
