@@ -174,6 +174,9 @@ _CALENDAR: tuple[tuple[str, re.Pattern[str]], ...] = (
 _RELATIVE: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("weekday", re.compile(rf"\b({_alternation(_WEEKDAYS)})(?:-feira)?\b")),
     ("tomorrow", re.compile(rf"\b({'|'.join(_TOMORROW)})\b")),
+    # "until the 14th": a day of the month without one, the next such day. English ordinals
+    # only; a bare number ("back in 2 weeks", "room 14") is never a date.
+    ("day_of_month", re.compile(r"\b(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b")),
 )
 
 # Words right before a date that make it the last day away ("until 14 March"): back the day after.
@@ -232,11 +235,13 @@ def _to_date(kind: str, m: re.Match[str], today: date | None, day_first: bool) -
     g = m.groups()
     if kind == "iso":
         return _safe_date(int(g[0]), int(g[1]), int(g[2]))
-    if kind in ("weekday", "tomorrow"):
+    if kind in ("weekday", "tomorrow", "day_of_month"):
         if today is None:
             return None
         if kind == "tomorrow":
             return today + timedelta(days=1)
+        if kind == "day_of_month":
+            return _next_day_of_month(today, int(g[0]))
         return today + timedelta(days=(_WEEKDAYS[g[0]] - today.weekday()) % 7 or 7)
     if kind == "dmy":
         day, month, year = int(g[0]), _MONTHS[g[1]], g[2]
@@ -254,6 +259,17 @@ def _to_date(kind: str, m: re.Match[str], today: date | None, day_first: bool) -
     if found is not None and found < today:
         found = _safe_date(today.year + 1, month, day)
     return found
+
+
+def _next_day_of_month(today: date, day: int) -> date | None:
+    """The first `day` of a month on or after today ("the 31st" skips months without one)."""
+    year, month = today.year, today.month
+    for _ in range(13):
+        found = _safe_date(year, month, day)
+        if found is not None and found >= today:
+            return found
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return None
 
 
 def _safe_date(year: int, month: int, day: int) -> date | None:

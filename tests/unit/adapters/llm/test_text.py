@@ -171,3 +171,20 @@ def test_numeric_dates_are_day_first_unless_only_month_first_fits() -> None:
 def test_relative_dates_need_a_reference_day() -> None:
     assert find_return_date("back monday", None) is None
     assert find_return_date("back on 2026-03-16", None) == date(2026, 3, 16)
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "expected"),
+    [
+        ("i'm out of office until the 14th", date(2026, 12, 2), date(2026, 12, 15)),
+        ("i'm out of office until the 14th", date(2026, 12, 20), date(2027, 1, 15)),
+        ("back on the 3rd", date(2026, 3, 16), date(2026, 4, 3)),
+        ("away until the 31st", date(2026, 4, 2), date(2026, 6, 1)),  # April has no 31st
+        ("out until the 14th of march", date(2026, 3, 2), date(2026, 3, 15)),  # the calendar date
+        ("out of office, back in 2 weeks, room 14", date(2026, 3, 2), None),
+    ],
+)
+def test_a_day_of_the_month_alone_is_the_next_such_day(
+    text: str, today: date, expected: date | None
+) -> None:
+    assert find_return_date(text, today) == expected
