@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 import httpx
 from sqlalchemy import update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
 from models.db import Database
-from models.enums import DeliveryStatus, EnrollmentState, EventType
-from models.tables import Enrollment, Lead, Message, utcnow
+from models.enums import DeliveryStatus, EnrollmentState, EventType, TaskStatus
+from models.tables import Enrollment, Lead, Message, Task, utcnow
 from sequences.templating import TemplateError, render
 from services.events import add_event
 from services.leads.context import template_context
@@ -187,4 +189,27 @@ class EnrollmentActivities:
                 last_step=inp.last_step,
                 reason=inp.reason,
             )
+            await _cancel_open_tasks(session, enrollment, inp.outcome, now)
             await session.commit()
+
+
+async def _cancel_open_tasks(
+    session: AsyncSession, enrollment: Enrollment, outcome: str, now: datetime
+) -> None:
+    """The sequence's own open steps (LinkedIn, manual, draft approvals) end with it: nobody
+    should do them now. A reply a human must read is no step of the sequence and stays open."""
+    rows = await session.exec(
+        select(Task).where(Task.enrollment_id == enrollment.id, Task.status == TaskStatus.OPEN)
+    )
+    for task in rows.all():
+        task.status = TaskStatus.CANCELLED
+        task.completed_at = now
+        task.note = f"the sequence ended ({outcome}) before this was done"
+        add_event(
+            session,
+            task.lead_id,
+            EventType.TASK_CANCELLED,
+            task_id=str(task.id),
+            enrollment_id=str(enrollment.id),
+            reason=outcome,
+        )

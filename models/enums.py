@@ -74,6 +74,7 @@ class EventType(StrEnum):
     TASK_DONE = "TASK_DONE"
     TASK_SKIPPED = "TASK_SKIPPED"
     TASK_OVERDUE = "TASK_OVERDUE"
+    TASK_CANCELLED = "TASK_CANCELLED"
     SEND_DEFERRED = "SEND_DEFERRED"
     OPS_RETRY = "OPS_RETRY"
     OPS_SKIP = "OPS_SKIP"
@@ -130,3 +131,5 @@ class TaskStatus(StrEnum):
     OPEN = "open"
     DONE = "done"
     SKIPPED = "skipped"
+    # Its sequence ended (stopped, replied, completed) before anyone answered it.
+    CANCELLED = "cancelled"

@@ -39,6 +39,8 @@ async def answer_draft(
             f"task {task_id} is a {task.kind} task, not a draft approval: "
             "answer it with /complete or /skip"
         )
+    if task.status == TaskStatus.CANCELLED:
+        raise Conflict(f"task {task_id} was cancelled: {task.note or 'its sequence ended'}")
     wanted = DraftDecision(task_id=str(task.id), decision=decision, subject=subject, body=body)
     if task.status == TaskStatus.OPEN:
         record_decision(session, task, wanted, utcnow())

@@ -3,12 +3,14 @@ row first, then the waiting sequence."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime
 from typing import Literal
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.service import RPCError
 
 from models.enums import EventType, TaskStatus
 from models.tables import Lead, Task, utcnow
@@ -17,6 +19,8 @@ from services.events import add_event
 from services.gateway import LeadWorkflowGateway
 from services.tasks.schemas import TaskPublic
 from workflows.contracts import TaskDone
+
+log = logging.getLogger("salespad.tasks")
 
 
 def to_public(task: Task, lead: Lead | None) -> TaskPublic:
@@ -84,7 +88,10 @@ async def answer_task(
         # The row is the record; the signal lets the waiting sequence move on now. A repeated
         # click signals again (the sequence ignores repeats), a sequence that never got the
         # signal re-reads the row when the task falls due, and one that has ended needs none.
-        await workflows.task_done(task.lead_id, TaskDone(task_id=str(task.id), outcome=outcome))
+        try:
+            await workflows.task_done(task.lead_id, TaskDone(task_id=str(task.id), outcome=outcome))
+        except RPCError as exc:  # Temporal unreachable: the committed row is the answer
+            log.warning("task %s answered; its sequence will read it when due (%s)", task.id, exc)
     return task
 
 

@@ -159,6 +159,26 @@ async def test_cold_outbound_without_phone_waits_for_the_linkedin_task(
     assert (await api.get("/api/ops/attention")).json() == []
 
 
+async def test_a_stopped_sequence_cancels_its_open_task(
+    api: httpx.AsyncClient, ts_env: WorkflowEnvironment, clean_db: Database
+) -> None:
+    lead_id = await _lead(api, company="Analytical Engines", title="CTO", owner="grace")
+    await _enroll(api, [lead_id], sequence="cold-outbound")
+    [task] = await _open_tasks(api, ts_env)
+    assert (await api.post(f"/api/leads/{lead_id}/stop")).status_code == 200
+    result = await run_to_end(ts_env, ts_env.client.get_workflow_handle(f"lead-{lead_id}"))
+    assert result["outcome"] == "stopped"  # type: ignore[index]
+
+    assert (await api.get("/api/tasks")).json() == []  # nothing left to do
+    [cancelled] = (await api.get("/api/tasks", params={"status": "cancelled"})).json()
+    assert cancelled["id"] == task["id"]
+    assert cancelled["note"] == "the sequence ended (stopped) before this was done"
+    late = await api.post(f"/api/tasks/{task['id']}/complete", json={"note": "too late"})
+    assert late.status_code == 409
+    assert "cancelled" in late.json()["error"]
+    assert await count_events(clean_db, uuid.UUID(lead_id), EventType.TASK_CANCELLED) == 1
+
+
 async def test_cold_outbound_with_phone_adds_whatsapp(
     api: httpx.AsyncClient, ts_env: WorkflowEnvironment, clean_db: Database
 ) -> None:

@@ -138,3 +138,17 @@ async def test_answers_that_cannot_apply_are_refused(
     )
     assert anonymous.status_code == 401
     await handle.terminate("test over")
+
+
+async def test_a_draft_left_open_when_its_sequence_stops_cannot_be_approved_later(
+    api: httpx.AsyncClient, ts_env: WorkflowEnvironment, clean_db: Database, task_queue: str
+) -> None:
+    lead_id, handle = await _start(clean_db, ts_env, task_queue)
+    task = await _open_task(api)
+    assert (await api.post(f"/api/leads/{lead_id}/stop")).status_code == 200
+    await run_to_end(ts_env, handle)
+    late = await api.post(f"/api/tasks/{task['id']}/approve")
+    assert late.status_code == 409
+    assert "cancelled" in late.json()["error"]
+    assert await outbound(clean_db, lead_id) == []
+    assert await count_events(clean_db, lead_id, EventType.TASK_CANCELLED) == 1
