@@ -29,6 +29,7 @@ from services.channels.tokens import make_unsubscribe_token
 from services.channels.wiring import load_channels
 from services.gateway import LeadWorkflows
 from services.notifications.mailer import run_mailer
+from services.replies.sweep import run_sweeper
 from workflows.enroll_campaign import EnrollCampaignWorkflow
 from workflows.lead_sequence import LeadSequenceWorkflow
 from workflows.process_reply import ProcessReplyWorkflow
@@ -117,6 +118,8 @@ async def run_worker(settings: Settings) -> None:
     background = [
         asyncio.create_task(run_compactor(db, stop)),
         asyncio.create_task(run_mailer(db, channels, stop)),
+        # Replies recorded while Temporal was down, told to their sequences once it is back.
+        asyncio.create_task(run_sweeper(db, LeadWorkflows(client, settings.task_queue), stop)),
     ]
     async with worker:
         await stop.wait()

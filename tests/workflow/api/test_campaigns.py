@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from models.db import Database
 from models.enums import EventType
+from services.gateway import LeadWorkflows
+from services.replies.schemas import ReplyCreate
+from services.replies.service import record_reply
+from services.replies.sweep import SweepPolicy, sweep_once
 from tests.helpers import (
     api_campaign,
     api_lead,
@@ -181,3 +186,26 @@ async def test_reply_without_a_running_sequence_is_still_recorded(
     assert body["skipped_leads"] == [
         {"lead_id": lead_id, "reason": "replied", "detail": "lead is REPLIED"}
     ]
+
+
+async def test_a_reply_recorded_while_temporal_was_down_is_swept_to_its_sequence(
+    api: httpx.AsyncClient, ts_env: WorkflowEnvironment, clean_db: Database, task_queue: str
+) -> None:
+    """Recorded, never delivered (as when the Update and the signal both failed): the sweep
+    tells the sequence, which stops; no further send step was needed to notice it."""
+    lead_id = await api_lead(api)
+    await api_campaign(api, [lead_id])
+    lead_uuid = uuid.UUID(lead_id)
+
+    async def first_sent() -> bool:
+        return len(await events(clean_db, lead_uuid, EventType.EMAIL_SENT)) == 1
+
+    await eventually(first_sent)
+    async with clean_db.session() as session:
+        await record_reply(session, lead_uuid, ReplyCreate(content="Interested, call me"))
+    gateway = LeadWorkflows(ts_env.client, task_queue)
+    assert await sweep_once(clean_db, gateway, SweepPolicy(older_than=timedelta(0))) == 1
+    result = await run_to_end(ts_env, ts_env.client.get_workflow_handle(f"lead-{lead_id}"))
+    assert result["outcome"] == "replied"  # type: ignore[index]
+    assert len(await outbound(clean_db, lead_uuid)) == 1
+    assert (await api.get(f"/api/leads/{lead_id}")).json()["status"] == "REPLIED"
