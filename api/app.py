@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from api.deps import ApiKeyDep, AppState
 from api.errors import install_error_handlers
+from api.input_guard import InputGuard
 from api.routes import (
     ai,
     analytics,
@@ -68,6 +69,11 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(
+        InputGuard,
+        max_body_bytes=settings.api_max_body_bytes,
+        prefixes=("/api/",),
+    )
     app.include_router(health.router)
     api = APIRouter(prefix="/api", dependencies=[ApiKeyDep])
     api.include_router(leads.router)

@@ -103,7 +103,9 @@ def require_api_key(
     expected = settings.api_key.get_secret_value() if settings.api_key else ""
     if credentials is None:
         raise Unauthorized("missing API key: send `Authorization: Bearer <SALESPAD_API_KEY>`")
-    if not expected or not secrets.compare_digest(credentials.credentials, expected):
+    # Bytes: compare_digest refuses non-ASCII str, and a key with such characters is just wrong.
+    offered = credentials.credentials.encode("utf-8", "surrogateescape")
+    if not expected or not secrets.compare_digest(offered, expected.encode()):
         raise Unauthorized("invalid API key")
 
 

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     api_port: int = 8000
     api_key: SecretStr | None = None
     public_url: str = "http://127.0.0.1:8000"
+    # JSON bodies under /api larger than this are refused (413) before they are read further.
+    api_max_body_bytes: int = Field(default=2_000_000, ge=1_000)
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     # Signs lead-capture posts (POST /webhooks/leads, HMAC-SHA256); unset: the webhook is off.
     lead_capture_secret: SecretStr | None = None
