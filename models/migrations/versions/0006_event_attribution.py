@@ -228,15 +228,19 @@ BEGIN
     INSERT INTO funnel_count (campaign_id, scope, value, metric, events, leads)
     SELECT c, scope, value, metric, count(*), count(DISTINCT lead_id)
       FROM funnel_rebuild_keys GROUP BY scope, value, metric;
-    TRUNCATE funnel_rebuild_keys;
+    -- One pass, grouped by lead (a join of just-written rows without statistics could be
+    -- planned as a nested loop over the whole table).
     DELETE FROM funnel_reply_delay WHERE campaign_id = c;
     INSERT INTO funnel_reply_delay (campaign_id, lead_id, seconds)
-    SELECT c, r.lead_id, extract(epoch FROM r.first_at - s.first_at)
-      FROM funnel_seen r
-      JOIN funnel_seen s ON s.campaign_id = c AND s.scope = 'all' AND s.value = ''
-                        AND s.metric = 'sent' AND s.lead_id = r.lead_id
-     WHERE r.campaign_id = c AND r.scope = 'all' AND r.value = '' AND r.metric = 'replied'
-       AND s.first_at <= r.first_at;
+    SELECT c, lead_id, extract(epoch FROM replied - sent)
+      FROM (SELECT lead_id,
+                   min(at) FILTER (WHERE metric = 'sent') AS sent,
+                   min(at) FILTER (WHERE metric = 'replied') AS replied
+              FROM funnel_rebuild_keys
+             WHERE scope = 'all' AND metric IN ('sent', 'replied') AND lead_id IS NOT NULL
+             GROUP BY lead_id) AS firsts
+     WHERE sent <= replied;
+    TRUNCATE funnel_rebuild_keys;
 END;
 $$ LANGUAGE plpgsql;
 """
