@@ -2,13 +2,16 @@
 
 Embedded PostgreSQL and the Temporal dev server (state under .salespad/), migrations, then the
 API and a worker as child processes: the SDK's native core does not mix well with a web
-server's threads, and production runs them apart too. A child that dies is restarted; Ctrl-C
-or SIGTERM stops everything in order and leaves no process behind.
+server's threads, and production runs them apart too. Every part is watched: a child that
+dies (API, worker, the Temporal dev server) is restarted, and so is PostgreSQL; Ctrl-C or
+SIGTERM stops everything in order and leaves no process behind. Children also die with the
+supervisor itself, so even a SIGKILLed `salespad dev` leaves no port taken for the next one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import secrets
 import signal
@@ -43,7 +46,6 @@ class Child:
     args: list[str]
     env: dict[str, str]
     log: Path | None = None
-    restartable: bool = True
     proc: subprocess.Popen[bytes] | None = None
     restarts: list[float] = field(default_factory=list)
 
@@ -57,6 +59,7 @@ class Child:
             # Own session: a terminal Ctrl-C reaches only the supervisor, which stops the
             # children in order.
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
 
     def alive(self) -> bool:
@@ -71,6 +74,24 @@ class Child:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM it when the supervisor dies, however it dies (a
+    SIGKILLed supervisor cannot stop its children itself). Linux only; elsewhere a no-op."""
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def _restart_allowed(restarts: list[float], now: float) -> tuple[list[float], bool]:
+    """At most five restarts a minute: past that, something is wrong that restarting hides."""
+    recent = [t for t in restarts if now - t < 60] + [now]
+    return recent, len(recent) <= 5
 
 
 class DevStack:
@@ -126,7 +147,6 @@ class DevStack:
             ),
             env=dict(os.environ),
             log=self.logs / "temporal.log",
-            restartable=False,
         )
         self.temporal.start()
         return f"127.0.0.1:{s.temporal_port}"
@@ -215,18 +235,20 @@ class DevStack:
         self._stopping = True
 
     def supervise(self) -> int:
+        pg_restarts: list[float] = []
         while not self._stopping:
-            if self.temporal is not None and not self.temporal.alive():
-                print(
-                    f"the Temporal dev server exited; see {self.logs / 'temporal.log'}",
-                    file=sys.stderr,
-                )
-                return 1
-            for child in self.children:
+            if self.postgres is not None and not self.postgres.running():
+                pg_restarts, ok = _restart_allowed(pg_restarts, time.monotonic())
+                if not ok:
+                    print("PostgreSQL keeps stopping; stopping", file=sys.stderr)
+                    return 1
+                print("PostgreSQL stopped; restarting it", file=sys.stderr)
+                self.postgres.start()
+            watched = ([self.temporal] if self.temporal is not None else []) + self.children
+            for child in watched:
                 if not child.alive() and not self._stopping:
-                    now = time.monotonic()
-                    child.restarts = [t for t in child.restarts if now - t < 60] + [now]
-                    if len(child.restarts) > 5:
+                    child.restarts, ok = _restart_allowed(child.restarts, time.monotonic())
+                    if not ok:
                         print(f"{child.name} keeps crashing; stopping", file=sys.stderr)
                         return 1
                     code = child.proc.returncode if child.proc else None

