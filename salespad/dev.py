@@ -243,7 +243,10 @@ class DevStack:
                     print("PostgreSQL keeps stopping; stopping", file=sys.stderr)
                     return 1
                 print("PostgreSQL stopped; restarting it", file=sys.stderr)
-                self.postgres.start()
+                try:
+                    self.postgres.restart()
+                except Exception as exc:  # e.g. its old processes still hold shared memory
+                    print(f"PostgreSQL did not start yet ({exc}); trying again", file=sys.stderr)
             watched = ([self.temporal] if self.temporal is not None else []) + self.children
             for child in watched:
                 if not child.alive() and not self._stopping:

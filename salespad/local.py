@@ -10,6 +10,7 @@ import sys
 import sysconfig
 import warnings
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import psycopg
 from psycopg import sql
@@ -92,14 +93,35 @@ class EmbeddedPostgres:
         return normalize_url(f"{path}/{database}{query}")
 
     def running(self) -> bool:
-        """Whether the server this data directory belongs to is up (its postmaster's pid)."""
-        pid_file = self.pgdata / "postmaster.pid"
+        """Whether the server of this data directory is up: its postmaster's pid is a live
+        process (not a zombie nobody reaped, as under an init that does not reap)."""
+        pid = self._postmaster_pid()
+        return pid is not None and _alive(pid)
+
+    def restart(self) -> None:
+        """Start the server again after it died (its data is intact: PostgreSQL recovers)."""
+        assert self._server is not None, "start() first"
+        pid = self._postmaster_pid()
+        if pid is not None and not _alive(pid):
+            # A zombie's pid still "exists", and PostgreSQL would refuse to start over its lock
+            # files (the data directory's and the socket's); the process is gone: they are stale.
+            for lock in [self.pgdata / "postmaster.pid", *self._socket_locks()]:
+                lock.unlink(missing_ok=True)
+        self._server.ensure_postgres_running()  # type: ignore[attr-defined]
+
+    def _socket_locks(self) -> list[Path]:
+        """The socket's lock files, in the data directory or wherever the socket lives (a
+        long data path puts it in a runtime directory; the admin URI names it)."""
+        dirs = {self.pgdata}
+        query = urlsplit(self._admin_uri or "").query
+        dirs |= {Path(v) for k, v in parse_qsl(query) if k == "host" and v.startswith("/")}
+        return [lock for d in dirs for lock in d.glob(".s.PGSQL.*.lock")]
+
+    def _postmaster_pid(self) -> int | None:
         try:
-            pid = int(pid_file.read_text().split("\n", 1)[0])
-            os.kill(pid, 0)
+            return int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
         except (OSError, ValueError):
-            return False
-        return True
+            return None
 
     def stop(self) -> None:
         if self._server is None:
@@ -114,6 +136,20 @@ class EmbeddedPostgres:
             print(f"postgres stop: {exc}", file=sys.stderr)
         if self.delete_on_stop:
             shutil.rmtree(self.pgdata, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    except (OSError, IndexError):  # no /proc here: ask the kernel whether the pid exists
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
+    return state not in ("Z", "X")
 
 
 def temporal_dev_server_args(
