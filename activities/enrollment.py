@@ -36,6 +36,8 @@ from workflows.contracts import (
     ReleaseClaimInput,
 )
 
+MAX_FACT_CHARS = 1_000
+
 log = logging.getLogger(__name__)
 
 _STATE_BY_OUTCOME = {
@@ -60,15 +62,18 @@ class EnrollmentActivities:
             lead = await session.get(Lead, uuid.UUID(lead_id))
         if lead is None:
             return LeadFacts(status="NEW", has_email=False, has_phone=False, timezone=None)
+        candidates = {
+            "company": lead.company,
+            "title": lead.title,
+            "owner": lead.owner,
+            **{f"metadata.{k}": v for k, v in lead.meta.items()},
+        }
+        # Branches compare short values; a long one never travels into the workflow's history
+        # (and a lead stored before metadata was bounded cannot exceed Temporal's payload limit).
         fields = {
-            k: str(v)
-            for k, v in {
-                "company": lead.company,
-                "title": lead.title,
-                "owner": lead.owner,
-                **{f"metadata.{k}": v for k, v in lead.meta.items()},
-            }.items()
-            if v not in (None, "")
+            k: text
+            for k, v in candidates.items()
+            if v not in (None, "") and len(text := str(v)) <= MAX_FACT_CHARS
         }
         return LeadFacts(
             status=lead.status,

@@ -16,6 +16,7 @@ from phonenumbers import timezone as phone_timezones
 from models.enums import PREFERABLE_CHANNELS
 from services.imports.columns import ColumnPlan
 from services.imports.readers import SourceRow
+from services.leads.schemas import check_metadata_size
 
 MAX_TEXT = 200
 
@@ -167,6 +168,10 @@ def validate_row(plan: ColumnPlan, row: SourceRow, region: str) -> CleanRow | Re
     for i, key in plan.meta:
         if value := cell(i):
             meta[key] = value
+    try:
+        check_metadata_size(meta)
+    except ValueError as exc:
+        problems.append((None, f"the extra columns are too big: {exc}"))
     if not problems and not email and not phone:
         problems.append((None, "no email or phone"))
     if problems:

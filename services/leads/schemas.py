@@ -3,6 +3,7 @@ the fields are declared once, on `models.tables.LeadBase`; these add the input r
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import uuid
@@ -79,6 +80,12 @@ class LeadInput(LeadBase):
     def _tz(cls, value: str | None) -> str | None:
         return check_timezone(value)
 
+    @field_validator("meta")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_metadata_size(value)
+        return value
+
     @field_validator("email")
     @classmethod
     def _lower(cls, value: str | None) -> str | None:
@@ -91,6 +98,17 @@ class LeadInput(LeadBase):
         if isinstance(value, str):
             return value.strip().upper() or None
         return value
+
+
+# A lead travels to its sequence's activities and templates: kept well below Temporal's 2 MB
+# payload limit (a bigger one would retry for ever), and below anything a template needs.
+MAX_METADATA_BYTES = 32_768
+
+
+def check_metadata_size(meta: dict[str, Any]) -> None:
+    size = len(json.dumps(meta, ensure_ascii=False).encode())
+    if size > MAX_METADATA_BYTES:
+        raise ValueError(f"metadata is {size:,} bytes as JSON; at most {MAX_METADATA_BYTES:,}")
 
 
 class LeadCreate(LeadInput):

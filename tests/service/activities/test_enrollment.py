@@ -36,3 +36,13 @@ async def test_load_lead_facts_accepts_both_payload_shapes(clean_db: Database, s
     assert isinstance(facts, LeadFacts)
     assert facts.has_email and facts.has_phone
     assert facts.fields["company"] == "Acme"
+
+
+async def test_long_values_stay_out_of_the_facts(clean_db: Database) -> None:
+    """A lead stored before metadata was bounded: its facts stay small, whatever it holds."""
+    lead = await add_lead(clean_db, meta={"notes": "x" * 1_500_000, "tier": "gold"})
+    facts = await ActivityEnvironment().run(
+        EnrollmentActivities(clean_db).load_lead_facts, LoadFactsInput(lead_id=str(lead.id))
+    )
+    assert facts.fields == {"metadata.tier": "gold"}
+    assert len(pydantic_data_converter.payload_converter.to_payloads([facts])[0].data) < 1_000

@@ -472,3 +472,16 @@ async def test_cli_import_into_a_new_then_an_existing_campaign(
     assert down.exit_code == 1
     assert down.output.strip() == "salespad import: Temporal is not reachable at localhost:7233"
     assert len((await api.get("/api/imports")).json()["items"]) == 2
+
+
+async def test_a_row_whose_extra_columns_are_too_big_is_rejected_with_the_reason(
+    api: httpx.AsyncClient, clean_db: Database
+) -> None:
+    csv_text = f"email,notes\r\nok@example.com,short\r\nbig@example.com,{'x' * 40_000}\r\n"
+    res = await upload(api, csv_text)
+    assert res.status_code == 201, res.text
+    body = res.json()
+    assert (body["created"], body["rejected"]) == (1, 1)
+    [rejection] = body["rejections"]
+    assert rejection["line"] == 3
+    assert "extra columns are too big" in rejection["reason"]

@@ -91,3 +91,14 @@ async def test_unknown_lead_is_404_with_the_error_shape(api: httpx.AsyncClient) 
     res = await api.get("/api/leads/00000000-0000-0000-0000-000000000000")
     assert res.status_code == 404
     assert set(res.json()) == {"error", "detail"}
+
+
+async def test_metadata_is_bounded_in_the_api(api: httpx.AsyncClient) -> None:
+    big = {"name": "A", "email": "big@example.com", "metadata": {"notes": "x" * 40_000}}
+    res = await api.post("/api/leads", json=big)
+    assert res.status_code == 422
+    [error] = res.json()["detail"]
+    assert error["field"] == "metadata"
+    assert "at most 32,768" in error["message"]
+    ok = {"name": "A", "email": "ok@example.com", "metadata": {"notes": "x" * 30_000}}
+    assert (await api.post("/api/leads", json=ok)).status_code == 201
