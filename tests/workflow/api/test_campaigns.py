@@ -208,4 +208,4 @@ async def test_a_reply_recorded_while_temporal_was_down_is_swept_to_its_sequence
     result = await run_to_end(ts_env, ts_env.client.get_workflow_handle(f"lead-{lead_id}"))
     assert result["outcome"] == "replied"  # type: ignore[index]
     assert len(await outbound(clean_db, lead_uuid)) == 1
-    assert (await api.get(f"/api/leads/{lead_id}")).json()["status"] == "REPLIED"
+    assert (await api.get(f"/api/leads/{lead_id}")).json()["lead"]["status"] == "REPLIED"
