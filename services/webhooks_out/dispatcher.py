@@ -28,6 +28,7 @@ from models.db import Database, libpq_url
 from models.secrets import SecretError, unseal_value
 from services import signing
 from services.webhooks_out.backoff import next_attempt_at
+from services.webhooks_out.clients import ClientPool
 from services.webhooks_out.events import NOTIFY_CHANNEL
 from services.webhooks_out.queries import Claimed, Outcome, claim_due, record_outcomes
 
@@ -45,7 +46,7 @@ def _utcnow() -> datetime:
 
 class WebhookDispatcher:
     """`clock` and `rng` are injectable so tests can walk a 24-hour retry schedule without
-    waiting; `transport` lets a test or bench swap httpx's network layer."""
+    waiting."""
 
     def __init__(
         self,
@@ -55,14 +56,12 @@ class WebhookDispatcher:
         *,
         clock: Callable[[], datetime] = _utcnow,
         rng: random.Random | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._db = db
         self._secret_key = secret_key
         self.policy = policy
         self._clock = clock
         self._rng = rng or random.Random()
-        self._transport = transport
         self._secrets: dict[str, str] = {}
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
@@ -104,14 +103,14 @@ class WebhookDispatcher:
         listener = asyncio.create_task(self._listen(), name="webhook-listen")
         recorder = asyncio.create_task(self._record_forever(), name="webhook-record")
         try:
-            async with self._client() as http:
+            async with self._clients() as clients:
                 while not self._stop.is_set():
                     self._wake.clear()
                     room = concurrency - len(inflight)
                     wanted = min(room, self.policy.batch_size)
                     claimed = await self._claim(wanted) if room >= refill or not inflight else []
                     for row in claimed:
-                        task = asyncio.create_task(self._send_and_queue(http, row))
+                        task = asyncio.create_task(self._send_and_queue(clients, row))
                         inflight.add(task)
                         task.add_done_callback(finished)
                     if claimed and len(claimed) == wanted:
@@ -130,8 +129,8 @@ class WebhookDispatcher:
         """Claim one batch, post it and record it; the number claimed (tests, tools)."""
         claimed = await self._claim(self.policy.batch_size)
         if claimed:
-            async with self._client() as http:
-                outcomes = await asyncio.gather(*(self._send(http, row) for row in claimed))
+            async with self._clients() as clients:
+                outcomes = await asyncio.gather(*(self._send(clients, row) for row in claimed))
             await self._record(list(outcomes))
         return len(claimed)
 
@@ -146,7 +145,7 @@ class WebhookDispatcher:
             log.warning("webhook dispatcher cannot claim deliveries: %s", exc)
             return []
 
-    async def _send(self, http: httpx.AsyncClient, row: Claimed) -> Outcome:
+    async def _send(self, clients: ClientPool, row: Claimed) -> Outcome:
         at = self._clock()
         started = time.perf_counter()
         code: int | None = None
@@ -164,6 +163,7 @@ class WebhookDispatcher:
             # trickles its answer cannot outlast the lease.
             async with (
                 asyncio.timeout(self.policy.timeout_seconds),
+                clients.client() as http,
                 http.stream("POST", row.url, content=row.body, headers=headers) as resp,
             ):
                 code = resp.status_code
@@ -207,8 +207,8 @@ class WebhookDispatcher:
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    async def _send_and_queue(self, http: httpx.AsyncClient, row: Claimed) -> None:
-        self._outcomes.put_nowait(await self._send(http, row))
+    async def _send_and_queue(self, clients: ClientPool, row: Claimed) -> None:
+        self._outcomes.put_nowait(await self._send(clients, row))
 
     async def _record_forever(self) -> None:
         """Record outcomes as they come, in batches: one statement for all that are waiting."""
@@ -240,14 +240,8 @@ class WebhookDispatcher:
                 log.warning("webhook dispatcher LISTEN lost (%s); polling meanwhile", exc)
                 await asyncio.sleep(max(5 * self.policy.poll_seconds, 1.0))
 
-    def _client(self) -> httpx.AsyncClient:
-        n = self.policy.concurrency
-        return httpx.AsyncClient(
-            timeout=self.policy.timeout_seconds,
-            limits=httpx.Limits(max_connections=n, max_keepalive_connections=n),
-            follow_redirects=False,  # a redirect is the receiver's misconfiguration: logged
-            transport=self._transport,
-        )
+    def _clients(self) -> ClientPool:
+        return ClientPool(self.policy.concurrency, self.policy.timeout_seconds)
 
     def _unseal(self, sealed: str) -> str:
         plain = self._secrets.get(sealed)
