@@ -200,10 +200,16 @@ class WebhookDispatcher:
         try:
             async with self._db.engine.begin() as conn:
                 await record_outcomes(conn, outcomes)
+            return
         except Exception as exc:
-            # Unrecorded rows are claimed and posted again when their leases end: at least
-            # once, under the same delivery id.
-            log.warning("webhook dispatcher could not record %d outcomes: %s", len(outcomes), exc)
+            if len(outcomes) == 1:
+                # Unrecorded, the row is claimed and posted again when its lease ends: at
+                # least once, under the same delivery id.
+                log.warning("webhook dispatcher could not record an outcome: %s", exc)
+                return
+        # One bad row (its subscription deleted meanwhile) must not send the others twice.
+        for outcome in outcomes:
+            await self._record([outcome])
 
     # -- plumbing ---------------------------------------------------------------------------
 

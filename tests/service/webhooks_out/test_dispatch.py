@@ -15,7 +15,7 @@ from models.db import Database
 from models.enums import EventType
 from salespad.local import free_port
 from services import signing
-from services.webhooks_out.queries import Outcome, claim_due, record_outcomes
+from services.webhooks_out.queries import Claimed, Outcome, claim_due, record_outcomes
 from tests.fakes.http_server import FakeHTTPServer, ScriptedResponse
 from tests.service.webhooks_out.conftest import (
     Clock,
@@ -233,3 +233,23 @@ async def test_a_receiver_slower_than_the_timeout_is_a_failed_attempt(
         "timed out after 0.2 s",
     )
     assert 150 <= attempt.duration_ms < 1000
+
+
+async def test_an_outcome_that_cannot_be_recorded_does_not_take_the_batch_with_it(
+    api: httpx.AsyncClient, clean_db: Database, settings: Settings
+) -> None:
+    await subscribe(api, "http://127.0.0.1:9/x")
+    lead = await a_lead(clean_db)
+    for _ in range(2):
+        await emit(clean_db, lead, EventType.BOUNCED)
+    clock = Clock()
+    async with clean_db.engine.begin() as conn:
+        good, bad = await claim_due(conn, clock.now, timedelta(seconds=60), 10)
+
+    def outcome(row: Claimed, duration_ms: int) -> Outcome:
+        return Outcome(row.id, row.lease_until, clock.now, 204, None, duration_ms, True, None)
+
+    # A duration beyond the column's range fails the batch's one statement.
+    await dispatcher(clean_db, settings)._record([outcome(good, 5), outcome(bad, 2**40)])
+    by_id = {d.id: d.status for d in await deliveries(clean_db)}
+    assert (by_id[good.id], by_id[bad.id]) == ("delivered", "pending")
