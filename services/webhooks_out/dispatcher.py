@@ -17,7 +17,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -104,19 +104,26 @@ class WebhookDispatcher:
         recorder = asyncio.create_task(self._record_forever(), name="webhook-record")
         try:
             async with self._clients() as clients:
+                polled = True
                 while not self._stop.is_set():
                     self._wake.clear()
                     room = concurrency - len(inflight)
                     wanted = min(room, self.policy.batch_size)
-                    claimed = await self._claim(wanted) if room >= refill or not inflight else []
+                    # Each poll claims whatever room there is, so posts hanging on a slow
+                    # receiver hold back the others only until then.
+                    go = room >= refill or not inflight or (polled and room > 0)
+                    claimed = await self._claim(wanted) if go else []
                     for row in claimed:
                         task = asyncio.create_task(self._send_and_queue(clients, row))
                         inflight.add(task)
                         task.add_done_callback(finished)
                     if claimed and len(claimed) == wanted:
                         continue  # more may be due
-                    with suppress(TimeoutError):
+                    try:
                         await asyncio.wait_for(self._wake.wait(), self.policy.poll_seconds)
+                        polled = False
+                    except TimeoutError:
+                        polled = True
                 # Stopping: what was posted gets recorded, so a restart sends it no second time.
                 await asyncio.gather(*inflight, return_exceptions=True)
                 await self._outcomes.join()

@@ -94,3 +94,30 @@ async def test_workers_side_by_side_share_the_work_without_doubles(
         await eventually(all_delivered, within=30)
     received = received_ids(receiver)
     assert len(received) == 200 and set(received.values()) == {1}
+
+
+async def test_a_hanging_receiver_does_not_hold_up_the_others(
+    api: httpx.AsyncClient, clean_db: Database, settings: Settings, receiver: FakeHTTPServer
+) -> None:
+    """Seven of the eight slots hang on one receiver; another subscriber still gets its event
+    at the next poll, not when the hanging posts end."""
+    with FakeHTTPServer(lambda _r: ScriptedResponse(status=200, latency=2)) as hanging:
+        await subscribe(api, f"{hanging.url}/slow", ["lead.bounced"])
+        await subscribe(api, f"{receiver.url}/fast", ["lead.unsubscribed"])
+        lead = await a_lead(clean_db)
+        for _ in range(7):
+            await emit(clean_db, lead, EventType.BOUNCED)
+        async with dispatcher(clean_db, settings).running():
+
+            async def all_hanging() -> bool:
+                return len(hanging.requests) == 7
+
+            await eventually(all_hanging, every=0.01)
+            await emit(clean_db, lead, EventType.UNSUBSCRIBED)
+
+            async def fast_one_arrived() -> bool:
+                return len(receiver.requests) == 1
+
+            await eventually(fast_one_arrived, within=1, every=0.01)
+            slow = await deliveries(clean_db, event="lead.bounced")
+            assert [r.status for r in slow] == ["pending"] * 7  # still hanging
