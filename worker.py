@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import signal
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +32,7 @@ from services.channels.wiring import load_channels
 from services.gateway import LeadWorkflows
 from services.notifications.mailer import run_mailer
 from services.replies.sweep import run_sweeper
+from services.webhooks_out.dispatcher import WebhookDispatcher
 from workflows.enroll_campaign import EnrollCampaignWorkflow
 from workflows.lead_sequence import LeadSequenceWorkflow
 from workflows.process_reply import ProcessReplyWorkflow
@@ -107,6 +110,9 @@ async def run_worker(settings: Settings) -> None:
         ops_webhook_url=settings.ops_webhook_url,
         unsubscribe_secret=settings.secret_key.get_secret_value(),
     )
+    # Outgoing webhooks are sent from here too, beside the Temporal worker: one process to run,
+    # and every worker adds a dispatcher (they share the work through the database).
+    dispatcher = WebhookDispatcher(db, settings.secret_key.get_secret_value(), settings.webhooks)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -121,10 +127,24 @@ async def run_worker(settings: Settings) -> None:
         # Replies recorded while Temporal was down, told to their sequences once it is back.
         asyncio.create_task(run_sweeper(db, LeadWorkflows(client, settings.task_queue), stop)),
     ]
-    async with worker:
-        await stop.wait()
-    await asyncio.gather(*background)
-    await db.dispose()
+    try:
+        async with worker, _webhooks(dispatcher, settings.webhooks.dispatch):
+            await stop.wait()
+        await asyncio.gather(*background)
+    finally:
+        await db.dispose()
+
+
+@contextlib.asynccontextmanager
+async def _webhooks(dispatcher: WebhookDispatcher, enabled: bool) -> AsyncIterator[None]:
+    """Run the webhook dispatcher for the block; on exit it finishes and records its posts."""
+    if not enabled:
+        log.info("webhook dispatcher off (SALESPAD_WEBHOOK_DISPATCH=false)")
+        yield
+        return
+    log.info("webhook dispatcher running")
+    async with dispatcher.running():
+        yield
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from api.routes import (
     ops_unmatched,
     sequences,
     tasks,
+    webhooks_out,
 )
 from api.webhooks.routes import router as webhooks_router
 from config.settings import Settings
@@ -90,6 +91,7 @@ def create_app(
     # After leads and campaigns: /leads/{id}/{action} must not shadow /leads/{id}/replies.
     api.include_router(controls.router)
     api.include_router(ai.router)
+    api.include_router(webhooks_out.router)
     app.include_router(api)
     app.include_router(webhooks_router)
     return app

@@ -49,6 +49,40 @@ class OpenAISettings(BaseSettings):
     base_url: str | None = None
 
 
+class WebhookSettings(BaseSettings):
+    """The outgoing-webhook dispatcher (runs inside every worker). A failed POST is retried
+    after backoff_base_seconds, doubling up to backoff_max_seconds (each delay +-jitter), until
+    retry_window_hours after its first attempt; then the delivery is `failed`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SALESPAD_WEBHOOK_", env_file=".env", extra="ignore"
+    )
+
+    dispatch: bool = True  # false: this worker sends no webhooks (another process does)
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    concurrency: int = Field(default=32, ge=1, le=1000)
+    batch_size: int = Field(default=100, ge=1, le=1000)
+    # A claimed delivery is re-sent by any worker once its lease ends without a recorded
+    # outcome (its worker died mid-POST); longer than a POST can take.
+    lease_seconds: float = Field(default=60.0, gt=0)
+    backoff_base_seconds: float = Field(default=10.0, gt=0)
+    backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    jitter: float = Field(default=0.2, ge=0, lt=1)
+    retry_window_hours: float = Field(default=24.0, gt=0)
+    # NOTIFY wakes the dispatcher at once; this poll finds retries coming due (and anything a
+    # lost LISTEN connection missed).
+    poll_seconds: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_post(self) -> WebhookSettings:
+        if self.lease_seconds <= self.timeout_seconds:
+            raise ValueError(
+                "SALESPAD_WEBHOOK_LEASE_SECONDS must exceed SALESPAD_WEBHOOK_TIMEOUT_SECONDS "
+                "(else a slow POST is sent again by another worker while it runs)"
+            )
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SALESPAD_", env_file=".env", extra="ignore")
 
@@ -92,11 +126,14 @@ class Settings(BaseSettings):
     import_sync_max_bytes: int = 256 * 1024
 
     llm_model: str = "gpt-4o-mini"
+    # Kept for compatibility: one best-effort POST per dead letter. A webhook subscription to
+    # lead.dead_lettered (POST /api/webhook-subscriptions) is the durable, signed way.
     ops_webhook_url: str | None = None
 
     sendgrid: SendGridSettings = Field(default_factory=SendGridSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_outside_dev(self) -> Settings:

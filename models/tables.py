@@ -379,6 +379,75 @@ class OwnerNotification(SQLModel, table=True):
     read_at: datetime | None = _ts(nullable=True, default_now=False)
 
 
+class WebhookSubscription(SQLModel, table=True):
+    """Where to post which public events (services/webhooks_out/events.py), signed with
+    `secret`, which is stored sealed (models/secrets.py) and shown only when created."""
+
+    __tablename__ = "webhook_subscription"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    url: str
+    events: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    )
+    secret: str
+    active: bool = True
+    description: str | None = None
+    created_at: datetime = _ts()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one subscription: written by the event log's trigger (migration 0007) in
+    the event's transaction, then posted by the dispatcher until a 2xx or the retry window
+    ends. `id` is the delivery id receivers dedupe on; it never changes."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        Index("uq_webhook_delivery_event", "subscription_id", "event_id", unique=True),
+        Index("ix_webhook_delivery_event_id", "event_id", "id"),
+        Index(
+            "ix_webhook_delivery_due",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    subscription_id: uuid.UUID = Field(foreign_key="webhook_subscription.id", ondelete="CASCADE")
+    event_id: int = Field(sa_type=BigInteger)
+    event: str = Field(max_length=64)
+    payload: dict[str, Any] = _json()
+    # pending | delivered | failed
+    status: str = Field(default="pending", max_length=16)
+    # Since the last (re)delivery; webhook_attempt keeps every attempt.
+    attempts: int = 0
+    # Due time while pending; while an attempt is in flight, the end of its lease.
+    next_attempt_at: datetime = _ts()
+    created_at: datetime = _ts()
+    first_attempt_at: datetime | None = _ts(nullable=True, default_now=False)
+    delivered_at: datetime | None = _ts(nullable=True, default_now=False)
+    last_status_code: int | None = None
+    last_error: str | None = None
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """One POST of a delivery: when, the HTTP status or the error, and how long it took."""
+
+    __tablename__ = "webhook_attempt"
+    __table_args__ = (Index("ix_webhook_attempt_delivery", "delivery_id", "at"),)
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger, Identity(always=False), primary_key=True),
+    )
+    delivery_id: uuid.UUID = Field(foreign_key="webhook_delivery.id", ondelete="CASCADE")
+    at: datetime = _ts(default_now=False)
+    status_code: int | None = None
+    error: str | None = None
+    duration_ms: int = 0
+
+
 __all__ = [
     "Campaign",
     "CampaignSkip",
@@ -395,4 +464,7 @@ __all__ = [
     "OwnerNotification",
     "Suppression",
     "Task",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -12,10 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import hashlib
-import hmac
 import logging
-import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -33,13 +30,13 @@ from twilio.request_validator import (
 )
 
 from config.settings import Settings
+from services import signing
 from services.errors import SalesPadError, ServiceUnavailable
 
 log = logging.getLogger("salespad.webhooks")
 
 MAX_TIMESTAMP_SKEW_SECONDS = 300
-LEAD_CAPTURE_HEADER = "X-SalesPad-Signature"
-_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
+LEAD_CAPTURE_HEADER = signing.HEADER
 # For the OpenAPI description of every webhook route.
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Wrong token or signature; nothing was recorded"},
@@ -142,33 +139,24 @@ async def check_twilio_signature(request: Request, settings: Settings) -> None:
         raise WebhookForbidden("invalid X-Twilio-Signature")
 
 
-def lead_capture_signature(secret: str, timestamp: str, body: bytes) -> str:
-    """Hex HMAC-SHA256 of `{timestamp}.{raw body}` under SALESPAD_LEAD_CAPTURE_SECRET."""
-    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-
-
 def check_lead_capture_signature(
     headers: Mapping[str, str], body: bytes, settings: Settings, *, now: float | None = None
 ) -> None:
     """`X-SalesPad-Signature: t=<unix seconds>,sha256=<hex HMAC of "{t}.{raw body}">`, the
-    timestamp within 300 s of now (a captured post cannot be replayed later)."""
+    timestamp within 300 s of now (a captured post cannot be replayed later). The scheme is
+    `services.signing`'s, the one outgoing webhooks are signed with too."""
     configured = settings.lead_capture_secret
     if configured is None or not configured.get_secret_value():
         raise ServiceUnavailable(
             "lead capture is not configured", "set SALESPAD_LEAD_CAPTURE_SECRET to accept leads"
         )
-    header = headers.get(LEAD_CAPTURE_HEADER)
-    if not header:
-        raise WebhookForbidden(f"missing {LEAD_CAPTURE_HEADER}")
-    fields: dict[str, str] = {}
-    for part in header.split(","):
-        key, _, value = part.strip().partition("=")
-        fields.setdefault(key.strip().lower(), value.strip())
-    timestamp, offered = fields.get("t", ""), fields.get("sha256", "")
-    if not _UNIX_SECONDS.fullmatch(timestamp) or not offered:
-        raise WebhookForbidden(f"{LEAD_CAPTURE_HEADER} must be t=<unix seconds>,sha256=<hex>")
-    if abs((now if now is not None else time.time()) - int(timestamp)) > MAX_TIMESTAMP_SKEW_SECONDS:
-        raise WebhookForbidden("lead capture timestamp is more than 300 s off")
-    expected = lead_capture_signature(configured.get_secret_value(), timestamp, body)
-    if not hmac.compare_digest(expected.encode(), offered.lower().encode()):
-        raise WebhookForbidden(f"invalid {LEAD_CAPTURE_HEADER}")
+    try:
+        signing.verify(
+            configured.get_secret_value(),
+            headers.get(LEAD_CAPTURE_HEADER),
+            body,
+            now=now,
+            tolerance=MAX_TIMESTAMP_SKEW_SECONDS,
+        )
+    except signing.BadSignature as exc:
+        raise WebhookForbidden(str(exc)) from None

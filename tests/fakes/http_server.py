@@ -59,8 +59,10 @@ def _not_found(_request: RecordedRequest) -> ScriptedResponse:
 class FakeHTTPServer:
     """Records every request; answers from the script queue first, then from `responder`."""
 
-    def __init__(self, responder: Responder | None = None) -> None:
+    def __init__(self, responder: Responder | None = None, *, port: int = 0) -> None:
         self.responder: Responder = responder or _not_found
+        # 0: any free port. A fixed one lets a test bring a receiver up where it was down.
+        self.port = port
         self.requests: list[RecordedRequest] = []
         self._script: deque[ScriptedResponse] = deque()
         self._lock = threading.Lock()
@@ -81,7 +83,7 @@ class FakeHTTPServer:
 
     def start(self) -> None:
         handler = _make_handler(self)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._server.daemon_threads = True
         # A client that timed out leaves a broken pipe behind; that is expected, not noise.
         self._server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]

@@ -22,6 +22,8 @@ import pytest
 
 from config.temporal import connect
 from salespad.local import free_port
+from services import signing
+from tests.fakes.http_server import FakeHTTPServer, RecordedRequest, ScriptedResponse
 
 pytestmark = pytest.mark.slow
 KEY = "e2e-key"
@@ -96,14 +98,31 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
             s.proc.kill()
 
 
+@pytest.fixture
+def receiver() -> Iterator[FakeHTTPServer]:
+    with FakeHTTPServer(lambda _request: ScriptedResponse(status=200)) as server:
+        yield server
+
+
+def _sent_hooks(receiver: FakeHTTPServer) -> list[RecordedRequest]:
+    return [r for r in receiver.requests if r.headers["X-SalesPad-Event"] == "message.sent"]
+
+
 def _sent_emails(http: httpx.Client, lead_id: str) -> int:
     timeline = http.get(f"/api/leads/{lead_id}").json()["timeline"]
     return sum(1 for t in timeline if t["event_type"] == "EMAIL_SENT")
 
 
-def test_dev_stack_runs_the_demo_stops_cleanly_and_keeps_data(stack: Stack) -> None:
+def test_dev_stack_runs_the_demo_stops_cleanly_and_keeps_data(
+    stack: Stack, receiver: FakeHTTPServer
+) -> None:
     stack.start()
     with stack.http() as http:
+        # The worker `salespad dev` runs also posts outgoing webhooks.
+        hook = http.post(
+            "/api/webhook-subscriptions", json={"url": f"{receiver.url}/h", "events": ["*"]}
+        )
+        assert hook.status_code == 201, hook.text
         lead = http.post("/api/leads", json={"name": "Ada Lovelace", "email": "ada@example.com"})
         lead_id = lead.json()["id"]
         enrolled = http.post(
@@ -121,6 +140,13 @@ def test_dev_stack_runs_the_demo_stops_cleanly_and_keeps_data(stack: Stack) -> N
         while _sent_emails(http, lead_id) < 3 and time.monotonic() < deadline:
             time.sleep(1)
         assert _sent_emails(http, lead_id) == 3
+        while len(_sent_hooks(receiver)) < 3 and time.monotonic() < deadline + 10:
+            time.sleep(0.2)
+        sent = _sent_hooks(receiver)
+        assert [r.json["data"]["step"] for r in sent] == [1, 3, 5]
+        assert len({r.headers["X-SalesPad-Delivery"] for r in sent}) == 3
+        for r in sent:
+            signing.verify(hook.json()["secret"], r.headers["X-SalesPad-Signature"], r.body)
 
         def state() -> str:
             enrollment: dict[str, str] = http.get(f"/api/leads/{lead_id}").json()["enrollment"]
