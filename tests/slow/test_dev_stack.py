@@ -201,7 +201,11 @@ def _healthy(stack: Stack, within: float = 60) -> dict[str, str]:
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    raise AssertionError(f"not healthy again:\n{stack.log.read_text()[-3000:]}")
+    words = ("restart", "exited", "PostgreSQL", "crashing", "stopping", "Traceback", "Error")
+    said = [ln for ln in stack.log.read_text().splitlines() if any(w in ln for w in words)]
+    logs = [stack.data_dir / "logs" / "temporal.log", stack.data_dir / "pg" / "log"]
+    tails = [f"--- {p.name}:\n{p.read_text()[-1500:]}" for p in logs if p.exists()]
+    raise AssertionError("not healthy again:\n" + "\n".join(said[-40:] + tails))
 
 
 def _enrolls(stack: Stack, email: str) -> None:
