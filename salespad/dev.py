@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import ClassVar
 
 import httpx
 
@@ -47,7 +48,7 @@ class Child:
     env: dict[str, str]
     log: Path | None = None
     proc: subprocess.Popen[bytes] | None = None
-    restarts: list[float] = field(default_factory=list)
+    restarts: Restarts = field(default_factory=lambda: Restarts())
 
     def start(self) -> None:
         out = open(self.log, "ab") if self.log else None  # noqa: SIM115  (lives with the child)
@@ -88,10 +89,27 @@ def _die_with_parent() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
-def _restart_allowed(restarts: list[float], now: float) -> tuple[list[float], bool]:
-    """At most five restarts a minute: past that, something is wrong that restarting hides."""
-    recent = [t for t in restarts if now - t < 60] + [now]
-    return recent, len(recent) <= 5
+@dataclass
+class Restarts:
+    """When to bring a dead part back: after a backoff that grows with each recent attempt
+    (0.5 s, 1 s, 2 s ... 8 s: a server whose old processes still hold its port or shared
+    memory gets time to let go), and never more than ten times in two minutes: past that,
+    something is wrong that restarting only hides."""
+
+    attempts: list[float] = field(default_factory=list)
+    next_at: float = 0.0
+
+    WINDOW: ClassVar[float] = 120.0
+    LIMIT: ClassVar[int] = 10
+
+    def due(self, now: float) -> bool:
+        return now >= self.next_at
+
+    def record(self, now: float) -> bool:
+        """Count an attempt now; False when the limit is reached (give up)."""
+        self.attempts = [t for t in self.attempts if now - t < self.WINDOW] + [now]
+        self.next_at = now + min(8.0, 0.5 * 2 ** (len(self.attempts) - 1))
+        return len(self.attempts) <= self.LIMIT
 
 
 class DevStack:
@@ -235,11 +253,11 @@ class DevStack:
         self._stopping = True
 
     def supervise(self) -> int:
-        pg_restarts: list[float] = []
+        pg_restarts = Restarts()
         while not self._stopping:
-            if self.postgres is not None and not self.postgres.running():
-                pg_restarts, ok = _restart_allowed(pg_restarts, time.monotonic())
-                if not ok:
+            now = time.monotonic()
+            if self.postgres is not None and not self.postgres.running() and pg_restarts.due(now):
+                if not pg_restarts.record(now):
                     print("PostgreSQL keeps stopping; stopping", file=sys.stderr)
                     return 1
                 print("PostgreSQL stopped; restarting it", file=sys.stderr)
@@ -249,14 +267,14 @@ class DevStack:
                     print(f"PostgreSQL did not start yet ({exc}); trying again", file=sys.stderr)
             watched = ([self.temporal] if self.temporal is not None else []) + self.children
             for child in watched:
-                if not child.alive() and not self._stopping:
-                    child.restarts, ok = _restart_allowed(child.restarts, time.monotonic())
-                    if not ok:
-                        print(f"{child.name} keeps crashing; stopping", file=sys.stderr)
-                        return 1
-                    code = child.proc.returncode if child.proc else None
-                    print(f"{child.name} exited ({code}); restarting", file=sys.stderr)
-                    child.start()
+                if child.alive() or self._stopping or not child.restarts.due(now):
+                    continue
+                if not child.restarts.record(now):
+                    print(f"{child.name} keeps crashing; stopping", file=sys.stderr)
+                    return 1
+                code = child.proc.returncode if child.proc else None
+                print(f"{child.name} exited ({code}); restarting", file=sys.stderr)
+                child.start()
             time.sleep(0.5)
         return 0
 
