@@ -4,12 +4,12 @@ new events has its deltas folded into its counters (a read folds what is left it
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from sqlalchemy import text
 
 from models.db import Database
+from services import loops
 from services.analytics import queries
 
 log = logging.getLogger("salespad.analytics")
@@ -27,11 +27,5 @@ async def compact_all(db: Database) -> int:
 
 
 async def run_compactor(db: Database, stop: asyncio.Event, every: float = 5.0) -> None:
-    """Until `stop` is set; a failed round is logged and retried on the next one."""
-    while not stop.is_set():
-        try:
-            await compact_all(db)
-        except Exception:
-            log.exception("funnel compaction failed; retrying in %s s", every)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every)
+    """Until `stop` is set."""
+    await loops.every(every, stop, lambda: compact_all(db), log, "funnel compaction")

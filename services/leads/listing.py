@@ -8,9 +8,6 @@ every lead that existed when paging began comes exactly once.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +16,7 @@ from typing import Annotated
 from pydantic import AfterValidator
 
 from services.leads.schemas import check_storable
+from services.paging import NOT_A_CURSOR, pack, token_check, unpack
 
 MAX_LIMIT = 500
 # Deep offsets make PostgreSQL walk every skipped row; past this, page with the cursor.
@@ -32,33 +30,24 @@ class LeadCursor:
     id: uuid.UUID
 
     def encode(self) -> str:
-        raw = json.dumps([self.created_at.isoformat(), str(self.id)], separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return pack(self.created_at.isoformat(), self.id)
 
     @classmethod
     def decode(cls, token: str) -> LeadCursor:
         """Raises ValueError for anything `encode` did not make."""
+        key, lead_id = unpack(token)
         try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            created_at, lead_id = json.loads(raw)
-            at = datetime.fromisoformat(created_at)
-            cursor = cls(created_at=at, id=uuid.UUID(lead_id))
-        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-            raise ValueError("not a cursor this API returned") from None
+            at = datetime.fromisoformat(key)
+        except (TypeError, ValueError):
+            raise ValueError(NOT_A_CURSOR) from None
         if at.tzinfo is None:
-            raise ValueError("not a cursor this API returned")
-        return cursor
-
-
-def _cursor_token(token: str) -> str:
-    if token:  # an empty cursor is the first page
-        LeadCursor.decode(token)
-    return token
+            raise ValueError(NOT_A_CURSOR)
+        return cls(created_at=at, id=lead_id)
 
 
 # Query-parameter types: checked where the request is parsed, so a bad value is a 422 that
 # names the parameter.
-CursorToken = Annotated[str, AfterValidator(_cursor_token)]
+CursorToken = Annotated[str, token_check(LeadCursor.decode)]
 FilterText = Annotated[str, AfterValidator(check_storable)]
 
 

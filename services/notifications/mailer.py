@@ -6,7 +6,6 @@ with the reason, visible in the inbox. Several workers may run it: claims skip l
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from adapters.channels.base import (
 )
 from adapters.channels.registry import ChannelRouter, UnknownChannel
 from models.db import Database
+from services import loops
 
 log = logging.getLogger("salespad.notifications")
 
@@ -114,14 +114,12 @@ async def run_mailer(
     every: float = 2.0,
     policy: MailerPolicy | None = None,
 ) -> None:
-    """Until `stop` is set; a failed round is logged and the next one tries again."""
-    policy = policy or MailerPolicy()
+    """Until `stop` is set."""
+    chosen = policy or MailerPolicy()
     email = email_channel(channels)
-    while not stop.is_set():
-        try:
-            while await send_due(db, email, policy) == policy.batch:
-                pass  # a full batch: there may be more due right now
-        except Exception:
-            log.exception("owner mailer round failed; retrying in %s s", every)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every)
+
+    async def round_() -> None:
+        while await send_due(db, email, chosen) == chosen.batch:
+            pass  # a full batch: there may be more due right now
+
+    await loops.every(every, stop, round_, log, "owner mailer round")

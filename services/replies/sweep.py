@@ -6,7 +6,6 @@ them. Telling twice is harmless: the sequence and ProcessReply dedupe by the mes
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +15,7 @@ from sqlmodel import col, select
 from models.db import Database
 from models.enums import Direction
 from models.tables import Channel, Message, utcnow
+from services import loops
 from services.gateway import LeadWorkflowGateway
 from services.leads.queries import open_enrollment
 from workflows.contracts import ReplyNotice
@@ -91,12 +91,6 @@ async def run_sweeper(
     every: float = 60.0,
     policy: SweepPolicy | None = None,
 ) -> None:
-    """Until `stop` is set; a failed round is logged and the next one tries again."""
-    policy = policy or SweepPolicy()
-    while not stop.is_set():
-        try:
-            await sweep_once(db, workflows, policy)
-        except Exception:
-            log.exception("reply sweep failed; retrying in %s s", every)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every)
+    """Until `stop` is set."""
+    chosen = policy or SweepPolicy()
+    await loops.every(every, stop, lambda: sweep_once(db, workflows, chosen), log, "reply sweep")

@@ -7,9 +7,6 @@ the last row of a page, so deliveries fanned out while a client pages never shif
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import WebhookAttempt, WebhookDelivery
+from services.paging import NOT_A_CURSOR, pack, unpack
 
 MAX_LIMIT = 500
 
@@ -32,20 +30,15 @@ class DeliveryCursor:
     id: uuid.UUID
 
     def encode(self) -> str:
-        raw = json.dumps([self.event_id, str(self.id)], separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return pack(self.event_id, self.id)
 
     @classmethod
     def decode(cls, token: str) -> DeliveryCursor:
         """Raises ValueError for anything `encode` did not make."""
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            event_id, delivery_id = json.loads(raw)
-            if not isinstance(event_id, int) or isinstance(event_id, bool):
-                raise ValueError
-            return cls(event_id=event_id, id=uuid.UUID(delivery_id))
-        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-            raise ValueError("not a cursor this API returned") from None
+        event_id, delivery_id = unpack(token)
+        if not isinstance(event_id, int) or isinstance(event_id, bool):
+            raise ValueError(NOT_A_CURSOR)
+        return cls(event_id=event_id, id=delivery_id)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from models.secrets import PREFIX as SEALED_PREFIX
 from services.leads.schemas import check_storable
+from services.paging import token_check
 from services.webhooks_out.events import ALL_EVENTS, EVENT_NAMES
 from services.webhooks_out.queries import DeliveryCursor
 
@@ -49,15 +50,9 @@ def check_event_name(value: str) -> str:
     return value
 
 
-def check_cursor(token: str) -> str:
-    if token:  # an empty cursor is the first page
-        DeliveryCursor.decode(token)
-    return token
-
-
 # Query parameters: checked where the request is parsed, so a bad value is a 422 naming it.
 EventName = Annotated[str, AfterValidator(check_event_name)]
-CursorToken = Annotated[str, AfterValidator(check_cursor)]
+CursorToken = Annotated[str, token_check(DeliveryCursor.decode)]
 
 
 class _Input(BaseModel):

@@ -26,6 +26,13 @@ from tests.helpers import (
 )
 
 
+async def _first_email_sent(db: Database, lead_id: uuid.UUID) -> None:
+    async def sent() -> bool:
+        return len(await events(db, lead_id, EventType.EMAIL_SENT)) == 1
+
+    await eventually(sent)
+
+
 async def test_sequences_are_listed(api: httpx.AsyncClient) -> None:
     res = await api.get("/api/sequences")
     assert res.status_code == 200
@@ -104,10 +111,7 @@ async def test_reply_stops_the_sequence_and_redelivery_is_recognised(
     await api_campaign(api, [lead_id])
     lead_uuid = uuid.UUID(lead_id)
 
-    async def first_sent() -> bool:
-        return len(await events(clean_db, lead_uuid, EventType.EMAIL_SENT)) == 1
-
-    await eventually(first_sent)
+    await _first_email_sent(clean_db, lead_uuid)
     reply = {"content": "Interested, let's talk", "channel": "EMAIL", "message_id": "<m1@x>"}
     res = await api.post(f"/api/leads/{lead_id}/replies", json=reply)
     assert res.status_code == 200, res.text
@@ -144,10 +148,7 @@ async def test_the_same_reply_posted_five_times_at_once_is_handled_once(
     await api_campaign(api, [lead_id])
     lead_uuid = uuid.UUID(lead_id)
 
-    async def first_sent() -> bool:
-        return len(await events(clean_db, lead_uuid, EventType.EMAIL_SENT)) == 1
-
-    await eventually(first_sent)
+    await _first_email_sent(clean_db, lead_uuid)
     reply = {"content": "Interested, call me", "channel": "EMAIL", "message_id": "<same@x>"}
     answers = await asyncio.gather(
         *(api.post(f"/api/leads/{lead_id}/replies", json=reply) for _ in range(5))
@@ -197,10 +198,7 @@ async def test_a_reply_recorded_while_temporal_was_down_is_swept_to_its_sequence
     await api_campaign(api, [lead_id])
     lead_uuid = uuid.UUID(lead_id)
 
-    async def first_sent() -> bool:
-        return len(await events(clean_db, lead_uuid, EventType.EMAIL_SENT)) == 1
-
-    await eventually(first_sent)
+    await _first_email_sent(clean_db, lead_uuid)
     async with clean_db.session() as session:
         await record_reply(session, lead_uuid, ReplyCreate(content="Interested, call me"))
     gateway = LeadWorkflows(ts_env.client, task_queue)
