@@ -132,10 +132,18 @@ async def check_twilio_signature(request: Request, settings: Settings) -> None:
     url = public_url_of(request, settings)
     params: object
     if request.headers.get("content-type", "").startswith("application/json"):
+        # Twilio signs a JSON body only through its SHA-256 in the URL; without one it is
+        # not Twilio's (and the SDK's validator would fail on it instead of answering no).
+        if "bodySHA256" not in request.query_params:
+            raise WebhookForbidden("a JSON body needs its bodySHA256 in the URL")
         params = (await request.body()).decode("utf-8", "replace")
     else:
         params = await request.form()
-    if not validator.validate(url, params, signature, get_signature_algorithm(signing)):
+    try:
+        valid = validator.validate(url, params, signature, get_signature_algorithm(signing))
+    except (TypeError, ValueError, KeyError):  # a body the validator cannot even read
+        valid = False
+    if not valid:
         raise WebhookForbidden("invalid X-Twilio-Signature")
 
 

@@ -225,3 +225,14 @@ async def test_a_webhook_rule_may_sign_with_a_shared_key(
     # With the rule's header, the Auth Token signature no longer counts.
     token_signed = {**rule, **twilio_signed(INBOUND, params), "Authorization": ""}
     assert (await api.post(INBOUND, data=params, headers=token_signed)).status_code == 403
+
+
+async def test_a_json_body_without_its_hash_is_refused_not_a_500(api: httpx.AsyncClient) -> None:
+    for path in (INBOUND, STATUS):
+        params = incoming("hi")
+        headers = {**twilio_signed(path, params), "Authorization": ""}
+        res = await api.post(path, json=params, headers=headers)
+        assert res.status_code == 403, res.text
+        assert "bodySHA256" in res.json()["error"]
+        signed_json = await api.post(f"{path}?bodySHA256=00", json=params, headers=headers)
+        assert signed_json.status_code == 403
