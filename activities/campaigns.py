@@ -11,7 +11,7 @@ import uuid
 from temporalio import activity
 
 from models.db import Database
-from services.campaigns.enrollment import enroll_batch, finish_batch
+from services.campaigns.enrollment import enroll_pipelined, finish_batch
 from services.campaigns.selection import page_of_leads
 from services.gateway import LeadWorkflowGateway
 from workflows.campaign_contracts import (
@@ -41,14 +41,13 @@ class CampaignActivities:
 
     @activity.defn(name=ENROLL_BATCH_ACTIVITY)
     async def enroll_batch(self, inp: EnrollBatchInput) -> EnrollBatchResult:
-        async with self._db.session() as session:
-            outcome = await enroll_batch(
-                session,
-                self._workflows,
-                uuid.UUID(inp.campaign_id),
-                inp.batch,
-                [uuid.UUID(i) for i in inp.lead_ids],
-            )
+        outcome = await enroll_pipelined(
+            self._db,
+            self._workflows,
+            uuid.UUID(inp.campaign_id),
+            inp.batch,
+            [uuid.UUID(i) for i in inp.lead_ids],
+        )
         return EnrollBatchResult(
             enrolled=len(outcome.enrolled),
             skipped=len(outcome.skipped),

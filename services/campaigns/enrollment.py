@@ -10,6 +10,7 @@ enrollments keeps a lead in one running sequence whatever races.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.db import Database
 from models.enums import (
     FINAL_LEAD_STATUSES,
     OPEN_ENROLLMENT_STATES,
@@ -38,6 +40,9 @@ from workflows.contracts import LeadSequenceInput, workflow_id_for
 from workflows.spec import SendStep, SequenceSpec
 
 _OPEN = sorted(OPEN_ENROLLMENT_STATES)
+# Leads recorded per step of a pipelined batch: small enough that the first starts begin at
+# once, big enough that a step's database work is one round of set-based statements.
+PIPELINE_CHUNK = 100
 
 # One statement for the whole batch: per lead id, whether it exists, whether it is suppressed,
 # its open enrollment elsewhere, and this campaign's own enrollment of it.
@@ -188,6 +193,89 @@ async def enroll_batch(
     lead_ids: Sequence[uuid.UUID],
 ) -> BatchOutcome:
     """Check, record and start one batch of leads (in the order given, repeats dropped)."""
+    recorded = await record_batch(session, campaign_id, batch, lead_ids)
+    await start_recorded(session, workflows, recorded)
+    return recorded.outcome
+
+
+async def enroll_pipelined(
+    db: Database,
+    workflows: LeadWorkflowGateway,
+    campaign_id: uuid.UUID,
+    batch: int,
+    lead_ids: Sequence[uuid.UUID],
+    chunk: int = PIPELINE_CHUNK,
+) -> BatchOutcome:
+    """`enroll_batch` a chunk at a time, recording the next chunk while the previous one's
+    workflows start: the database work hides behind the starts (whose concurrency stays the
+    gateway's). Each chunk is a batch of its own in every respect a retry relies on."""
+    ids = list(dict.fromkeys(lead_ids))
+    done: list[RecordedBatch] = []
+    starting: asyncio.Task[None] | None = None
+    try:
+        for first in range(0, len(ids), chunk):
+            async with db.session() as session:
+                recorded = await record_batch(
+                    session, campaign_id, batch, ids[first : first + chunk]
+                )
+            if starting is not None:
+                await starting
+            starting = asyncio.create_task(_start_in_own_session(db, workflows, recorded))
+            done.append(recorded)
+        if starting is not None:
+            await starting
+    finally:
+        if starting is not None and not starting.done():
+            starting.cancel()
+    return BatchOutcome(
+        enrolled=[e for r in done for e in r.outcome.enrolled],
+        skipped=[s for r in done for s in r.outcome.skipped],
+        warnings=sum(r.outcome.warnings for r in done),
+    )
+
+
+async def _start_in_own_session(
+    db: Database, workflows: LeadWorkflowGateway, recorded: RecordedBatch
+) -> None:
+    async with db.session() as session:
+        await start_recorded(session, workflows, recorded)
+
+
+@dataclass
+class RecordedBatch:
+    """A batch checked and written, its workflows not started yet."""
+
+    campaign: Campaign
+    spec: SequenceSpec
+    batch: int
+    to_start: list[tuple[Lead, uuid.UUID]]
+    fresh_ids: set[uuid.UUID]
+    outcome: BatchOutcome
+
+
+async def start_recorded(
+    session: AsyncSession, workflows: LeadWorkflowGateway, recorded: RecordedBatch
+) -> None:
+    if recorded.to_start:
+        await _start(
+            session,
+            workflows,
+            recorded.campaign,
+            recorded.spec,
+            recorded.batch,
+            recorded.to_start,
+            recorded.fresh_ids,
+            recorded.outcome,
+        )
+
+
+async def record_batch(
+    session: AsyncSession,
+    campaign_id: uuid.UUID,
+    batch: int,
+    lead_ids: Sequence[uuid.UUID],
+) -> RecordedBatch:
+    """Check one batch of leads and write its enrollments, events, skips and counts."""
     ids = list(dict.fromkeys(lead_ids))
     # The campaign row's lock serialises batches of one campaign (and their counters).
     campaign = await session.get(
@@ -256,9 +344,7 @@ async def enroll_batch(
 
     to_start = [(lead, enrollment_ids[lead.id]) for lead in fresh] + plan.again
     outcome = BatchOutcome(skipped=plan.skips, warnings=len(new_warnings))
-    if to_start:
-        await _start(session, workflows, campaign, spec, batch, to_start, fresh_ids, outcome)
-    return outcome
+    return RecordedBatch(campaign, spec, batch, to_start, fresh_ids, outcome)
 
 
 async def _start(

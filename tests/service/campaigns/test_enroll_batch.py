@@ -19,6 +19,7 @@ from models.db import Database
 from models.tables import Campaign, CampaignSkip, Enrollment, Lead, Suppression
 from sequences.dsl import Email, Wait
 from sequences.dsl import Sequence as Seq
+from services.campaigns.enrollment import enroll_pipelined
 from services.campaigns.prelaunch import check_lead
 from services.gateway import SequenceStart, StartResult
 from tests.fakes.gateway import RecordingGateway
@@ -238,3 +239,38 @@ def test_prelaunch_names_the_field_and_step_and_keeps_the_sandbox() -> None:
         (SendStep(id="e", channel="EMAIL", subject="Hi", body="{{ lead.__class__.__mro__ }}"),),
     )
     assert check_lead(escape, lead).missing is not None
+
+
+class FailsOnStart(RecordingGateway):
+    """Starts the first `ok` calls, then the next call dies (a worker lost mid-pipeline)."""
+
+    def __init__(self, ok: int) -> None:
+        super().__init__()
+        self.ok = ok
+
+    async def start_sequences(self, starts: Sequence[SequenceStart]) -> list[StartResult]:
+        if self.ok == 0:
+            raise RuntimeError("worker died while starting")
+        self.ok -= 1
+        return await super().start_sequences(starts)
+
+
+async def test_a_pipelined_batch_that_dies_mid_way_enrolls_each_lead_once_on_retry(
+    clean_db: Database,
+) -> None:
+    leads = [await add_lead(clean_db, meta={"topic": "t"}) for _ in range(7)]
+    campaign_id = await _campaign(clean_db)
+    gateway = FailsOnStart(ok=1)  # chunk 1 starts; chunk 2 is recorded, its start dies
+    ids = [lead.id for lead in leads]
+    with pytest.raises(RuntimeError):
+        await enroll_pipelined(clean_db, gateway, campaign_id, 0, ids, chunk=3)
+    started_first = {s.input.lead_id for s in gateway.started}
+    assert len(started_first) == 3
+
+    gateway.ok = 99  # the retry
+    outcome = await enroll_pipelined(clean_db, gateway, campaign_id, 0, ids, chunk=3)
+    assert {s.input.lead_id for s in gateway.started} == {str(i) for i in ids}
+    assert len(gateway.started) == 7  # nobody twice
+    assert len(outcome.enrolled) == 4  # the ones this attempt started
+    assert await _enrollment_count(clean_db, campaign_id) == 7
+    assert (await _row(clean_db, campaign_id)).enrolled == 7
