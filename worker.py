@@ -26,7 +26,9 @@ from adapters.llm.factory import build_classifier, build_drafter
 from config.settings import Settings
 from config.temporal import connect, ensure_search_attributes
 from models.db import Database
+from services import loops
 from services.analytics.compactor import run_compactor
+from services.campaigns.recovery import restart_stranded
 from services.channels.tokens import make_unsubscribe_token
 from services.channels.wiring import load_channels
 from services.gateway import LeadWorkflows
@@ -121,11 +123,16 @@ async def run_worker(settings: Settings) -> None:
     # Funnel counters are folded in the background, so a read stays small however long nobody
     # looked (services/analytics/compactor.py).
     # Owners' emails for their inbox items (services/notifications/mailer.py).
+    gateway = LeadWorkflows(client, settings.task_queue)
     background = [
         asyncio.create_task(run_compactor(db, stop)),
         asyncio.create_task(run_mailer(db, channels, stop)),
-        # Replies recorded while Temporal was down, told to their sequences once it is back.
-        asyncio.create_task(run_sweeper(db, LeadWorkflows(client, settings.task_queue), stop)),
+        # Replies recorded while Temporal was down, told to their sequences once it is back;
+        # campaign enrollments whose start was lost, started.
+        asyncio.create_task(run_sweeper(db, gateway, stop)),
+        asyncio.create_task(
+            loops.every(60.0, stop, lambda: restart_stranded(db, gateway), log, "enrollment sweep")
+        ),
     ]
     try:
         async with worker, _webhooks(dispatcher, settings.webhooks.dispatch):

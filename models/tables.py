@@ -182,6 +182,12 @@ class Campaign(SQLModel, table=True):
     status: str = Field(default=CampaignStatus.ENROLLED, max_length=16)
     # What POST /api/campaigns selected the leads by (lead_ids, import_id or filter).
     selector: dict[str, Any] = _json()
+    # Each enrollment batch's selector, by batch number (0 is `selector`): what a lost start
+    # of a batch's EnrollCampaign workflow is started again with (services/campaigns/recovery).
+    batch_selectors: list[dict[str, Any]] = Field(
+        default_factory=list,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    )
     idempotency_key: str | None = Field(default=None, max_length=200, unique=True)
     # A hash of the request that created the campaign: the same key with another body is a 409.
     request_hash: str | None = Field(default=None, max_length=64)

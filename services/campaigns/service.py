@@ -16,6 +16,7 @@ from models.tables import Campaign
 from sequences import REGISTRY, SequenceError, get_sequence
 from services.campaigns import queries
 from services.campaigns.enrollment import enroll_batch, finish_batch
+from services.campaigns.recovery import start_or_leave_to_recovery
 from services.campaigns.schemas import (
     CampaignCreate,
     CampaignProgress,
@@ -120,6 +121,7 @@ async def create_campaign(
         timezone=body.timezone,
         status=CampaignStatus.ENROLLING,
         selector=selector.model_dump(mode="json", exclude_none=True),
+        batch_selectors=[selector.model_dump(mode="json", exclude_none=True)],
         idempotency_key=idempotency_key,
         request_hash=request_hash,
         selected=await count_selected(session, selector),
@@ -133,8 +135,8 @@ async def create_campaign(
         if existing is None:
             raise
         return await _replay(workflows, existing, request_hash)
-    await workflows.start_enrollment(
-        EnrollCampaignInput(campaign_id=str(campaign.id), batch=0, selector=selector)
+    await start_or_leave_to_recovery(
+        workflows, EnrollCampaignInput(campaign_id=str(campaign.id), batch=0, selector=selector)
     )
     return progress(campaign)
 
@@ -156,12 +158,16 @@ async def add_leads(
         raise Conflict(f"campaign {campaign_id} is stopped")
     batch = campaign.batches
     campaign.batches += 1
+    campaign.batch_selectors = [
+        *campaign.batch_selectors,
+        selector.model_dump(mode="json", exclude_none=True),
+    ]
     campaign.selected += selected
     campaign.status = CampaignStatus.ENROLLING
     campaign.enrolling_finished_at = None
     await session.commit()
-    await workflows.start_enrollment(
-        EnrollCampaignInput(campaign_id=str(campaign.id), batch=batch, selector=selector)
+    await start_or_leave_to_recovery(
+        workflows, EnrollCampaignInput(campaign_id=str(campaign.id), batch=batch, selector=selector)
     )
     return progress(campaign)
 

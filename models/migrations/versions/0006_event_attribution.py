@@ -1,5 +1,5 @@
 """event attribution and funnel counters for analytics, the enrollment's A/B arm, owner
-notifications, one channel row per type and provider
+notifications, one channel row per type and provider, each enrollment batch's selector
 
 Revision ID: 0006
 Revises: 0005
@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -296,6 +297,17 @@ def upgrade() -> None:
     op.execute(MERGE_CHANNELS)
     op.create_index("uq_channel_type_provider", "channel", ["type", "provider"], unique=True)
     op.add_column("enrollment", sa.Column("arm", sa.String(length=64), nullable=True))
+    # Batch 0's selector is known for every campaign; later batches' were never kept.
+    op.add_column(
+        "campaign",
+        sa.Column(
+            "batch_selectors",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default=sa.text("'[]'::jsonb"),
+            nullable=False,
+        ),
+    )
+    op.execute("UPDATE campaign SET batch_selectors = jsonb_build_array(selector)")
     for column in (
         sa.Column("campaign_id", sa.Uuid(), nullable=True),
         sa.Column("enrollment_id", sa.Uuid(), nullable=True),
@@ -433,4 +445,5 @@ def downgrade() -> None:
     for name in ("intent", "arm", "channel", "step", "enrollment_id", "campaign_id"):
         op.drop_column("event_log", name)
     op.drop_column("enrollment", "arm")
+    op.drop_column("campaign", "batch_selectors")
     op.drop_index("uq_channel_type_provider", table_name="channel")

@@ -17,10 +17,11 @@ from models.db import Database
 from models.tables import Suppression
 from salespad import importer
 from salespad.cli import app as cli
+from services.campaigns.recovery import restart_stranded
 from services.campaigns.service import compile_sequence, launch_campaign
 from services.errors import ServiceUnavailable
 from tests.fakes.gateway import RecordingGateway
-from tests.helpers import api_lead, enrolled_campaign_now, eventually
+from tests.helpers import api_lead, enrolled_campaign, enrolled_campaign_now, eventually
 from workflows.campaign_contracts import EnrollCampaignInput, LeadSelector
 
 MESSY = (
@@ -387,10 +388,15 @@ async def test_an_enrollment_that_cannot_start_keeps_the_import_done(
     seed = await api_lead(api, "seed@example.com")
     campaign = await enrolled_campaign_now(api, gateway, clean_db, [seed], name="Spring")
 
-    async def refused(inp: EnrollCampaignInput) -> bool:
-        raise ServiceUnavailable("Temporal went away")
+    checks = 0
 
-    monkeypatch.setattr(gateway, "start_enrollment", refused)
+    async def gone_after_the_upload() -> None:  # up when the upload is checked, then gone
+        nonlocal checks
+        checks += 1
+        if checks > 1:
+            raise ServiceUnavailable("Temporal went away")
+
+    monkeypatch.setattr(gateway, "ensure_connected", gone_after_the_upload)
     res = await upload(api, TWO_AND_A_BAD_ROW, campaign="Spring")
     assert res.status_code == 201, res.text
     body = res.json()
@@ -402,6 +408,29 @@ async def test_an_enrollment_that_cannot_start_keeps_the_import_done(
         f'{{"import_id": "{body["id"]}"}})'
     )
     assert await lead_emails(clean_db) == {"seed@example.com", "ada@example.com", "bob@example.com"}
+
+
+async def test_an_enrollment_start_lost_after_its_commit_is_started_by_the_sweep(
+    api: httpx.AsyncClient,
+    clean_db: Database,
+    gateway: RecordingGateway,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed = await api_lead(api, "seed@example.com")
+    campaign = await enrolled_campaign_now(api, gateway, clean_db, [seed], name="Spring")
+
+    async def lost(inp: EnrollCampaignInput) -> bool:
+        raise ConnectionError("Temporal went away after the commit")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(gateway, "start_enrollment", lost)
+        res = await upload(api, TWO_AND_A_BAD_ROW, campaign="Spring")
+    body = res.json()
+    assert (body["status"], body["campaign_id"], body["error"]) == ("done", campaign["id"], None)
+    assert await restart_stranded(clean_db, gateway) == 1  # the import's batch
+    await gateway.enroll_pending(clean_db)
+    after = await enrolled_campaign(api, campaign["id"], within=5)
+    assert after["enrolled"] == 3
 
 
 async def test_cli_import_into_a_new_then_an_existing_campaign(
