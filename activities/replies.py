@@ -40,6 +40,13 @@ class ReplyActivities:
                     type=REPLY_NOT_FOUND,
                     non_retryable=True,
                 )
+            if message.lead_id != lead.id or message.direction != Direction.INBOUND:
+                # Never classify (and act on) one lead's reply, or our own email, for another.
+                raise ApplicationError(
+                    f"message {inp.db_message_id} is not a reply from lead {inp.lead_id}",
+                    type=REPLY_NOT_FOUND,
+                    non_retryable=True,
+                )
             if message.processed_at is not None:
                 return _result(message.details.get("classification", {}), lead)
             reply = ReplyInput(

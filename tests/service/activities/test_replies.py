@@ -229,3 +229,22 @@ async def test_a_missing_reply_or_lead_fails_for_good(clean_db: Database, missin
     assert info.value.non_retryable
     assert gone in str(info.value)
     assert llm.calls == []
+
+
+async def test_another_leads_reply_or_an_outbound_message_is_refused(clean_db: Database) -> None:
+    inp = await _reply(clean_db, "Sounds great!")
+    other = await add_lead(clean_db)
+    llm = _llm_says(Intent.INTERESTED)
+    wrong = inp.model_copy(update={"lead_id": str(other.id)})
+    with pytest.raises(ApplicationError) as info:
+        await ActivityEnvironment().run(_activities(clean_db, llm).process_reply, wrong)
+    assert info.value.type == REPLY_NOT_FOUND and info.value.non_retryable
+    assert "is not a reply from lead" in str(info.value)
+    async with clean_db.session() as session:
+        message = await session.get(Message, uuid.UUID(inp.db_message_id))
+        assert message is not None
+        message.direction = Direction.OUTBOUND
+        await session.commit()
+    with pytest.raises(ApplicationError):
+        await ActivityEnvironment().run(_activities(clean_db, llm).process_reply, inp)
+    assert llm.calls == []
