@@ -32,6 +32,7 @@ from services.campaigns.recovery import restart_stranded
 from services.channels.tokens import make_unsubscribe_token
 from services.channels.wiring import load_channels
 from services.gateway import LeadWorkflows
+from services.imports.service import fail_abandoned
 from services.notifications.mailer import run_mailer
 from services.replies.sweep import run_sweeper
 from services.webhooks_out.dispatcher import WebhookDispatcher
@@ -132,6 +133,10 @@ async def run_worker(settings: Settings) -> None:
         asyncio.create_task(run_sweeper(db, gateway, stop)),
         asyncio.create_task(
             loops.every(60.0, stop, lambda: restart_stranded(db, gateway), log, "enrollment sweep")
+        ),
+        # Imports whose API process died mid-file, marked failed with how to finish them.
+        asyncio.create_task(
+            loops.every(60.0, stop, lambda: fail_abandoned(db), log, "abandoned-import check")
         ),
     ]
     try:

@@ -329,6 +329,9 @@ class Import(SQLModel, table=True):
     error: str | None = None
     created_at: datetime = _ts()
     finished_at: datetime | None = _ts(nullable=True, default_now=False)
+    # Moved on by every committed batch: an import "processing" whose progress stopped long
+    # ago lost its process (services/imports/service.fail_abandoned).
+    progress_at: datetime = _ts()
 
 
 class ImportRejection(SQLModel, table=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -43,5 +43,6 @@ async def add_counts(session: AsyncSession, import_id: uuid.UUID, counts: BatchC
             skipped=col(Import.skipped) + counts.skipped,
             rejected=col(Import.rejected) + counts.rejected,
             suppressed=col(Import.suppressed) + counts.suppressed,
+            progress_at=func.now(),
         )
     )

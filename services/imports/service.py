@@ -15,8 +15,12 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any, get_args
+
+from sqlalchemy import update
+from sqlmodel import col
 
 from models.db import Database
 from models.tables import Import, utcnow
@@ -233,6 +237,34 @@ async def _finish(
             if campaign_id is not None:
                 row.campaign_id = str(campaign_id)
             await session.commit()
+
+
+# No batch commits for this long: the process running the import is gone (a batch takes
+# seconds; a crash or kill -9 of the API leaves the import "processing" for ever otherwise).
+ABANDONED_AFTER = timedelta(minutes=10)
+
+
+async def fail_abandoned(db: Database, older_than: timedelta = ABANDONED_AFTER) -> int:
+    """Mark imports whose progress stopped long ago failed, saying how to finish them; returns
+    how many. Safe beside other API processes: a live import moves its progress every batch."""
+    async with db.session() as session:
+        result = await session.exec(
+            update(Import)
+            .where(
+                col(Import.status) == "processing",
+                col(Import.progress_at) < utcnow() - older_than,
+            )
+            .values(
+                status="failed",
+                finished_at=utcnow(),
+                error=(
+                    "interrupted: the process importing it stopped. Import the same file again: "
+                    "rows already imported are recognised, nothing is doubled"
+                ),
+            )
+        )
+        await session.commit()
+        return int(result.rowcount)
 
 
 class ImportRunner:

@@ -1,5 +1,6 @@
 """event attribution and funnel counters for analytics, the enrollment's A/B arm, owner
-notifications, one channel row per type and provider, each enrollment batch's selector
+notifications, one channel row per type and provider, each enrollment batch's selector,
+an import's last progress
 
 Revision ID: 0006
 Revises: 0005
@@ -308,6 +309,15 @@ def upgrade() -> None:
         ),
     )
     op.execute("UPDATE campaign SET batch_selectors = jsonb_build_array(selector)")
+    op.add_column(
+        "import",
+        sa.Column(
+            "progress_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+    )
     for column in (
         sa.Column("campaign_id", sa.Uuid(), nullable=True),
         sa.Column("enrollment_id", sa.Uuid(), nullable=True),
@@ -446,4 +456,5 @@ def downgrade() -> None:
         op.drop_column("event_log", name)
     op.drop_column("enrollment", "arm")
     op.drop_column("campaign", "batch_selectors")
+    op.drop_column("import", "progress_at")
     op.drop_index("uq_channel_type_provider", table_name="channel")

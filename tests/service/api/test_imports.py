@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,13 @@ from typer.testing import CliRunner
 
 from config.settings import Settings
 from models.db import Database
-from models.tables import Suppression
+from models.tables import Import, Suppression, utcnow
 from salespad import importer
 from salespad.cli import app as cli
 from services.campaigns.recovery import restart_stranded
 from services.campaigns.service import compile_sequence, launch_campaign
 from services.errors import ServiceUnavailable
+from services.imports.service import fail_abandoned
 from tests.fakes.gateway import RecordingGateway
 from tests.helpers import api_lead, enrolled_campaign, enrolled_campaign_now, eventually
 from workflows.campaign_contracts import EnrollCampaignInput, LeadSelector
@@ -514,3 +516,19 @@ async def test_a_row_whose_extra_columns_are_too_big_is_rejected_with_the_reason
     [rejection] = body["rejections"]
     assert rejection["line"] == 3
     assert "extra columns are too big" in rejection["reason"]
+
+
+async def test_an_import_whose_process_died_is_marked_failed_with_how_to_finish(
+    api: httpx.AsyncClient, clean_db: Database
+) -> None:
+    async with clean_db.session() as session:
+        stale = Import(filename="big.csv", progress_at=utcnow() - timedelta(minutes=30))
+        live = Import(filename="running.csv")
+        session.add_all([stale, live])
+        await session.commit()
+    assert await fail_abandoned(clean_db) == 1
+    body = (await api.get(f"/api/imports/{stale.id}")).json()
+    assert body["status"] == "failed"
+    assert "Import the same file again" in body["error"]
+    assert (await api.get(f"/api/imports/{live.id}")).json()["status"] == "processing"
+    assert await fail_abandoned(clean_db) == 0
