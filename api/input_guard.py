@@ -16,8 +16,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-NUL_MESSAGE = "must not contain NUL characters"
-SURROGATE_MESSAGE = "must be valid Unicode text"
+from services.leads.schemas import unstorable_text
 
 
 class InputGuard:
@@ -71,25 +70,17 @@ class InputGuard:
 
 def _problems(value: Any, path: str) -> Iterator[dict[str, str]]:
     if isinstance(value, str):
-        if problem := _unstorable(value):
+        if problem := unstorable_text(value):
             yield {"field": path, "message": problem}
     elif isinstance(value, dict):
         for key, item in value.items():
-            if problem := _unstorable(key):
+            if problem := unstorable_text(key):
                 yield {"field": f"{path}.{key!r}", "message": f"keys {problem}"}
             else:
                 yield from _problems(item, f"{path}.{key}")
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _problems(item, f"{path}[{index}]")
-
-
-def _unstorable(text: str) -> str | None:
-    if "\x00" in text:
-        return NUL_MESSAGE
-    if any("\ud800" <= ch <= "\udfff" for ch in text):
-        return SURROGATE_MESSAGE
-    return None
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -42,13 +42,36 @@ class DevError(RuntimeError):
 
 
 @dataclass
+class Restarts:
+    """When to bring a dead part back: after a backoff that grows with each recent attempt
+    (0.5 s, 1 s, 2 s ... 8 s: a server whose old processes still hold its port or shared
+    memory gets time to let go), and never more than ten times in two minutes: past that,
+    something is wrong that restarting only hides."""
+
+    attempts: list[float] = field(default_factory=list)
+    next_at: float = 0.0
+
+    WINDOW: ClassVar[float] = 120.0
+    LIMIT: ClassVar[int] = 10
+
+    def due(self, now: float) -> bool:
+        return now >= self.next_at
+
+    def record(self, now: float) -> bool:
+        """Count an attempt now; False when the limit is reached (give up)."""
+        self.attempts = [t for t in self.attempts if now - t < self.WINDOW] + [now]
+        self.next_at = now + min(8.0, 0.5 * 2 ** (len(self.attempts) - 1))
+        return len(self.attempts) <= self.LIMIT
+
+
+@dataclass
 class Child:
     name: str
     args: list[str]
     env: dict[str, str]
     log: Path | None = None
     proc: subprocess.Popen[bytes] | None = None
-    restarts: Restarts = field(default_factory=lambda: Restarts())
+    restarts: Restarts = field(default_factory=Restarts)
 
     def start(self) -> None:
         out = open(self.log, "ab") if self.log else None  # noqa: SIM115  (lives with the child)
@@ -87,29 +110,6 @@ def _die_with_parent() -> None:
         return
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-
-
-@dataclass
-class Restarts:
-    """When to bring a dead part back: after a backoff that grows with each recent attempt
-    (0.5 s, 1 s, 2 s ... 8 s: a server whose old processes still hold its port or shared
-    memory gets time to let go), and never more than ten times in two minutes: past that,
-    something is wrong that restarting only hides."""
-
-    attempts: list[float] = field(default_factory=list)
-    next_at: float = 0.0
-
-    WINDOW: ClassVar[float] = 120.0
-    LIMIT: ClassVar[int] = 10
-
-    def due(self, now: float) -> bool:
-        return now >= self.next_at
-
-    def record(self, now: float) -> bool:
-        """Count an attempt now; False when the limit is reached (give up)."""
-        self.attempts = [t for t in self.attempts if now - t < self.WINDOW] + [now]
-        self.next_at = now + min(8.0, 0.5 * 2 ** (len(self.attempts) - 1))
-        return len(self.attempts) <= self.LIMIT
 
 
 class DevStack:

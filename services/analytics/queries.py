@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -72,7 +71,3 @@ async def rebuild(session: AsyncSession, campaign_id: uuid.UUID) -> None:
     """Recount a campaign from the log (repairs; the counters never drift on their own)."""
     await session.exec(text("SELECT salespad_funnel_rebuild(:c)"), params={"c": campaign_id})  # type: ignore[call-overload]
     await session.commit()
-
-
-def as_dict(rows: list[Any]) -> dict[str, tuple[int, int]]:
-    return {metric: (events, leads) for metric, events, leads in rows}

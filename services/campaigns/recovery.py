@@ -40,20 +40,27 @@ async def restart_stranded(db: Database, workflows: LeadWorkflowGateway) -> int:
     returns how many were started now."""
     async with db.session() as session:
         campaigns = (
-            await session.exec(select(Campaign).where(Campaign.status == CampaignStatus.ENROLLING))
+            await session.exec(
+                select(
+                    Campaign.id,
+                    Campaign.batches,
+                    Campaign.finished_batches,
+                    Campaign.batch_selectors,
+                ).where(Campaign.status == CampaignStatus.ENROLLING)
+            )
         ).all()
     started = 0
-    for campaign in campaigns:
-        for batch in range(campaign.batches):
-            if batch in campaign.finished_batches or batch >= len(campaign.batch_selectors):
+    for campaign_id, batches, finished, selectors in campaigns:
+        for batch in range(batches):
+            if batch in finished or batch >= len(selectors):
                 continue  # done, or from before selectors were kept
             inp = EnrollCampaignInput(
-                campaign_id=str(campaign.id),
+                campaign_id=str(campaign_id),
                 batch=batch,
-                selector=LeadSelector.model_validate(campaign.batch_selectors[batch]),
+                selector=LeadSelector.model_validate(selectors[batch]),
             )
             if await workflows.start_enrollment(inp):
                 log.warning("campaign %s batch %s: enrollment started by the sweep",
-                            campaign.id, batch)  # fmt: skip
+                            campaign_id, batch)  # fmt: skip
                 started += 1
     return started

@@ -29,16 +29,23 @@ def check_timezone(value: str | None) -> str | None:
     return value
 
 
+def unstorable_text(value: str) -> str | None:
+    """Why PostgreSQL cannot store this text (a NUL, a lone surrogate), or None."""
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode text"
+    return None
+
+
 def check_storable(value: Any) -> Any:
     """Text and JSON PostgreSQL can store: no NUL characters, no lone surrogates, no NaN or
     infinity (JSONB refuses them, and the database error would be a 500, not a 422)."""
     if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("must be valid Unicode text") from None
+        if problem := unstorable_text(value):
+            raise ValueError(problem)
     elif isinstance(value, float) and not math.isfinite(value):
         raise ValueError("numbers must be finite")
     elif isinstance(value, dict):

@@ -141,11 +141,16 @@ $$ LANGUAGE sql STABLE;
 COUNT = """
 CREATE OR REPLACE FUNCTION salespad_funnel_count() RETURNS trigger AS $$
 DECLARE
-    -- A reply counts from when it arrived (its message), not from when it was classified.
-    at timestamptz := COALESCE(salespad_reply_time(NEW.event_type, NEW.details), NEW.timestamp);
+    metrics text[] := salespad_funnel_metrics(NEW.event_type, NEW.intent, NEW.details->>'new');
+    at timestamptz;
 BEGIN
+    IF metrics IS NULL THEN
+        RETURN NULL;  -- not a funnel event
+    END IF;
+    -- A reply counts from when it arrived (its message), not from when it was classified.
+    at := COALESCE(salespad_reply_time(NEW.event_type, NEW.details), NEW.timestamp);
     WITH m(metric) AS (
-        SELECT unnest(salespad_funnel_metrics(NEW.event_type, NEW.intent, NEW.details->>'new'))
+        SELECT unnest(metrics)
     ), s(scope, value) AS (
         VALUES ('all', ''), ('step', NEW.step::text), ('channel', NEW.channel), ('arm', NEW.arm)
     ), k AS (
@@ -164,8 +169,7 @@ BEGIN
     SELECT NEW.campaign_id, k.scope, k.value, k.metric, 1, COALESCE(fresh.inserted, false)::int
       FROM k LEFT JOIN fresh USING (scope, value, metric);
     -- Time to first reply: from the lead's first send to its earliest real reply.
-    IF NEW.lead_id IS NOT NULL
-       AND 'replied' = ANY(salespad_funnel_metrics(NEW.event_type, NEW.intent, NULL)) THEN
+    IF NEW.lead_id IS NOT NULL AND 'replied' = ANY(metrics) THEN
         INSERT INTO funnel_reply_delay AS d (campaign_id, lead_id, seconds)
         SELECT NEW.campaign_id, NEW.lead_id, extract(epoch FROM at - s.first_at)
           FROM funnel_seen s
