@@ -11,7 +11,6 @@ supervisor itself, so even a SIGKILLed `salespad dev` leaves no port taken for t
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import os
 import secrets
 import signal
@@ -76,14 +75,15 @@ class Child:
     def start(self) -> None:
         out = open(self.log, "ab") if self.log else None  # noqa: SIM115  (lives with the child)
         self.proc = subprocess.Popen(
-            self.args,
+            # Through a shim that makes it die with the supervisor (no Python between fork
+            # and exec here: see salespad/deathsig.py).
+            [sys.executable, "-m", "salespad.deathsig", str(os.getpid()), *self.args],
             env=self.env,
             stdout=out,
             stderr=subprocess.STDOUT if out else None,
             # Own session: a terminal Ctrl-C reaches only the supervisor, which stops the
             # children in order.
             start_new_session=True,
-            preexec_fn=_die_with_parent,
         )
 
     def alive(self) -> bool:
@@ -98,18 +98,6 @@ class Child:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: SIGTERM it when the supervisor dies, however it dies (a
-    SIGKILLed supervisor cannot stop its children itself). Linux only; elsewhere a no-op."""
-    if sys.platform != "linux":
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 class DevStack:

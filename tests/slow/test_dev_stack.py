@@ -50,17 +50,20 @@ class Stack:
 
     def start(self) -> None:
         out = open(self.log, "ab")  # noqa: SIM115
+        since = self.log.stat().st_size  # this start's lines only (the log is appended to)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "salespad.cli", "dev"], env=self.env(), stdout=out, stderr=out
         )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.log.read_text()
+            # Up when healthy *and* the supervisor says so (from then on it watches its parts).
             try:
-                if httpx.get(f"{self.api}/healthz", timeout=2).status_code == 200:
-                    return
+                healthy = httpx.get(f"{self.api}/healthz", timeout=2).status_code == 200
             except httpx.HTTPError:
-                pass
+                healthy = False
+            if healthy and b"SalesPad is running" in self.log.read_bytes()[since:]:
+                return
             time.sleep(0.5)
         raise AssertionError(f"stack did not come up:\n{self.log.read_text()}")
 
