@@ -169,33 +169,43 @@ class EnrollmentActivities:
     @activity.defn(name=FINISH_ENROLLMENT_ACTIVITY)
     async def finish_enrollment(self, inp: FinishEnrollmentInput) -> None:
         async with self._db.session() as session:
-            enrollment = await session.get(Enrollment, uuid.UUID(inp.enrollment_id))
-            if enrollment is None or enrollment.ended_at is not None:
-                return  # already recorded by an earlier attempt
-            now = utcnow()
-            enrollment.state = _STATE_BY_OUTCOME[inp.outcome]
-            enrollment.ended_at = now
-            enrollment.updated_at = now
-            if inp.last_step is not None:
-                enrollment.current_step = inp.last_step
-            event = (
-                EventType.SEQUENCE_COMPLETED
-                if inp.outcome == "completed"
-                else EventType.SEQUENCE_STOPPED
-            )
-            add_event(
-                session,
-                uuid.UUID(inp.lead_id),
-                event,
-                enrollment_id=inp.enrollment_id,
-                campaign_id=str(enrollment.campaign_id),
-                outcome=inp.outcome,
-                sends=inp.sends,
-                last_step=inp.last_step,
-                reason=inp.reason,
-            )
-            await _cancel_open_tasks(session, enrollment, inp.outcome, now)
+            await record_enrollment_end(session, inp)
             await session.commit()
+
+
+async def record_enrollment_end(session: AsyncSession, inp: FinishEnrollmentInput) -> None:
+    """The enrollment's end: state, SEQUENCE_COMPLETED / STOPPED, open tasks cancelled. Once:
+    a second call changes nothing, except that an end the last send recorded as completed
+    takes the outcome of a reply handled after it (the lead replied to the last message)."""
+    enrollment = await session.get(Enrollment, uuid.UUID(inp.enrollment_id))
+    if enrollment is None:
+        return
+    if enrollment.ended_at is not None:
+        if enrollment.state == EnrollmentState.COMPLETED and inp.outcome != "completed":
+            enrollment.state = _STATE_BY_OUTCOME[inp.outcome]
+            enrollment.updated_at = utcnow()
+        return
+    now = utcnow()
+    enrollment.state = _STATE_BY_OUTCOME[inp.outcome]
+    enrollment.ended_at = now
+    enrollment.updated_at = now
+    if inp.last_step is not None:
+        enrollment.current_step = inp.last_step
+    event = (
+        EventType.SEQUENCE_COMPLETED if inp.outcome == "completed" else EventType.SEQUENCE_STOPPED
+    )
+    add_event(
+        session,
+        uuid.UUID(inp.lead_id),
+        event,
+        enrollment_id=inp.enrollment_id,
+        campaign_id=str(enrollment.campaign_id),
+        outcome=inp.outcome,
+        sends=inp.sends,
+        last_step=inp.last_step,
+        reason=inp.reason,
+    )
+    await _cancel_open_tasks(session, enrollment, inp.outcome, now)
 
 
 async def _cancel_open_tasks(

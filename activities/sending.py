@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, update
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.enrollment import record_enrollment_end
 from activities.pacing import next_slot, pending_replies
 from adapters.channels.base import (
     OutboundContent,
@@ -47,7 +48,7 @@ from models.enums import (
     EventType,
     LeadStatus,
 )
-from models.tables import Enrollment, Lead, Message, Suppression, utcnow
+from models.tables import Channel, Enrollment, Lead, Message, Suppression, utcnow
 from sequences.templating import TemplateError, render
 from services.channels.queries import channel_row_for, suppression_for
 from services.clock import activity_now
@@ -192,6 +193,10 @@ class SendActivities:
             )
             # Threading is an email thing: a Message step that goes out by text ignores it.
             thread_key = inp.thread_key if step.channel == "EMAIL" else None
+            if step.channel == "EMAIL" and step.thread and thread_key is None:
+                # The sequence knows no root (ops skipped a first email whose outcome was
+                # unknown): the enrollment's first email, in whatever state, roots the thread.
+                thread_key = await _first_email_key(session, inp.enrollment_id)
             if subject is None and thread_key:
                 subject = await _thread_subject(session, thread_key)
             message = Message(
@@ -358,9 +363,13 @@ class SendActivities:
                     **({"arm": inp.variant.name} if inp.variant else {}),
                 )
             )
+            if inp.finish is not None:
+                # The sequence's last step: its end goes with the message, one commit for both.
+                await record_enrollment_end(session, inp.finish)
             await session.commit()
             return SendStepResult(
                 status="sent",
+                finished=inp.finish is not None,
                 lead_status=lead.status,
                 message_id=str(message.id),
                 provider_message_id=result.provider_message_id,
@@ -371,6 +380,24 @@ class SendActivities:
 def _address(channel: str, lead: Lead) -> tuple[str | None, str | None]:
     """(email, phone) as far as `channel` uses them: suppression is per address."""
     return (lead.email, None) if channel == "EMAIL" else (None, lead.phone)
+
+
+async def _first_email_key(session: AsyncSession, enrollment_id: str) -> str | None:
+    """The idempotency key of the enrollment's first outbound email with a subject."""
+    return (
+        await session.exec(
+            select(Message.idempotency_key)
+            .join(Channel, col(Channel.id) == col(Message.channel_id))
+            .where(
+                Message.enrollment_id == uuid.UUID(enrollment_id),
+                Message.direction == Direction.OUTBOUND,
+                Channel.type == ChannelType.EMAIL,
+                col(Message.subject).is_not(None),
+            )
+            .order_by(col(Message.created_at))
+            .limit(1)
+        )
+    ).first()
 
 
 async def _thread_subject(session: AsyncSession, thread_key: str) -> str | None:

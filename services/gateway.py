@@ -126,6 +126,7 @@ class LeadWorkflowGateway(Protocol):
         *,
         sequence_running: bool,
         update_timeout: float,
+        signal_only: bool = False,
     ) -> ReplyDelivery: ...
 
 
@@ -189,6 +190,12 @@ class LeadWorkflows:
                         SearchAttributePair(sa.LEAD_EMAIL, start.lead_email or ""),
                         SearchAttributePair(sa.LEAD_STATUS, inp.lead_status),
                         SearchAttributePair(sa.NEEDS_ATTENTION, False),
+                        # Set here, the first step needs no upsert of its own.
+                        *(
+                            [SearchAttributePair(sa.CURRENT_STEP, 1)]
+                            if inp.spec.steps and inp.state is None
+                            else []
+                        ),
                     ]
                 ),
             )
@@ -243,13 +250,20 @@ class LeadWorkflows:
         *,
         sequence_running: bool,
         update_timeout: float,
+        signal_only: bool = False,
     ) -> ReplyDelivery:
         """To a running sequence: an Update, which falls back to a durable signal when no
-        worker answers within `update_timeout`. With no sequence running (or one that ended
-        meanwhile): a ProcessReply workflow classifies the reply on its own."""
+        worker answers within `update_timeout` (`signal_only`: the signal without an Update).
+        With no sequence running (or one that ended meanwhile): a ProcessReply workflow
+        classifies the reply on its own, awaited for up to `update_timeout`."""
         client = await self.client()
         if sequence_running:
             handle = client.get_workflow_handle(workflow_id_for(str(lead_id)))
+            if signal_only:
+                if await self._signal(lead_id, REPLY_SIGNAL, notice):
+                    return ReplyDelivery(via="signal")
+                sequence_running = False
+        if sequence_running:
             try:
                 outcome = await asyncio.wait_for(
                     handle.execute_update(

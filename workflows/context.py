@@ -3,6 +3,7 @@ the run's flags, and the primitives on them (the interruptible wait, visibility,
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
@@ -12,9 +13,11 @@ from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from workflows import activity_refs as act
+    from workflows import patches
     from workflows import search_attributes as sa
     from workflows.contracts import (
         EnrollmentStateInput,
+        FinishEnrollmentInput,
         LeadFacts,
         LeadSequenceInput,
         LeadStatusValue,
@@ -37,10 +40,21 @@ class SequenceContext:
         # Carried across continue-as-new: exactly this (plus the lead's status).
         self.st: SequenceState = inp.state or SequenceState()
         self.inbox = Inbox()
+        # Leads started before the lean history ran it the old way (and replay the same).
+        self.lean = workflow.patched(patches.LEAN_HISTORY)
+        written: dict[str, Any] = {
+            sa.LEAD_STATUS.name: inp.lead_status,
+            sa.NEEDS_ATTENTION.name: False,
+        }
+        if self.lean:
+            # What the start (or the previous run) set is known: only changes are written.
+            written = {p.key.name: p.value for p in workflow.info().typed_search_attributes}
         self.rt = Runtime(
             lead_status=inp.lead_status,
-            sa_written={sa.LEAD_STATUS.name: inp.lead_status, sa.NEEDS_ATTENTION.name: False},
+            sa_written=written,
+            facts=inp.facts if self.lean else None,
         )
+        self._sa_pending: dict[str, SearchAttributeUpdate[Any]] = {}
 
     @property
     def stopped(self) -> bool:
@@ -100,7 +114,8 @@ class SequenceContext:
         self.upsert({sa.NEEDS_ATTENTION: needed})
 
     def upsert(self, values: dict[SearchAttributeKey[Any], Any]) -> None:
-        """Write to visibility only the values that changed (each upsert costs a write)."""
+        """Write to visibility only the values that changed (each upsert costs a write and a
+        billed action): lean runs gather every change of a workflow task into one upsert."""
         written = self.rt.sa_written
         updates: list[SearchAttributeUpdate[Any]] = []
         for key, value in values.items():
@@ -108,13 +123,37 @@ class SequenceContext:
                 continue
             written[key.name] = value
             updates.append(key.value_unset() if value is None else key.value_set(value))
-        if updates:
+        if not updates:
+            return
+        if not self.lean:
             workflow.upsert_search_attributes(updates)
+            return
+        if not self._sa_pending:
+            # Runs once the code of this workflow task has had its turn, before the task
+            # completes; flush_visibility() also runs before the workflow ends or continues.
+            asyncio.get_running_loop().call_soon(self.flush_visibility)
+        for update in updates:
+            self._sa_pending[update.key.name] = update
+
+    def flush_visibility(self) -> None:
+        if self._sa_pending:
+            workflow.upsert_search_attributes(list(self._sa_pending.values()))
+            self._sa_pending.clear()
 
     # -- bookkeeping activities ------------------------------------------------------------
 
     async def load_facts(self) -> LeadFacts:
         return await act.load_lead_facts.run(LoadFactsInput(lead_id=self.inp.lead_id))
+
+    def finish_input(self, outcome: Outcome, reason: str, sends: int) -> FinishEnrollmentInput:
+        return FinishEnrollmentInput(
+            lead_id=self.inp.lead_id,
+            enrollment_id=self.inp.enrollment_id,
+            outcome=outcome,
+            last_step=self.rt.step_no,
+            sends=sends,
+            reason=reason,
+        )
 
     async def record_state(
         self, state: EnrollmentState, event: str | None, details: dict[str, str | int | None]

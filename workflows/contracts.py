@@ -65,6 +65,9 @@ class LeadSequenceInput(BaseModel):
     spec: SequenceSpec
     campaign_timezone: str | None = None
     state: SequenceState | None = None
+    # The lead as enrollment saw it (its timezone for send windows): the sequence starts
+    # without a lookup. None (inputs from before the field): the first step loads them.
+    facts: LeadFacts | None = None
     # Continue as new past this many history events (or when the server suggests it).
     continue_as_new_after: int = 10_000
 
@@ -91,6 +94,9 @@ class SendStepInput(BaseModel):
     campaign_timezone: str | None = None
     # Sent verbatim instead of rendering the step's template (an approved AI draft).
     content_override: DraftContent | None = None
+    # The sequence ends after this step: when it goes out, record the enrollment's end in the
+    # same transaction (one activity less per lead).
+    finish: FinishEnrollmentInput | None = None
 
     @property
     def idempotency_key(self) -> str:
@@ -112,6 +118,8 @@ class SendStepResult(BaseModel):
     # sent / already_sent: the channel it went out on (a Message step picks it per lead).
     # None in results recorded before the field existed: the step's own channel.
     channel: SendChannel | None = None
+    # sent: the enrollment's end (SendStepInput.finish) was recorded with the message.
+    finished: bool = False
 
 
 class FinishEnrollmentInput(BaseModel):
@@ -139,10 +147,13 @@ class ReplyNotice(BaseModel):
     db_message_id: str = Field(description="Our Message row")
     channel: str
     received_at: datetime
+    # "received": the Update answers as soon as the sequence holds the reply (no step runs
+    # before it is handled); "handled": once it was classified and acted on.
+    answer: Literal["received", "handled"] = "handled"
 
 
 class ReplyOutcome(BaseModel):
-    action: Literal["stopped", "paused", "continued", "already_stopped", "duplicate"]
+    action: Literal["received", "stopped", "paused", "continued", "already_stopped", "duplicate"]
     intent: str | None = None
     lead_status: LeadStatusValue
     sends: int

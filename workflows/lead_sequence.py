@@ -31,7 +31,6 @@ with workflow.unsafe.imports_passed_through():
         STOP_SIGNAL,
         TASK_SIGNAL,
         ControlRequest,
-        FinishEnrollmentInput,
         LeadSequenceInput,
         LeadSequenceResult,
         OpsCommand,
@@ -74,22 +73,25 @@ class LeadSequenceWorkflow:
     async def run(self, inp: LeadSequenceInput) -> LeadSequenceResult:
         ctx, st, rt = self.ctx, self.ctx.st, self.ctx.rt
         steps = inp.spec.steps
-        rt.facts = await ctx.load_facts()
+        if rt.facts is None:
+            rt.facts = await ctx.load_facts()
         while st.index < len(steps):
             await self.checkpoint.run()
             if ctx.stopped:
                 break
             if self.can_continue_as_new(inp):
                 # Long sequences stay under the history limits: a fresh run carries the state.
+                ctx.flush_visibility()
+                carried = {"state": st, "lead_status": rt.lead_status}
                 workflow.continue_as_new(
-                    inp.model_copy(update={"state": st, "lead_status": rt.lead_status})
+                    inp.model_copy(update=carried | ({"facts": rt.facts} if ctx.lean else {}))
                 )
             step = steps[st.index]
             rt.step_no = st.index + 1
             ctx.upsert({sa.CURRENT_STEP: rt.step_no})
             next_index = st.index + 1
             if isinstance(step, SendStep):
-                await self.send.run(step)
+                await self.send.run(step, last=self.ends_after(next_index))
             elif isinstance(step, WaitStep):
                 await self.wait.run(step)
             elif isinstance(step, TaskStep):
@@ -100,6 +102,11 @@ class LeadSequenceWorkflow:
                 break
             st.index = next_index
         return await self.finish()
+
+    def ends_after(self, next_index: int) -> bool:
+        """The sequence has nothing left to run after the step before `next_index`."""
+        steps = self.ctx.inp.spec.steps
+        return next_index >= len(steps) or isinstance(steps[next_index], EndStep)
 
     def can_continue_as_new(self, inp: LeadSequenceInput) -> bool:
         """History is long, and no reply or handler is in flight (the inbox does not carry over)."""
@@ -117,21 +124,15 @@ class LeadSequenceWorkflow:
         result = LeadSequenceResult(
             outcome=outcome, sends=ctx.st.sends, last_step=rt.step_no, reason=rt.stop_reason or ""
         )
-        await act.finish_enrollment.run(
-            FinishEnrollmentInput(
-                lead_id=ctx.inp.lead_id,
-                enrollment_id=ctx.inp.enrollment_id,
-                outcome=result.outcome,
-                last_step=result.last_step,
-                sends=result.sends,
-                reason=result.reason,
-            )
-        )
+        finish = ctx.finish_input(result.outcome, result.reason, result.sends)
+        if rt.finish_recorded != finish:
+            await act.finish_enrollment.run(finish)
         # Answer every Update before closing; a reply that came in meanwhile is still handled
         # (classified, status moved, suppressed) so it never sits unprocessed.
         while True:
             await workflow.wait_condition(workflow.all_handlers_finished)
             if not ctx.inbox.pending:
+                ctx.flush_visibility()
                 return result
             await self.replies.drain()
 
@@ -143,6 +144,10 @@ class LeadSequenceWorkflow:
         if not self.ctx.accept_reply(notice):
             known = handled.get(notice.db_message_id) or self.outcome_now("duplicate")
             return known.model_copy(update={"action": "duplicate"})
+        if notice.answer == "received" and self.ctx.lean:
+            # The sequence holds the reply: no step runs before it is handled. The caller
+            # need not wait for the classification (the main loop does it).
+            return self.outcome_now("received")
         # Answer once the reply was handled, so the caller learns what the sequence did.
         await workflow.wait_condition(lambda: notice.db_message_id in handled)
         return handled[notice.db_message_id]
@@ -195,7 +200,9 @@ class LeadSequenceWorkflow:
             awaiting_approval=rt.awaiting_approval,
         )
 
-    def outcome_now(self, action: Literal["already_stopped", "duplicate"]) -> ReplyOutcome:
+    def outcome_now(
+        self, action: Literal["already_stopped", "duplicate", "received"]
+    ) -> ReplyOutcome:
         rt = self.ctx.rt
         return ReplyOutcome(
             action=action,

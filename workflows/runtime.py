@@ -13,7 +13,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import LeadFacts, LeadStatusValue, Outcome
+    from workflows.contracts import FinishEnrollmentInput, LeadFacts, LeadStatusValue, Outcome
 
 
 @dataclass
@@ -33,5 +33,8 @@ class Runtime:
     # The pause was recorded (event, enrollment state): its end must be recorded too.
     recorded_pause: bool = False
     facts: LeadFacts | None = None
+    # The enrollment's end as the last send recorded it: finishing the same way needs no
+    # activity of its own.
+    finish_recorded: FinishEnrollmentInput | None = None
     # Search-attribute values last written, by key name: only changes are upserted.
     sa_written: dict[str, Any] = field(default_factory=dict)

@@ -20,7 +20,7 @@ from services.leads.listing import (
     LeadFilter,
 )
 from services.leads.schemas import LeadBatchResult, LeadCreate, LeadDetail, LeadList, LeadPublic
-from services.replies.schemas import ReplyCreate, ReplyResult
+from services.replies.schemas import ReplyCreate, ReplyResult, ReplyWait
 from services.replies.service import handle_reply
 
 router = APIRouter(prefix="/leads", tags=["leads"])
@@ -125,8 +125,23 @@ async def get_lead(lead_id: uuid.UUID, session: SessionDep, settings: SettingsDe
     summary="Log a reply that arrived elsewhere; the lead's sequence stops",
 )
 async def post_reply(
-    lead_id: uuid.UUID, body: ReplyCreate, session: SessionDep, state: StateDep
+    lead_id: uuid.UUID,
+    body: ReplyCreate,
+    session: SessionDep,
+    state: StateDep,
+    wait: Annotated[
+        ReplyWait,
+        Query(
+            description="received (default): answer as soon as the running sequence holds the "
+            "reply; classified: answer once it was classified and acted on (intent, action)"
+        ),
+    ] = "received",
 ) -> ReplyResult:
     return await handle_reply(
-        session, state.workflows, lead_id, body, state.settings.reply_update_timeout_seconds
+        session,
+        state.workflows,
+        lead_id,
+        body,
+        state.settings.reply_update_timeout_seconds,
+        wait=wait,
     )

@@ -36,7 +36,7 @@ from services.campaigns.schemas import Enrolled, Skipped
 from services.clock import activity_now
 from services.errors import NotFound
 from services.gateway import LeadWorkflowGateway, SequenceStart
-from workflows.contracts import LeadSequenceInput, workflow_id_for
+from workflows.contracts import LeadFacts, LeadSequenceInput, workflow_id_for
 from workflows.spec import SendStep, SequenceSpec
 
 _OPEN = sorted(OPEN_ENROLLMENT_STATES)
@@ -366,6 +366,12 @@ async def _start(
                 lead_status=lead.status,
                 spec=spec,
                 campaign_timezone=campaign.timezone,
+                facts=LeadFacts(
+                    status=lead.status,
+                    has_email=bool(lead.email),
+                    has_phone=bool(lead.phone),
+                    timezone=lead.timezone,
+                ),
             ),
             lead_email=lead.email,
         )

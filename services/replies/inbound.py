@@ -21,7 +21,8 @@ from services.replies.service import handle_reply
 from services.replies.unmatched import record_unmatched_reply
 
 _MAX_CONTENT = 100_000  # ReplyCreate.content's limit
-# Webhooks must answer fast; a reply the workflow has not taken within this goes as a signal.
+# Webhooks must answer fast, worker or not: record, signal the running sequence, answer (no
+# Update); with no sequence, a classification that takes longer than this goes on queued.
 WEBHOOK_UPDATE_TIMEOUT_SECONDS = 0.5
 
 
@@ -52,7 +53,7 @@ async def receive_email(
         message_id=mail.provider_message_id,
         headers=mail.headers,
     )
-    result = await handle_reply(session, workflows, lead_id, body, update_timeout)
+    result = await handle_reply(session, workflows, lead_id, body, update_timeout, wait="signal")
     return {"status": "recorded", "lead_id": str(lead_id), "matched_by": matched_by} | (
         result.model_dump(mode="json", by_alias=True)
     )
@@ -86,7 +87,7 @@ async def receive_text(
     body = ReplyCreate(
         content=_content(content, 0, strip=False), channel=channel, message_id=message_sid
     )
-    result = await handle_reply(session, workflows, lead_id, body, update_timeout)
+    result = await handle_reply(session, workflows, lead_id, body, update_timeout, wait="signal")
     return {"status": "recorded", "lead_id": str(lead_id)} | result.model_dump(
         mode="json", by_alias=True
     )

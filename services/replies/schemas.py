@@ -32,6 +32,13 @@ class ReplyCreate(BaseModel):
     )
 
 
+# How long POST /api/leads/{id}/replies waits: until the running sequence holds the reply (it
+# answers at once), or until the reply was classified and acted on.
+ReplyWait = Literal["received", "classified"]
+# Webhooks, in addition: "signal", record the reply and signal the sequence (no Update).
+ReplyDeliveryMode = Literal["signal", "received", "classified"]
+
+
 class SequenceDelivery(BaseModel):
     delivered: Literal["update", "signal", "processed", "queued", "deferred"] = Field(
         description="update: the running sequence handled it and answered; signal: queued "
@@ -41,7 +48,9 @@ class SequenceDelivery(BaseModel):
         "send"
     )
     action: str | None = Field(
-        default=None, description="What the sequence did: stopped, paused, continued, ..."
+        default=None,
+        description="What the sequence did: received (it holds the reply and runs no step "
+        "before handling it), stopped, paused, continued, ...",
     )
     intent: str | None = None
     sends: int | None = None

@@ -24,7 +24,7 @@ from services.errors import NotFound, SalesPadError
 from services.events import add_event
 from services.gateway import LeadWorkflowGateway, ReplyDelivery
 from services.leads.queries import lock_lead, open_enrollment
-from services.replies.schemas import ReplyCreate, ReplyResult, SequenceDelivery
+from services.replies.schemas import ReplyCreate, ReplyDeliveryMode, ReplyResult, SequenceDelivery
 from workflows.contracts import ReplyNotice
 
 
@@ -125,8 +125,12 @@ async def handle_reply(
     lead_id: uuid.UUID,
     body: ReplyCreate,
     update_timeout: float,
+    *,
+    wait: ReplyDeliveryMode = "classified",
 ) -> ReplyResult:
-    """Record first, then deliver: a Temporal outage never loses a reply."""
+    """Record first, then deliver: a Temporal outage never loses a reply. `wait`: answer once
+    the running sequence holds the reply (no step runs before it is handled), or once it was
+    classified and acted on; "signal" (webhooks) only signals the sequence."""
     message, duplicate = await record_reply(session, lead_id, body)
     assert message.provider_message_id is not None
     if duplicate and message.processed_at is not None:
@@ -139,12 +143,17 @@ async def handle_reply(
             db_message_id=str(message.id),
             channel=body.channel,
             received_at=message.sent_at or utcnow(),
+            answer="handled" if wait == "classified" else "received",
         )
         running = await open_enrollment(session, lead_id) is not None
         await session.commit()  # no transaction stays open while the sequence answers
         try:
             delivered = await workflows.deliver_reply(
-                lead_id, notice, sequence_running=running, update_timeout=update_timeout
+                lead_id,
+                notice,
+                sequence_running=running,
+                update_timeout=update_timeout,
+                signal_only=wait == "signal",
             )
             delivery = _delivery(delivered)
         except (SalesPadError, RPCError) as exc:

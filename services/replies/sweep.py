@@ -67,7 +67,11 @@ async def sweep_once(db: Database, workflows: LeadWorkflowGateway, policy: Sweep
     for lead_id, notice, running in due:
         try:
             await workflows.deliver_reply(
-                lead_id, notice, sequence_running=running, update_timeout=policy.update_timeout
+                lead_id,
+                notice,
+                sequence_running=running,
+                update_timeout=policy.update_timeout,
+                signal_only=True,  # nobody waits for the answer
             )
             told += 1
         except Exception as exc:  # Temporal still down: the next round tries again

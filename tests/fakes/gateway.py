@@ -118,6 +118,7 @@ class RecordingGateway:
         *,
         sequence_running: bool,
         update_timeout: float,
+        signal_only: bool = False,
     ) -> ReplyDelivery:
         self.replies.append((str(lead_id), notice, sequence_running))
         # As the real gateway does when no worker answers in time: queued durably.

@@ -46,7 +46,8 @@ class SendRunner:
         st.arm = variant.name
         return variant
 
-    async def run(self, step: SendStep) -> None:
+    async def run(self, step: SendStep, *, last: bool = False) -> None:
+        """`last`: nothing runs after this step, so the send can record the enrollment's end."""
         ctx, st, rt = self.ctx, self.ctx.st, self.ctx.rt
         assert rt.step_no is not None
         variant = self.pick_variant(step)
@@ -63,6 +64,9 @@ class SendRunner:
                 thread_key=st.thread_key if step.thread else None,
                 campaign_timezone=ctx.inp.campaign_timezone,
                 content_override=override,
+                finish=(
+                    ctx.finish_input("completed", "", st.sends + 1) if last and ctx.lean else None
+                ),
             )
             rt.send_in_flight = True
             try:
@@ -84,6 +88,8 @@ class SendRunner:
                 continue
             if res.status in ("sent", "already_sent"):
                 st.sends += 1
+                if res.finished:
+                    rt.finish_recorded = request.finish
                 # Only an email roots a thread; a Message step may have gone out on another
                 # channel (results recorded before `channel` existed used the step's own).
                 if (res.channel or step.channel) == "EMAIL" and st.thread_key is None:

@@ -1,21 +1,24 @@
 """A Message step goes out on the lead's preferred channel when the lead can receive it there,
-else on the step's default channel; the records say which channel was used."""
+else on the step's default channel; the records say which channel was used. Email follow-ups
+answer in the enrollment's thread."""
 
 from __future__ import annotations
 
 import io
 import uuid
 
+from sqlalchemy import update
 from sqlmodel import select
 from temporalio.testing import ActivityEnvironment
 
 from activities.sending import SendActivities
 from adapters.channels.base import OutboundContent, Recipient, SendResult
+from adapters.channels.email import message_id_for
 from adapters.channels.outbox import OutboxChannel
 from adapters.channels.registry import CHANNEL_TYPES, ChannelRouter
 from models.db import Database
-from models.enums import EventType
-from models.tables import Campaign, Channel, Enrollment, Suppression
+from models.enums import DeliveryStatus, EventType
+from models.tables import Campaign, Channel, Enrollment, Message, Suppression
 from tests.helpers import add_lead, events, outbound
 from workflows.contracts import SendStepInput
 from workflows.spec import ChannelBody, SendStep
@@ -193,3 +196,33 @@ async def test_a_retry_reports_the_channel_first_used(clean_db: Database) -> Non
     )
     assert (again.status, again.channel) == ("already_sent", "WHATSAPP")
     assert channels.used() == []
+
+
+async def test_a_threaded_follow_up_without_a_known_root_answers_the_first_email(
+    clean_db: Database,
+) -> None:
+    """Ops skipped a first email whose outcome was unknown, so the sequence holds no thread
+    root: the follow-up still answers the enrollment's first email instead of dead-lettering
+    for want of a subject."""
+    first = SendStep(id="intro", channel="EMAIL", subject="Hi {{ lead.first_name }}", body="One")
+    inp = await _input(clean_db, first)
+    channels = Channels()
+    acts = SendActivities(clean_db, ChannelRouter(channels.by_type))
+    assert (await ActivityEnvironment().run(acts.send_step, inp)).status == "sent"
+    async with clean_db.session() as session:
+        # As an unknown outcome leaves it: claimed, never confirmed.
+        await session.exec(  # type: ignore[call-overload]
+            update(Message).values(delivery_status=DeliveryStatus.SENDING)
+        )
+        await session.commit()
+
+    follow_up = SendStep(id="bump", channel="EMAIL", body="Two", thread=True)
+    res = await ActivityEnvironment().run(
+        acts.send_step,
+        inp.model_copy(update={"step_no": 3, "step": follow_up, "thread_key": None}),
+    )
+
+    assert res.status == "sent", res
+    [_, (_, content)] = channels.by_type["EMAIL"].sent
+    assert content.subject == "Re: Hi Ada"
+    assert content.in_reply_to == message_id_for(inp.idempotency_key)
