@@ -30,14 +30,20 @@ class DeadLetter:
         error_type = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
         message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
         ctx.set_attention(True)
+        if ctx.lean:
+            # Ops see the dead letter once record_state commits, before it returns: a command
+            # sent in between must count, not be dropped (the lead would stay stuck).
+            inbox.ops.clear()
+            ctx.rt.awaiting_ops = True
         await ctx.record_state(
             "attention",
             "DEAD_LETTERED",
             {"step": ctx.rt.step_no, "error_type": error_type, "error": message[:500]},
         )
         command: OpsCommand | None = None
-        inbox.ops.clear()
-        ctx.rt.awaiting_ops = True
+        if not ctx.lean:
+            inbox.ops.clear()
+            ctx.rt.awaiting_ops = True
         while command is None and not ctx.stopped:
             await ctx.wait_until(None, done=lambda: bool(inbox.ops), wake_on_pause=False)
             await self.replies.handle_pending()

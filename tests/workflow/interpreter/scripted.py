@@ -11,7 +11,7 @@ per load_lead_facts call (the last one repeats).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -140,6 +140,8 @@ class Scripted:
         self.tasks: list[CreateTaskInput] = []
         self.releases: list[ReleaseClaimInput] = []
         self.finished: list[FinishEnrollmentInput] = []
+        # Runs inside record_enrollment_state, before it returns (the state is committed).
+        self.on_state: Callable[[EnrollmentStateInput], Awaitable[None]] | None = None
 
     # -- views the tests assert on ----------------------------------------------------------
 
@@ -191,6 +193,8 @@ class Scripted:
     async def record_enrollment_state(self, inp: EnrollmentStateInput) -> None:
         self.calls.append(RECORD_STATE_ACTIVITY)
         self.states.append(inp)
+        if self.on_state is not None:
+            await self.on_state(inp)
 
     @activity.defn(name=CREATE_TASK_ACTIVITY)
     async def create_task(self, inp: CreateTaskInput) -> CreateTaskResult:

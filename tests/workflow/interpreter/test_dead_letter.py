@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from sequences import REGISTRY
@@ -125,6 +128,28 @@ async def test_an_ops_command_before_the_dead_letter_is_ignored(
     assert fakes.sent_steps == [1, 1, 1, 3, 5]
     assert fakes.events == ["DEAD_LETTERED", "OPS_RETRY"]
     assert result.sends == 3
+
+
+async def test_an_ops_command_sent_while_the_dead_letter_is_recorded_counts(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """Ops see the dead letter as soon as it is committed, before the workflow hears back from
+    the activity that recorded it: a command sent in that moment must not be dropped."""
+    fakes = Scripted(sends=[fails("InvalidRecipient")])
+    handles: list[WorkflowHandle[Any, Any]] = []
+
+    async def ops_skip_at_once(state: EnrollmentStateInput) -> None:
+        if state.event == "DEAD_LETTERED":
+            await handles[0].signal(OPS_SIGNAL, OpsCommand(action="skip"))
+
+    fakes.on_state = ops_skip_at_once
+    async with fakes.worker(ts_env.client, task_queue):
+        handles.append(await start(ts_env.client, task_queue, DEMO))
+        result = await asyncio.wait_for(handles[0].result(), timeout=30)
+
+    assert fakes.events == ["DEAD_LETTERED", "OPS_SKIP"]
+    assert fakes.sent_steps == [1, 3, 5]
+    assert result.outcome == "completed"
 
 
 async def test_a_reply_still_stops_a_dead_lettered_lead(
