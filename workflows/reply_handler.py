@@ -12,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.context import SequenceContext
     from workflows.contracts import Outcome, ProcessReplyInput, ReplyNotice, ReplyOutcome
     from workflows.intents import DEFAULT_OOO_PAUSE, rule_for
-    from workflows.timing import resume_after_return, zone
+    from workflows.timing import resume_on_return, zone
 
 
 class ReplyHandler:
@@ -50,7 +50,7 @@ class ReplyHandler:
         elif rule.action == "pause":
             tz = zone(res.lead_timezone, ctx.inp.campaign_timezone)
             resume_at = (
-                resume_after_return(res.return_date, tz)
+                resume_on_return(res.return_date, tz, days_late=0 if ctx.lean else 1)
                 if res.return_date
                 else workflow.now() + DEFAULT_OOO_PAUSE
             )

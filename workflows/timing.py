@@ -47,6 +47,9 @@ def next_in_window(at: datetime, window: SendWindow, tz: ZoneInfo) -> datetime:
     raise ValueError(f"send window {window} never opens")
 
 
-def resume_after_return(return_date: date, tz: ZoneInfo) -> datetime:
-    """The day after the stated return date, at the start of the working day, local time."""
-    return datetime.combine(return_date + timedelta(days=1), RESUME_AT, tzinfo=tz).astimezone(UTC)
+def resume_on_return(return_date: date, tz: ZoneInfo, *, days_late: int = 0) -> datetime:
+    """The start of the working day, local time, on the return date: the first day back
+    ("until the 14th" is back on the 15th). Runs from before the lean history resumed a day
+    late (`days_late=1`) and replay so."""
+    back = return_date + timedelta(days=days_late)
+    return datetime.combine(back, RESUME_AT, tzinfo=tz).astimezone(UTC)

@@ -3,8 +3,7 @@ answers, and the offline fallback when the LLM path fails for good."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, time, timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
@@ -22,7 +21,6 @@ from tests.workflow.interpreter.scripted import (
     status_when,
 )
 from workflows.contracts import REPLY_UPDATE, ProcessReplyInput, ProcessReplyResult, ReplyOutcome
-from workflows.timing import resume_after_return
 
 DEMO = REGISTRY["demo"].compile()
 
@@ -69,7 +67,7 @@ async def test_a_failed_classification_falls_back_to_the_offline_rules(
     assert fakes.sent_steps == [1]
 
 
-async def test_out_of_office_pauses_until_the_day_after_the_return_date(
+async def test_out_of_office_pauses_until_the_morning_of_the_return_date(
     ts_env: WorkflowEnvironment, task_queue: str
 ) -> None:
     returns: list[date] = []
@@ -82,7 +80,8 @@ async def test_out_of_office_pauses_until_the_day_after_the_return_date(
     async with fakes.worker(ts_env.client, task_queue):
         handle = await start(ts_env.client, task_queue, DEMO)
         paused = await status_when(handle, lambda s: s.paused)
-        until = resume_after_return(returns[0], ZoneInfo("UTC"))  # no time zone known: UTC, 09:00
+        # The return date is the first day back; no time zone known: 09:00 UTC that day.
+        until = datetime.combine(returns[0], time(9, 0), tzinfo=UTC)
         assert paused.paused_until == until
         assert paused.next_action_at == until
         assert fakes.events == ["SEQUENCE_PAUSED"]

@@ -61,7 +61,7 @@ async def _first_email(db: Database, lead_id) -> None:  # type: ignore[no-untype
     await eventually(sent)
 
 
-async def test_out_of_office_pauses_until_the_day_after_return_in_the_leads_timezone(
+async def test_out_of_office_pauses_until_the_return_morning_in_the_leads_timezone(
     ts_env: WorkflowEnvironment, clean_db: Database, task_queue: str
 ) -> None:
     tz = ZoneInfo("America/New_York")
@@ -75,7 +75,8 @@ async def test_out_of_office_pauses_until_the_day_after_return_in_the_leads_time
         text = f"I am out of the office with no access to email. I'm back on {back.day} {back:%B}."
         reply = await _reply(ts_env, clean_db, task_queue, lead.id, text)
 
-        expected = datetime.combine(back + timedelta(days=1), time(9, 0), tzinfo=tz)
+        # "Back on the 12th": the 12th is the first day back, from 09:00 in the lead's zone.
+        expected = datetime.combine(back, time(9, 0), tzinfo=tz)
         assert reply.sequence.intent == "out_of_office"
         assert reply.sequence.action == "paused"
         assert reply.sequence.resume_at == expected.astimezone(UTC)
