@@ -161,11 +161,17 @@ def test_return_dates(text: str, expected: date | None) -> None:
     assert find_return_date(text, MONDAY) == expected
 
 
-def test_numeric_dates_are_day_first_unless_only_month_first_fits() -> None:
-    assert find_return_date("out until 03/04", MONDAY, day_first=False) == date(2026, 4, 4)
+def test_numeric_dates_read_both_ways_follow_the_locale_hint() -> None:
+    # 03/04 is 3 April day-first and 4 March month-first; with no hint the nearer one wins.
+    assert find_return_date("out until 03/04", MONDAY, day_first=True) == date(2026, 4, 4)
+    assert find_return_date("out until 03/04", MONDAY, day_first=False) == date(2026, 3, 5)
+    assert find_return_date("out until 03/04", MONDAY) == date(2026, 3, 5)
+    # A pair that is a date one way round only is read that way, whatever the hint.
     assert find_return_date("out until 3/16", MONDAY, day_first=False) == date(2026, 3, 17)
-    # Day-first languages never read 3/16 as a date at all.
-    assert find_return_date("bis 3/16", MONDAY, day_first=True) is None
+    assert find_return_date("bis 3/16", MONDAY, day_first=True) == date(2026, 3, 17)
+    assert find_return_date("bis 16/3", MONDAY, day_first=False) == date(2026, 3, 17)
+    # Dots are a day-first notation only: 3.16 is no date at all.
+    assert find_return_date("bis 3.16", MONDAY, day_first=False) is None
 
 
 def test_relative_dates_need_a_reference_day() -> None:
