@@ -511,6 +511,24 @@ def _next_day_of_month(today: date, day: int) -> date | None:
     return None
 
 
+# Country codes (E.164, prefix-free) whose writers put the year first and vary on the rest.
+_YEAR_FIRST_CODES = ("81", "82", "86", "886", "850", "976", "36", "98")
+
+
+def day_first_for_phone(phone: str | None) -> bool | None:
+    """How a lead writes "12/8", guessed from their E.164 number's country: month first in the
+    North American plan (+1), unknown where dates start with the year, day first elsewhere."""
+    number = (phone or "").strip()
+    digits = number[1:]
+    if not number.startswith("+") or not (digits.isascii() and digits.isdigit()):
+        return None
+    if digits.startswith("1"):
+        return False
+    if digits.startswith(_YEAR_FIRST_CODES):
+        return None
+    return True
+
+
 def _safe_date(year: int, month: int, day: int) -> date | None:
     try:
         return date(year, month, day)
