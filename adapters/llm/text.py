@@ -253,7 +253,7 @@ _PERIODS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "month_alone",
         re.compile(
-            r"\b(?P<prep>in|im|en|em|a|ad|until|till|bis|jusqu'en|hasta|ate|fino ad?)\s+"
+            r"\b(?P<prep>in|im|ab|en|em|a|ad|until|till|bis|jusqu'en|hasta|ate|fino ad?)\s+"
             rf"(?P<name>{_alternation(_MONTH_NAMES)})\b(?!\s*\d)"
         ),
     ),
@@ -352,7 +352,7 @@ def find_return_date(folded: str, today: date | None, day_first: bool | None = N
                     continue
                 taken.append((m.start(), m.end()))
                 calendar_found = calendar_found or kind in _CALENDAR_KINDS or _named_month(m)
-                if kind in _VAGUE_KINDS or (kind == "period" and m.group("start") is not None):
+                if kind in _VAGUE_KINDS or m.groupdict().get("start") is not None:
                     returns.append(found)
                 elif _UNTIL.search(before):
                     untils.append(found + timedelta(days=1))
@@ -367,11 +367,11 @@ def find_return_date(folded: str, today: date | None, day_first: bool | None = N
 
 
 def _preposition_until(m: re.Match[str]) -> bool:
-    return "prep" in m.re.groupindex and m.group("prep") in _UNTIL_PREPS
+    return m.groupdict().get("prep") in _UNTIL_PREPS
 
 
 def _named_month(m: re.Match[str]) -> bool:
-    return "name" in m.re.groupindex and m.group("name") is not None
+    return m.groupdict().get("name") is not None
 
 
 def _to_date(
@@ -379,7 +379,7 @@ def _to_date(
 ) -> date | None:
     if kind in _CALENDAR_KINDS:
         return _calendar_date(kind, m.groups(), today, day_first)
-    if kind == "month_alone" or (kind == "period" and m.group("name")):
+    if kind == "month_alone" or (kind == "period" and _named_month(m)):
         return _month_period(m, today)
     if today is None:
         return None
@@ -456,9 +456,9 @@ def _month_period(m: re.Match[str], today: date | None) -> date | None:
         if (today - last).days <= STALE_DAYS:
             return None
         year, last = year + 1, _last_day(year + 1, month)
-    if "end" in m.re.groupindex and m.group("end") is not None:
+    if m.groupdict().get("end") is not None:
         return last
-    if "mid" in m.re.groupindex and m.group("mid") is not None:
+    if m.groupdict().get("mid") is not None:
         return date(year, month, 15)
     return date(year, month, 1)
 
@@ -489,15 +489,14 @@ def _last_day(year: int, month: int) -> date:
 
 
 def _next_weekday_day(today: date, weekday: int, day: int) -> date | None:
-    """The next `day` of a month that falls on `weekday` ("Monday the 16th"), within a year;
-    if none does, the writer got one of them wrong and the day of the month wins."""
-    found = _next_day_of_month(today, day)
-    start = found
-    while found is not None and found.weekday() != weekday:
+    """The next `day` of a month that falls on `weekday` ("Monday the 16th") within three
+    months; else the writer got one of them wrong, and the day of the month wins."""
+    first = found = _next_day_of_month(today, day)
+    for _ in range(3):
+        if found is None or found.weekday() == weekday:
+            return found
         found = _next_day_of_month(found + timedelta(days=1), day)
-        if found is None or start is None or (found - start).days > 366:
-            return start
-    return found
+    return first
 
 
 def _next_day_of_month(today: date, day: int) -> date | None:
