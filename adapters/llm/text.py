@@ -181,13 +181,15 @@ def _alternation(words: Iterable[str]) -> str:
 
 _MONTH = _alternation(_MONTHS)
 _ORD = r"(?:st|nd|rd|th|er|o|°|\.)?"
-# What may follow a bare number that is then not a day: "2 weeks", "14 %", "9.30 uhr", "3 times".
-_UNITS = (
-    r"(?!\s*(?:[.,:/h-]\s*\d|%|(?:days?|weeks?|months?|hours?|years?|times|mins?|minutes?"
+# What may follow a number that is then not a day: "2 weeks", "3 times", "14 h", "1/2 day".
+_NOT_UNIT = (
+    r"(?!\s*(?:%|(?:days?|weeks?|months?|hours?|years?|times|mins?|minutes?|h|hs|hrs?"
     r"|tage?n?|wochen?|monate?n?|stunden?|jahre?n?|mal|uhr|jours?|semaines?|mois|heures?|ans?"
     r"|fois|dias?|semanas?|meses|mes|horas?|anos?|veces|vezes|giorni|giorno|settimane?|mesi"
     r"|mese|ore|ora|anni|anno|volte|am|pm|quarter|half|floor|place)\b))"
 )
+# A bare day number is not one when more figures follow: "le 14,5", "el 14:30", "il 2-3".
+_UNITS = r"(?!\s*[.,:/h-]\s*\d)" + _NOT_UNIT
 # A clock time is no date: "back at 9.30", "um 14.30", "alle 9.15".
 _NOT_TIME_BEFORE = r"(?<!\bat )(?<!\bum )(?<!\blas )(?<!\balle )(?<!\bas )(?<!\bvers )(?<!\bore )"
 _CALENDAR: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -206,23 +208,36 @@ _CALENDAR: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"(?:,?\s*(\d{4})\b)?"
         ),
     ),
-    ("num", re.compile(r"(?<![\d./])(\d{1,2})(/)(\d{1,2})(?:/(\d{4}|\d{2}))?(?![\d/])")),
+    # Not "24/7" (a hotline), "v2.1" or "1/2 day".
     (
         "num",
         re.compile(
-            rf"{_NOT_TIME_BEFORE}(?<![\d./])(\d{{1,2}})(\.)(\d{{1,2}})(?:\.(\d{{4}}|\d{{2}}))?\.?"
-            r"(?![\d/])(?!\s*(?:h|uhr|am|pm|hrs?|heures?|ore|horas?)\b)"
+            r"(?<![\w./-])(?!24/7(?!\d))(\d{1,2})(/)(\d{1,2})(?:/(\d{4}|\d{2}))?(?![\d/])"
+            + _NOT_UNIT
+        ),
+    ),
+    (
+        "num",
+        re.compile(
+            rf"{_NOT_TIME_BEFORE}(?<![\w./-])(\d{{1,2}})(\.)(\d{{1,2}})(?:\.(\d{{4}}|\d{{2}}))?\.?"
+            r"(?![\d/])" + _NOT_UNIT
         ),
     ),
 )
 _CALENDAR_KINDS = frozenset(kind for kind, _ in _CALENDAR)
 
 # Periods: "end of next week", "Ende des Monats", "fin mars", "a finales de mes", "inizio aprile".
+_IT_MONTHS = (
+    "gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre|novembre|dicembre"
+)
 _EDGE = (
-    r"(?:(?P<end>end|ende|fin|fine|final|finales|finais|fim)"
+    r"(?:(?P<end>end|ende|fin|finales|finais|fim|final(?=\s+(?:de|da|do|del|desta|deste)\b)"
+    # Italian "fine", not English "fine" ("that's fine next week").
+    rf"|fine(?=\s+(?:del|della|dello|di|questo|questa|mese|settimana|prossim[oa]|{_IT_MONTHS})\b))"
     r"|(?P<start>beginning|start|early|anfang|debut|principios|inicios|comienzos|inicio|comeco"
     r"|inizio|primi)"
-    r"|(?P<mid>mid|middle|mitte|mi|mediados|meados|meta))"
+    # French "mi-mars" only with its hyphen: "mi" is Spanish and Italian for "my", "me".
+    r"|(?P<mid>mid|middle|mitte|mi(?=-)|mediados|meados|meta))"
 )
 _FILLER = (
     r"(?:\s+|\s*-\s*)(?:(?:of|the|this|de|del|des|der|dieses|la|le|el|do|da|di|della|du|ce"
@@ -311,7 +326,9 @@ _RETURN_BEFORE = re.compile(
     r"|rentrerai|reprendrai|regreso|regresare|vuelvo|volvere|de vuelta|reincorporo|retorno"
     r"|retornarei|volto|voltarei|de volta|regressarei|rientro|rientrero|ritorno|tornero|torno)\b"
 )
-_RETURN_AFTER = re.compile(r"^[^.!?\n]{0,40}\b(?:wieder|zuruck)\b")
+_RETURN_AFTER = re.compile(
+    r"^[^.!?\n]{0,40}\b(?:wieder|zuruck|again|de nouveau|de nuevo|nuevamente|novamente|di nuovo)\b"
+)
 # A year-less date that passed less than this long ago is a stale notice, not next year's.
 STALE_DAYS = 30
 

@@ -503,6 +503,24 @@ def test_several_dates_give_the_last_day_away(text: str, expected: str) -> None:
     assert _d(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Out until Friday. Our 24/7 hotline: +49 30 1234.", "2026-12-05"),
+        ("Out for 1/2 day.", "None"),
+        ("Out of office. Release v2.1 is live.", "None"),
+        ("Out until Friday, that's fine next week.", "2026-12-05"),
+        ("I'm in the final week of my leave.", "None"),
+        ("Estaré fuera mi semana de vacaciones.", "None"),
+        ("Sono assente, lunedì 7 sarò di nuovo in ufficio.", "2026-12-07"),
+        ("Monday I'm in the office again.", "2026-12-07"),
+        ("Je suis absente, le 14 h je suis en réunion.", "None"),
+    ],
+)
+def test_what_only_looks_like_a_date(text: str, expected: str) -> None:
+    assert _d(text) == expected
+
+
 def test_relative_forms_need_the_day_the_reply_was_sent() -> None:
     for text in ("back tomorrow", "until the 14th", "end of next week", "back 12/8", "in january"):
         assert find_return_date(fold(text), None) is None
