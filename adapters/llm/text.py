@@ -358,16 +358,18 @@ def find_return_date(folded: str, today: date | None, day_first: bool | None = N
             for m in pattern.finditer(folded):
                 if any(m.start() < end and start < m.end() for start, end in taken):
                     continue
-                found = _to_date(kind, m, today, day_first)
-                if found is None or (today is not None and found < today):
-                    continue
                 before = folded[max(0, m.start() - 40) : m.start()]
                 back = _RETURN_BEFORE.search(before) or _RETURN_AFTER.search(folded[m.end() :])
                 if kind in _VAGUE_KINDS and not (
                     back or _UNTIL_STRICT.search(before) or _preposition_until(m)
                 ):
                     continue
+                # A date that resolves to nothing (past, stale, 31 February) still is that
+                # date: "the 1st" in "back on the 1st of December" must not be read again.
                 taken.append((m.start(), m.end()))
+                found = _to_date(kind, m, today, day_first)
+                if found is None or (today is not None and found < today):
+                    continue
                 calendar_found = calendar_found or kind in _CALENDAR_KINDS or _named_month(m)
                 if kind in _VAGUE_KINDS or m.groupdict().get("start") is not None:
                     returns.append(found)

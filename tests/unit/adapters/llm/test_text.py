@@ -463,6 +463,8 @@ def test_month_names_without_a_day(text: str, expected: str) -> None:
         ("until 14/12/2025", WEDNESDAY, None, None),
         ("until 28/11", WEDNESDAY, None, None),
         ("back on 1.12.", WEDNESDAY, None, None),
+        ("back on the 1st of December", WEDNESDAY, None, None),  # not "the 1st" of January
+        ("until 31/11", WEDNESDAY, None, None),  # no such day, and not "the 31st" either
         ("back 3/1", date(2026, 3, 2), None, None),  # 1 March (yesterday) is the nearer reading
         ("back 12/8", date(2026, 12, 10), None, None),  # 8 December just passed
         # clock times are no dates
