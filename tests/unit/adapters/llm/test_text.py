@@ -491,6 +491,9 @@ def test_numeric_and_named_dates(
     ("text", "expected"),
     [
         ("Away from 14/12 to 18/12.", "2026-12-19"),
+        ("On leave 21.12.-04.01.", "2027-01-05"),
+        ("De vacaciones del 21/12 al 6/1.", "2027-01-07"),
+        ("Out of office Dec 21 - Jan 4.", "2027-01-05"),
         ("Vom 14.12. bis 18.12. im Urlaub.", "2026-12-19"),
         ("Absent du 14 au 18 décembre.", "2026-12-19"),
         ("De vacaciones del 14 al 18 de diciembre.", "2026-12-19"),
