@@ -12,6 +12,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from adapters.llm.base import PermanentLLMError, ReplyClassifier, TransientLLMError
+from adapters.llm.text import day_first_for_phone
 from adapters.llm.types import ReplyClassification, ReplyInput
 from models.db import Database
 from models.enums import Direction
@@ -55,6 +56,7 @@ class ReplyActivities:
                 headers=dict(message.details.get("headers", {})),
                 sent_at=message.sent_at,
                 timezone=lead.timezone,
+                day_first=day_first_for_phone(lead.phone),
                 last_outbound=await _last_outbound(session, lead.id),
             )
         classification = await self._classify(reply, offline_only=inp.offline_only)

@@ -1,7 +1,8 @@
 """How well and how fast the offline reply classifier does on the evaluation set.
 
 Run: .venv/bin/python bench/classify_offline.py [path/to/eval.jsonl]
-Prints accuracy per intent, overall accuracy, the confusion pairs and classifications per second.
+Prints accuracy per intent, overall accuracy, how many out-of-office replies get their labelled
+return date, the confusion pairs and misses, and classifications per second.
 It never asserts: the thresholds live in tests/unit/adapters/llm/test_offline.py.
 """
 
@@ -56,6 +57,23 @@ def main() -> None:
         print(f"{intent:<16}{n:>5}{ok:>9}{ok / n:>10.3f}")
     n_all, ok_all = sum(totals.values()), sum(correct.values())
     print(f"{'overall':<16}{n_all:>5}{ok_all:>9}{ok_all / n_all:>10.3f}")
+
+    # Out-of-office rows: is the first day back (or its absence) the labelled one?
+    ooo = [
+        (row, got)
+        for (row, _), got in zip(rows, results, strict=True)
+        if row["expected"] == "out_of_office"
+    ]
+    dates_ok = 0
+    for row, got in ooo:
+        if str(got.return_date) == str(row.get("return_date")):
+            dates_ok += 1
+        else:
+            misses.append(
+                f"  {row['id']:<14} return date {row.get('return_date')} -> {got.return_date}"
+            )
+    if ooo:
+        print(f"{'return dates':<16}{len(ooo):>5}{dates_ok:>9}{dates_ok / len(ooo):>10.3f}")
 
     print("\nconfusion pairs (expected -> got: count)")
     for (expected, got_intent), count in confusion.most_common():

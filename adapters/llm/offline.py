@@ -132,7 +132,10 @@ class OfflineClassifier:
         referral = _referral(body, text)
         if hit := _first(_OOO, text) or _first(_OOO, subj):
             today = _local_day(reply)
-            back = find_return_date(text + "\n" + subj, today, day_first=lang != "en")
+            # The lead's locale decides "12/8" when known; else the other five languages all
+            # write the day first, and English leaves it to the nearer reading.
+            day_first = reply.day_first if reply.day_first is not None else (lang != "en" or None)
+            back = find_return_date(text + "\n" + subj, today, day_first=day_first)
             out = result(Intent.OUT_OF_OFFICE, 0.95 if auto else 0.9, _why("out-of-office", hit))
             return out.model_copy(update={"return_date": back, "referral": referral[1]})
 

@@ -38,6 +38,9 @@ class ReplyInput(BaseModel):
     # The lead's IANA timezone: "back Monday" means the lead's Monday, not the server's.
     timezone: str | None = None
     last_outbound: str | None = None
+    # How the lead writes numeric dates, when their locale is known: True for 14/12, False for
+    # 12/14 (US). It only decides dates that read both ways ("12/8"); None leaves it to the text.
+    day_first: bool | None = None
 
 
 class Referral(BaseModel):

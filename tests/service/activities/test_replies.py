@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -126,7 +126,27 @@ async def test_the_classifier_sees_the_reply_in_its_thread(clean_db: Database) -
     assert seen.headers == {"X-Mailer": "test"}
     assert seen.timezone == "Europe/Berlin"
     assert seen.last_outbound == LAST_OUTBOUND
+    assert seen.day_first is None  # no phone: the reply's own text decides "12/8"
     assert (res.intent, res.source, res.lead_timezone) == ("question", "llm", "Europe/Berlin")
+
+
+async def test_a_north_american_lead_reads_12_8_as_december_8th(clean_db: Database) -> None:
+    llm = _llm_says(Intent.QUESTION)
+    inp = await _reply(clean_db, "What does it cost?", phone="+14155550123")
+    await ActivityEnvironment().run(_activities(clean_db, llm).process_reply, inp)
+    [seen] = llm.calls
+    assert seen.day_first is False
+
+    text = "I'm on vacation until 12/8 and will reply on my return."
+    for phone, back in (("+14155550124", "2026-12-09"), ("+4930123456", "2027-08-13")):
+        inp = await _reply(clean_db, text, phone=phone)
+        async with clean_db.session() as session:
+            message = await session.get(Message, uuid.UUID(inp.db_message_id))
+            assert message is not None
+            message.sent_at = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+            await session.commit()
+        res = await ActivityEnvironment().run(_activities(clean_db).process_reply, inp)
+        assert (res.intent, str(res.return_date)) == ("out_of_office", back), phone
 
 
 async def test_a_handled_reply_is_not_classified_or_applied_twice(clean_db: Database) -> None:

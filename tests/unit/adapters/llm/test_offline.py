@@ -190,6 +190,35 @@ def test_return_date_uses_the_leads_timezone() -> None:
     assert reply(text, sent_at=sent, timezone="Not/AZone").return_date == date(2026, 3, 4)
 
 
+@pytest.mark.parametrize(
+    ("text", "day_first", "expected"),
+    [
+        # English without a hint: the nearer reading (12 August, sent 2 March).
+        ("I'm on vacation until 12/8.", None, date(2026, 8, 13)),
+        ("I'm on vacation until 12/8.", False, date(2026, 12, 9)),  # a +1 lead: 8 December
+        ("I'm on vacation until 12/8.", True, date(2026, 8, 13)),
+        # The other five languages write the day first unless the lead's locale says otherwise.
+        ("Ich bin bis 12/8 im Urlaub.", None, date(2026, 8, 13)),
+        ("Ich bin bis 12/8 im Urlaub.", False, date(2026, 12, 9)),
+        ("Estoy de vacaciones hasta el 3/4.", None, date(2026, 4, 4)),
+        # Only one reading is a date: the hint does not matter.
+        ("I'm on vacation until 3/16.", True, date(2026, 3, 17)),
+    ],
+)
+def test_the_leads_date_order_decides_dates_that_read_both_ways(
+    text: str, day_first: bool | None, expected: date
+) -> None:
+    got = reply(text, day_first=day_first)
+    assert got.intent == Intent.OUT_OF_OFFICE
+    assert got.return_date == expected
+
+
+def test_the_readmes_example_pauses_until_the_15th() -> None:
+    sent = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    got = reply("I'm out of office until the 14th", sent_at=sent)
+    assert (got.intent, got.return_date) == (Intent.OUT_OF_OFFICE, date(2026, 12, 15))
+
+
 def test_wrong_person_becomes_referral_only_when_someone_is_named() -> None:
     assert reply("Sorry, I'm not the right person.").intent == Intent.WRONG_PERSON
     named = reply("Sorry, I'm not the right person. Please contact jane.doe@acme.com instead.")
