@@ -80,13 +80,13 @@ class ActivityRef(Generic[InT, OutT]):
     timeout: timedelta
     retry_policy: RetryPolicy
 
-    async def run(self, inp: InT) -> OutT:
+    async def run(self, inp: InT, *, retry_policy: RetryPolicy | None = None) -> OutT:
         result: OutT = await workflow.execute_activity(
             self.name,
             inp,
             result_type=self.result_type,
             start_to_close_timeout=self.timeout,
-            retry_policy=self.retry_policy,
+            retry_policy=retry_policy or self.retry_policy,
         )
         return result
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import activity_refs as act
@@ -27,9 +28,14 @@ with workflow.unsafe.imports_passed_through():
         SequenceState,
     )
     from workflows.inbox import Inbox
+    from workflows.policies import BOOKKEEPING_POLICY, BOOKKEEPING_RETRY_EVERY
     from workflows.runtime import Runtime
 
 EnrollmentState = Literal["active", "paused", "attention"]
+
+
+InT = TypeVar("InT")
+OutT = TypeVar("OutT")
 
 
 class SequenceContext:
@@ -142,8 +148,32 @@ class SequenceContext:
 
     # -- bookkeeping activities ------------------------------------------------------------
 
+    async def bookkeeping(self, ref: act.ActivityRef[InT, OutT], inp: InT) -> OutT:
+        """A call to our own database. Lean runs bound its retries; when they run out (or it
+        fails for good) the lead is flagged for ops with the reason, and the call is tried
+        again every BOOKKEEPING_RETRY_EVERY: the sequence never fails or hides over it."""
+        if not self.lean:
+            return await ref.run(inp)
+        rt = self.rt
+        flagged_before = rt.needs_attention
+        while True:
+            try:
+                result = await ref.run(inp, retry_policy=BOOKKEEPING_POLICY)
+            except ActivityError as err:
+                cause = err.cause
+                why = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+                rt.attention_reason = f"{ref.name} keeps failing: {why}"[:500]
+                workflow.logger.warning("lead %s: %s", self.inp.lead_id, rt.attention_reason)
+                self.set_attention(True)
+                await workflow.sleep(BOOKKEEPING_RETRY_EVERY)
+                continue
+            if rt.attention_reason is not None:
+                rt.attention_reason = None
+                self.set_attention(flagged_before)
+            return result
+
     async def load_facts(self) -> LeadFacts:
-        return await act.load_lead_facts.run(LoadFactsInput(lead_id=self.inp.lead_id))
+        return await self.bookkeeping(act.load_lead_facts, LoadFactsInput(lead_id=self.inp.lead_id))
 
     def finish_input(self, outcome: Outcome, reason: str, sends: int) -> FinishEnrollmentInput:
         return FinishEnrollmentInput(
@@ -158,7 +188,8 @@ class SequenceContext:
     async def record_state(
         self, state: EnrollmentState, event: str | None, details: dict[str, str | int | None]
     ) -> None:
-        await act.record_enrollment_state.run(
+        await self.bookkeeping(
+            act.record_enrollment_state,
             EnrollmentStateInput(
                 lead_id=self.inp.lead_id,
                 enrollment_id=self.inp.enrollment_id,
@@ -166,5 +197,5 @@ class SequenceContext:
                 current_step=self.rt.step_no,
                 event=event,
                 details=details,
-            )
+            ),
         )

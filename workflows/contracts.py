@@ -241,6 +241,8 @@ class SequenceStatus(BaseModel):
     next_action_at: datetime | None
     # The approve_draft task the sequence is waiting on, if any.
     awaiting_approval: str | None = None
+    # Set while a bookkeeping call keeps failing (the database is unreachable, ...).
+    attention_reason: str | None = None
 
 
 SendStepResult.model_rebuild()

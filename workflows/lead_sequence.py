@@ -126,7 +126,7 @@ class LeadSequenceWorkflow:
         )
         finish = ctx.finish_input(result.outcome, result.reason, result.sends)
         if rt.finish_recorded != finish:
-            await act.finish_enrollment.run(finish)
+            await ctx.bookkeeping(act.finish_enrollment, finish)
         # Answer every Update before closing; a reply that came in meanwhile is still handled
         # (classified, status moved, suppressed) so it never sits unprocessed.
         while True:
@@ -198,6 +198,7 @@ class LeadSequenceWorkflow:
             needs_attention=rt.needs_attention,
             next_action_at=rt.next_action_at,
             awaiting_approval=rt.awaiting_approval,
+            attention_reason=rt.attention_reason,
         )
 
     def outcome_now(

@@ -32,6 +32,16 @@ DB_POLICY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=1),
 )
+# A lead's bookkeeping (lean runs): at most about seven minutes of retries, then the lead is
+# flagged for ops (NeedsAttention, the reason in its status) and the call is tried again every
+# BOOKKEEPING_RETRY_EVERY until it works: never an endless silent retry, never a lost lead.
+BOOKKEEPING_POLICY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=12,
+)
+BOOKKEEPING_RETRY_EVERY = timedelta(minutes=10)
 # One enrollment batch: a set-based check and insert, then up to ENROLL_BATCH_SIZE workflow
 # starts (50 at a time). A retried batch finds its own rows and starts nobody twice.
 ENROLL_BATCH_TIMEOUT = timedelta(minutes=5)

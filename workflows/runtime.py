@@ -33,6 +33,8 @@ class Runtime:
     # The pause was recorded (event, enrollment state): its end must be recorded too.
     recorded_pause: bool = False
     facts: LeadFacts | None = None
+    # Why the lead is flagged while its bookkeeping keeps failing (shown in its status).
+    attention_reason: str | None = None
     # The enrollment's end as the last send recorded it: finishing the same way needs no
     # activity of its own.
     finish_recorded: FinishEnrollmentInput | None = None

@@ -91,7 +91,8 @@ class DraftRunner:
         ctx, inbox, rt = self.ctx, self.ctx.inbox, self.ctx.rt
         assert step.ai is not None and rt.step_no is not None
         due = workflow.now() + timedelta(seconds=step.ai.approval_timeout_seconds)
-        opened = await act.open_draft_task.run(
+        opened = await ctx.bookkeeping(
+            act.open_draft_task,
             OpenDraftTaskInput(
                 lead_id=ctx.inp.lead_id,
                 enrollment_id=ctx.inp.enrollment_id,
@@ -99,7 +100,7 @@ class DraftRunner:
                 step=step,
                 drafted=drafted,
                 due_at=due,
-            )
+            ),
         )
         task_id = state.task_id = opened.task_id
         if opened.decision is not None:
@@ -112,7 +113,9 @@ class DraftRunner:
             if decision is not None or ctx.stopped:
                 break
             if due <= workflow.now():
-                settled = await act.settle_draft_task.run(SettleDraftTaskInput(task_id=task_id))
+                settled = await ctx.bookkeeping(
+                    act.settle_draft_task, SettleDraftTaskInput(task_id=task_id)
+                )
                 decision = inbox.decision_for(task_id) or settled.decision
                 break
             ctx.set_next_action(due)

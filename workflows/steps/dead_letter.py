@@ -54,12 +54,13 @@ class DeadLetter:
         action = command.action if command else "stop"
         if action == "retry" and error_type == SEND_OUTCOME_UNKNOWN:
             # Ops checked the provider and say it did not go out: free the key to send again.
-            await act.release_send_claim.run(
+            await ctx.bookkeeping(
+                act.release_send_claim,
                 ReleaseClaimInput(
                     lead_id=ctx.inp.lead_id,
                     idempotency_key=idempotency_key,
                     note=command.note if command else "",
-                )
+                ),
             )
         if action == "stop":
             ctx.stop("stopped", "stopped by ops" if command else ctx.rt.stop_reason or "")

@@ -31,7 +31,7 @@ class TaskRunner:
             due_at=due,
         )
         # Idempotent: the second call for a step returns the task's current status.
-        created = await act.create_task.run(request)
+        created = await ctx.bookkeeping(act.create_task, request)
         task_id = created.task_id
         if created.status != "open":
             return
@@ -45,7 +45,7 @@ class TaskRunner:
             deadline = None if overdue else max(due, workflow.now() + timedelta(seconds=1))
             if not await ctx.wait_until(deadline, done=lambda: task_id in done):
                 # Done in the database but the signal was lost? The row is the record.
-                again = await act.create_task.run(request)
+                again = await ctx.bookkeeping(act.create_task, request)
                 if again.status != "open":
                     done[task_id] = again.status
                     break

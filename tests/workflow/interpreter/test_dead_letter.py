@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from temporalio.client import WorkflowHandle
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from sequences import REGISTRY
@@ -23,6 +24,7 @@ from tests.workflow.interpreter.scripted import (
 )
 from workflows.contracts import (
     OPS_SIGNAL,
+    RECORD_STATE_ACTIVITY,
     REPLY_UPDATE,
     EnrollmentStateInput,
     OpsCommand,
@@ -150,6 +152,39 @@ async def test_an_ops_command_sent_while_the_dead_letter_is_recorded_counts(
     assert fakes.events == ["DEAD_LETTERED", "OPS_SKIP"]
     assert fakes.sent_steps == [1, 3, 5]
     assert result.outcome == "completed"
+
+
+async def test_bookkeeping_that_keeps_failing_flags_the_lead_and_is_tried_again(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """Our database refusing the dead letter's record neither fails the sequence nor hides
+    it: the lead is flagged with the reason, and the record is tried again until it works."""
+    fakes = Scripted(sends=[fails("InvalidRecipient")])
+    down = [ApplicationError("database unreachable", non_retryable=True)] * 2
+
+    async def database_down(state: EnrollmentStateInput) -> None:
+        if down:
+            raise down.pop()
+
+    fakes.on_state = database_down
+    async with fakes.worker(ts_env.client, task_queue):
+        handle = await start(ts_env.client, task_queue, DEMO)
+        stuck = await status_when(handle, lambda s: s.attention_reason is not None)
+        assert stuck.needs_attention
+        assert stuck.attention_reason == (
+            f"{RECORD_STATE_ACTIVITY} keeps failing: database unreachable"
+        )
+
+        await ts_env.sleep(timedelta(minutes=25))  # two more tries, the second one works
+        recorded = await status_when(handle, lambda s: s.attention_reason is None)
+        assert recorded.needs_attention  # still the dead letter's: it waits for ops
+        assert fakes.events == ["DEAD_LETTERED"] * 3
+
+        await handle.signal(OPS_SIGNAL, OpsCommand(action="skip"))
+        result = await asyncio.wait_for(handle.result(), timeout=30)
+
+    assert fakes.events == ["DEAD_LETTERED"] * 3 + ["OPS_SKIP"]
+    assert (result.outcome, result.sends) == ("completed", 2)
 
 
 async def test_a_reply_still_stops_a_dead_lettered_lead(
