@@ -17,7 +17,7 @@ from temporalio.worker import Worker
 from activities.campaigns import CampaignActivities
 from activities.drafting import DraftActivities
 from activities.enrollment import EnrollmentActivities
-from activities.replies import ReplyActivities
+from activities.replies import ReplyActivities, ReplySweepActivities
 from activities.sending import SendActivities
 from adapters.channels.registry import ChannelRouter
 from adapters.llm.base import OfflineReplyClassifier, ReplyClassifier
@@ -34,15 +34,16 @@ from services.channels.wiring import load_channels
 from services.gateway import LeadWorkflows
 from services.imports.service import fail_abandoned
 from services.notifications.mailer import run_mailer
-from services.replies.sweep import run_sweeper
+from services.replies.sweep import ensure_sweep_schedule
 from services.webhooks_out.dispatcher import WebhookDispatcher
 from workflows.enroll_campaign import EnrollCampaignWorkflow
 from workflows.lead_sequence import LeadSequenceWorkflow
 from workflows.process_reply import ProcessReplyWorkflow
+from workflows.reply_sweep import ReplySweepWorkflow
 
 log = logging.getLogger("salespad.worker")
 
-WORKFLOWS = [LeadSequenceWorkflow, ProcessReplyWorkflow, EnrollCampaignWorkflow]
+WORKFLOWS = [LeadSequenceWorkflow, ProcessReplyWorkflow, EnrollCampaignWorkflow, ReplySweepWorkflow]
 
 
 def build_worker(
@@ -68,7 +69,9 @@ def build_worker(
     replies = ReplyActivities(db, classifier or offline, offline)
     drafts = DraftActivities(db, drafter or TemplateDrafter())
     # Enrolling starts lead workflows through the same gateway the API uses.
-    campaigns = CampaignActivities(db, LeadWorkflows(client, task_queue))
+    gateway = LeadWorkflows(client, task_queue)
+    campaigns = CampaignActivities(db, gateway)
+    sweep = ReplySweepActivities(db, gateway)
     # On shutdown, let in-flight activities finish instead of cancelling them mid-send: a send
     # cancelled between the provider call and the commit would become an unknown outcome.
     worker_options.setdefault("graceful_shutdown_timeout", timedelta(seconds=30))
@@ -90,6 +93,7 @@ def build_worker(
             campaigns.next_enrollment_batch,
             campaigns.enroll_batch,
             campaigns.finish_campaign_batch,
+            sweep.sweep_replies,
         ],
         **worker_options,
     )
@@ -121,6 +125,11 @@ async def run_worker(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker polling task queue %r on %s", settings.task_queue, settings.temporal_target)
+    # Replies recorded while Temporal was down, told to their sequences once it is back.
+    try:
+        await ensure_sweep_schedule(client, settings.task_queue)
+    except Exception as exc:  # no schedule support: replies still reach sequences at a send
+        log.error("could not create the reply sweep schedule: %s", exc)
     # Funnel counters are folded in the background, so a read stays small however long nobody
     # looked (services/analytics/compactor.py).
     # Owners' emails for their inbox items (services/notifications/mailer.py).
@@ -128,9 +137,7 @@ async def run_worker(settings: Settings) -> None:
     background = [
         asyncio.create_task(run_compactor(db, stop)),
         asyncio.create_task(run_mailer(db, channels, stop)),
-        # Replies recorded while Temporal was down, told to their sequences once it is back;
-        # campaign enrollments whose start was lost, started.
-        asyncio.create_task(run_sweeper(db, gateway, stop)),
+        # Campaign enrollments whose start was lost, started.
         asyncio.create_task(
             loops.every(60.0, stop, lambda: restart_stranded(db, gateway), log, "enrollment sweep")
         ),

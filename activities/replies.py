@@ -17,9 +17,18 @@ from adapters.llm.types import ReplyClassification, ReplyInput
 from models.db import Database
 from models.enums import Direction
 from models.tables import Lead, Message
+from services.gateway import LeadWorkflowGateway
 from services.leads.queries import lock_lead
 from services.replies.effects import apply_classification, suppress_for_intent
-from workflows.contracts import PROCESS_REPLY_ACTIVITY, ProcessReplyInput, ProcessReplyResult
+from services.replies.sweep import SweepPolicy, sweep_once
+from workflows.contracts import (
+    PROCESS_REPLY_ACTIVITY,
+    SWEEP_REPLIES_ACTIVITY,
+    ProcessReplyInput,
+    ProcessReplyResult,
+    ReplySweepInput,
+    ReplySweepResult,
+)
 from workflows.errors import REPLY_NOT_FOUND
 
 
@@ -107,3 +116,18 @@ def _result(data: dict[str, object], lead: Lead) -> ProcessReplyResult:
         lead_status=lead.status,
         lead_timezone=lead.timezone,
     )
+
+
+class ReplySweepActivities:
+    """The reply sweep's one activity (workflows/reply_sweep.py runs it every minute)."""
+
+    def __init__(
+        self, db: Database, workflows: LeadWorkflowGateway, policy: SweepPolicy | None = None
+    ) -> None:
+        self._db = db
+        self._workflows = workflows
+        self._policy = policy or SweepPolicy()
+
+    @activity.defn(name=SWEEP_REPLIES_ACTIVITY)
+    async def sweep_replies(self, inp: ReplySweepInput) -> ReplySweepResult:
+        return ReplySweepResult(told=await sweep_once(self._db, self._workflows, self._policy))

@@ -1,4 +1,4 @@
-"""The worker's small background loops (funnel compaction, owners' mail, the reply sweep):
+"""The worker's small background loops (funnel compaction, owners' mail, the enrollment sweep):
 one round every so often until told to stop; a failed round is logged, never fatal."""
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         RECORD_STATE_ACTIVITY,
         RELEASE_CLAIM_ACTIVITY,
         SEND_STEP_ACTIVITY,
+        SWEEP_REPLIES_ACTIVITY,
         CreateTaskInput,
         CreateTaskResult,
         EnrollmentStateInput,
@@ -42,6 +43,8 @@ with workflow.unsafe.imports_passed_through():
         ProcessReplyInput,
         ProcessReplyResult,
         ReleaseClaimInput,
+        ReplySweepInput,
+        ReplySweepResult,
         SendStepInput,
         SendStepResult,
     )
@@ -64,6 +67,8 @@ with workflow.unsafe.imports_passed_through():
         LLM_TIMEOUT,
         SEND_POLICY,
         SEND_TIMEOUT,
+        SWEEP_POLICY,
+        SWEEP_TIMEOUT,
     )
 
 InT = TypeVar("InT")
@@ -129,4 +134,7 @@ enroll_batch = ActivityRef[EnrollBatchInput, EnrollBatchResult](
 )
 finish_campaign_batch = ActivityRef[FinishBatchInput, None](
     FINISH_CAMPAIGN_BATCH_ACTIVITY, None, DB_TIMEOUT, DB_POLICY
+)
+sweep_replies = ActivityRef[ReplySweepInput, ReplySweepResult](
+    SWEEP_REPLIES_ACTIVITY, ReplySweepResult, SWEEP_TIMEOUT, SWEEP_POLICY
 )

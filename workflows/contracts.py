@@ -14,6 +14,9 @@ from workflows.spec import SendChannel, SendStep, SequenceSpec, TaskStep, Varian
 # activity imports).
 LEAD_SEQUENCE_WORKFLOW = "LeadSequence"
 PROCESS_REPLY_WORKFLOW = "ProcessReply"
+REPLY_SWEEP_WORKFLOW = "ReplySweep"
+REPLY_SWEEP_SCHEDULE = "salespad-reply-sweep"
+SWEEP_REPLIES_ACTIVITY = "sweep_replies"
 SEND_STEP_ACTIVITY = "send_step"
 FINISH_ENROLLMENT_ACTIVITY = "finish_enrollment"
 PROCESS_REPLY_ACTIVITY = "process_reply"
@@ -159,6 +162,14 @@ class ReplyOutcome(BaseModel):
     sends: int
     current_step: int | None
     resume_at: datetime | None = None
+
+
+class ReplySweepInput(BaseModel):
+    pass
+
+
+class ReplySweepResult(BaseModel):
+    told: int
 
 
 class ProcessReplyInput(BaseModel):

@@ -42,6 +42,9 @@ BOOKKEEPING_POLICY = RetryPolicy(
     maximum_attempts=12,
 )
 BOOKKEEPING_RETRY_EVERY = timedelta(minutes=10)
+# The reply sweep: a few quick tries; the schedule runs it again next minute anyway.
+SWEEP_TIMEOUT = timedelta(minutes=2)
+SWEEP_POLICY = RetryPolicy(maximum_attempts=3)
 # One enrollment batch: a set-based check and insert, then up to ENROLL_BATCH_SIZE workflow
 # starts (50 at a time). A retried batch finds its own rows and starts nobody twice.
 ENROLL_BATCH_TIMEOUT = timedelta(minutes=5)

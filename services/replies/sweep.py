@@ -1,24 +1,38 @@
 """Replies recorded but never handled (Temporal was down when they came in, or the signal was
-lost): found by a periodic sweep and told to the lead's sequence again, or classified on
-their own when no sequence runs. A sequence with no send step left would otherwise never see
-them. Telling twice is harmless: the sequence and ProcessReply dedupe by the message id."""
+lost): found by a sweep, every minute on a Temporal schedule, and told to the lead's sequence
+again, or classified on their own when no sequence runs. A sequence with no send step left
+would otherwise never see them. Telling twice is harmless: the sequence and ProcessReply dedupe
+by the message id."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlmodel import col, select
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+)
 
 from models.db import Database
 from models.enums import Direction
 from models.tables import Channel, Message, utcnow
-from services import loops
 from services.gateway import LeadWorkflowGateway
 from services.leads.queries import open_enrollment
-from workflows.contracts import ReplyNotice
+from workflows.contracts import (
+    REPLY_SWEEP_SCHEDULE,
+    REPLY_SWEEP_WORKFLOW,
+    ReplyNotice,
+    ReplySweepInput,
+)
 
 log = logging.getLogger("salespad.replies")
 
@@ -88,13 +102,22 @@ def _notice(message: Message, channel_type: str | None) -> ReplyNotice:
     )
 
 
-async def run_sweeper(
-    db: Database,
-    workflows: LeadWorkflowGateway,
-    stop: asyncio.Event,
-    every: float = 60.0,
-    policy: SweepPolicy | None = None,
+async def ensure_sweep_schedule(
+    client: Client, task_queue: str, every: timedelta = timedelta(minutes=1)
 ) -> None:
-    """Until `stop` is set."""
-    chosen = policy or SweepPolicy()
-    await loops.every(every, stop, lambda: sweep_once(db, workflows, chosen), log, "reply sweep")
+    """The schedule that runs the sweep (workflows/reply_sweep.py): created by the first worker
+    to start, kept by the others; a run still going when the next is due is skipped."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            REPLY_SWEEP_WORKFLOW,
+            ReplySweepInput(),
+            id=f"{REPLY_SWEEP_SCHEDULE}-run",
+            task_queue=task_queue,
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+    try:
+        await client.create_schedule(REPLY_SWEEP_SCHEDULE, schedule)
+    except ScheduleAlreadyRunningError:
+        log.debug("reply sweep schedule already there")
