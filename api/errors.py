@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from services.errors import SalesPadError, field_errors
 
@@ -33,9 +34,30 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 400:
+            # The framework's own 400s are a body it could not parse (bytes that are not
+            # UTF-8 under a JSON type, a broken multipart form): bad input, named like any other.
+            return JSONResponse(
+                {"error": "invalid request", "detail": [{"field": "body", "message": exc.detail}]},
+                status_code=422,
+            )
+        if exc.status_code == 405:
+            # Starlette lists only the methods of the first route that matched the path; a path
+            # served by several routes (GET and POST /u/{token}) allows the methods of them all.
+            headers["Allow"] = ", ".join(_allowed_methods(app, request))
         return JSONResponse(
             {"error": str(exc.detail), "detail": None},
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
         )
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches({**request.scope, "method": ""})
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
 from api.deps import SessionDep, StateDep
+from api.openapi import errors
 from api.webhooks.auth import AUTH_ERRORS, check_lead_capture_signature
 from services.errors import InvalidInput, SalesPadError, field_errors
 from services.leads.capture import CaptureResult, capture_lead
@@ -75,9 +76,11 @@ def parse_lead_capture(body: bytes) -> tuple[LeadCreate, str | None]:
         **AUTH_ERRORS,
         200: {"description": "The lead existed (a repeated post changes nothing)"},
         201: {"description": "Lead created"},
-        413: {"description": "Body over 64 KiB"},
-        422: {"description": "Invalid JSON, field or campaign; nothing was stored"},
-        503: {"description": _UNAVAILABLE},
+        **errors(
+            e413="Body over 64 KiB",
+            e422="Invalid JSON, field or campaign; nothing was stored",
+            e503=_UNAVAILABLE,
+        ),
     },
 )
 async def lead_capture(

@@ -1,0 +1,262 @@
+"""schemathesis against /openapi.json: the real app, served by uvicorn on loopback, on the real
+database, every operation, every check; then stateful runs along the links schemathesis infers.
+
+Two engines: the recording gateway (Temporal "up": the services go all the way), and the real
+gateway with Temporal unreachable, where every route that needs the engine must answer a
+documented 503, never a 500.
+
+The few places where a check is loosened are narrow and say why (`_SEMANTIC_422`).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import schemathesis
+import uvicorn
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import HealthCheck, settings
+from pydantic import SecretStr
+from schemathesis import checks as st_checks
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi import checks as oas
+
+from api.app import create_app
+from config.settings import Settings
+from salespad.local import free_port
+from tests.conftest import API_KEY, TABLES, _libpq, make_settings
+from tests.fakes.gateway import RecordingGateway
+
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+# Enough to reach every status each operation documents, within the tier's time budget on
+# two cores (about 50 operations, two engines, and the stateful runs).
+EXAMPLES = 12
+NO_ENGINE_EXAMPLES = 4
+STATEFUL_STEPS = 30
+
+# Schema-valid input that the app refuses on purpose, with a 422 naming the field. JSON Schema
+# cannot say these (or the document would have to repeat them for every string), so a 422 for
+# positive data is accepted only when every field it names matches one of these rules.
+_SEMANTIC_422: list[tuple[str, re.Pattern[str]]] = [
+    # PostgreSQL cannot store NUL or a lone surrogate in text: the input guard refuses both in
+    # any JSON string or key and any query parameter, before a route runs.
+    ("*", re.compile(r"NUL characters|lone surrogate")),
+    # Cursors are tokens this API issued (signed); any other string is refused.
+    ("*", re.compile(r"not a cursor this API returned")),
+    # A selection names exactly one of lead_ids / import_id / filter, a filter at least one
+    # criterion, and an import that exists.
+    ("/api/campaigns", re.compile(r"exactly one of|name at least one of|^import_id: no import")),
+    # Time zones are IANA names the server knows.
+    ("/api/campaigns", re.compile(r"^timezone: .*unknown IANA time zone")),
+    # Sequences live in code: an unknown name is refused (GET /api/sequences lists them).
+    ("/api/campaigns", re.compile(r"^sequence: choose one of")),
+    # POST /api/leads takes one lead or a list, parsed by the route so that a list can report
+    # each bad row: its document cannot say which fields a row needs (name, email or phone,
+    # a real phone number and timezone), so any 422 that names a field is accepted there.
+    ("/api/leads", re.compile(r"^[^:]+: .")),
+    # A channel provider must serve the channel type and come with its credentials.
+    ("/api/channels", re.compile(r"^config\.[^:]+: required|^provider: \w+ serves ")),
+    # Webhook URLs are absolute http(s) URLs with a host (JSON Schema's `uri` is far wider).
+    ("/api/webhook-subscriptions", re.compile(r"^url: .*(http\(s\) URL|spaces)")),
+    # An edited draft must keep some text.
+    ("/api/tasks", re.compile(r"^body: must not be empty")),
+    # The file is required, in a multipart body; its options are checked like any field.
+    ("/api/imports", re.compile(r"^(file|mapping|on_duplicate|campaign|body): ")),
+]
+
+
+def _semantic_422(case: schemathesis.Case, body: Any) -> bool:
+    if not isinstance(body, dict) or not isinstance(body.get("detail"), list) or not body["detail"]:
+        return False
+    rules = [
+        rule for prefix, rule in _SEMANTIC_422 if prefix == "*" or case.path.startswith(prefix)
+    ]
+    texts = [f"{item.get('field')}: {item.get('message')}" for item in body["detail"]]
+    return all(any(rule.search(text) for rule in rules) for text in texts)
+
+
+def positive_data_acceptance(
+    ctx: st_checks.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+) -> bool | None:
+    if response.status_code == 422 and _semantic_422(case, _json(response)):
+        return None
+    return oas.positive_data_acceptance(ctx, response, case)
+
+
+def only_a_documented_503(
+    ctx: st_checks.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+) -> bool | None:
+    """Without Temporal the routes that need it answer 503 (documented: status_code_conformance
+    checks that); any other 5xx is a server error."""
+    if response.status_code == 503:
+        return None
+    return st_checks.not_a_server_error(ctx, response, case)
+
+
+def _json(response: schemathesis.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+Check = Callable[..., bool | None]
+
+
+def _checks(case: schemathesis.Case, engine: bool) -> dict[str, list[Check]]:
+    """Every check schemathesis has (its default set is all of them), two narrowed as above."""
+    excluded: list[Check] = [oas.positive_data_acceptance]
+    additional: list[Check] = [positive_data_acceptance]
+    # /healthz answers 503 whenever Temporal is down, which it is in this tier: that is its
+    # documented meaning ("degraded"), not a server error.
+    if not engine or case.path == "/healthz":
+        excluded.append(st_checks.not_a_server_error)
+        additional.append(only_a_documented_503)
+    return {"excluded_checks": excluded, "additional_checks": additional}
+
+
+# Unknown query parameters are ignored, as HTTP APIs do; the schema does not forbid them, so
+# schemathesis is not to count one as invalid input that should have been refused.
+# And the event stream is read with follow=false: followed, it stays open by design.
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "generation": {"allow-extra-parameters": False},
+        "operations": [
+            {"include-path": "/api/events/stream", "parameters": {"query.follow": "false"}}
+        ],
+    }
+)
+
+
+def _fuzz_settings(database_url: str) -> Settings:
+    base = make_settings(database_url, f"tq-fuzz-{uuid.uuid4().hex[:6]}")
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    der = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    base.temporal_address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    # Every webhook configured, so they check what they are sent (403) instead of saying 503.
+    base.lead_capture_secret = SecretStr("lead-capture-secret")
+    base.sendgrid.inbound_token = SecretStr("inbound-token")
+    base.sendgrid.webhook_public_key = base64.b64encode(der).decode()
+    base.twilio.auth_token = SecretStr("twilio-auth-token")
+    return base
+
+
+def _truncate(database_url: str) -> None:
+    with psycopg.connect(_libpq(database_url), autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")  # type: ignore[arg-type]
+
+
+def _serve(settings: Settings, engine: bool) -> Iterator[str]:
+    """The app under uvicorn in a thread, with its own database pool on the server's loop."""
+    app = create_app(settings, workflows=RecordingGateway() if engine else None)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="fuzz-api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the API did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def engine_url(database_url: str) -> Iterator[str]:
+    _truncate(database_url)
+    yield from _serve(_fuzz_settings(database_url), engine=True)
+
+
+@pytest.fixture(scope="module")
+def no_engine_url(database_url: str) -> Iterator[str]:
+    yield from _serve(_fuzz_settings(database_url), engine=False)
+
+
+def _document() -> dict[str, Any]:
+    """The app's own document: what it serves at /openapi.json (checked below), built before
+    any server runs so that pytest can name one test per operation."""
+    app = create_app(make_settings("postgresql+psycopg://unused@127.0.0.1/unused", "tq"))
+    return app.openapi()
+
+
+SCHEMA = schemathesis.openapi.from_dict(_document(), config=CONFIG)
+
+
+def test_served_document_is_the_one_fuzzed(engine_url: str) -> None:
+    assert httpx.get(f"{engine_url}/openapi.json").json() == SCHEMA.raw_schema
+
+
+_SETTINGS = {
+    "deadline": None,
+    "derandomize": True,  # the same cases every run: a failure here reproduces
+    "suppress_health_check": list(HealthCheck),
+}
+
+
+@SCHEMA.parametrize()
+@settings(max_examples=EXAMPLES, **_SETTINGS)
+def test_every_operation(case: schemathesis.Case, engine_url: str) -> None:
+    case.call_and_validate(base_url=engine_url, headers=AUTH, **_checks(case, engine=True))
+
+
+@SCHEMA.parametrize()
+@settings(max_examples=NO_ENGINE_EXAMPLES, **_SETTINGS)
+def test_every_operation_without_temporal(case: schemathesis.Case, no_engine_url: str) -> None:
+    case.call_and_validate(base_url=no_engine_url, headers=AUTH, **_checks(case, engine=False))
+
+
+def test_stateful(engine_url: str) -> None:
+    machine = SCHEMA.as_state_machine()
+
+    class Machine(machine):  # type: ignore[misc,valid-type]
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+            return {"headers": AUTH, "base_url": engine_url}
+
+        def validate_response(
+            self, response: schemathesis.Response, case: schemathesis.Case, **kwargs: Any
+        ) -> None:
+            kwargs.pop("additional_checks", None)
+            case.validate_response(
+                response,
+                headers=AUTH,
+                transport_kwargs={"base_url": engine_url, "headers": AUTH},
+                **_checks(case, engine=True),
+            )
+
+    Machine.run(settings=settings(max_examples=6, stateful_step_count=STATEFUL_STEPS, **_SETTINGS))
+
+
+def test_the_document_declares_one_error_body() -> None:
+    """FastAPI's own validation schema is gone: every 4xx/5xx names ErrorBody (or HTML)."""
+    document = _document()
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if int(status) < 400:
+                    continue
+                content = response.get("content", {})
+                assert content, (method, path, status)
+                if "text/html" not in content:
+                    ref = content["application/json"]["schema"]["$ref"]
+                    assert ref.endswith("/ErrorBody"), (method, path, status)
+            if path.startswith("/api/"):
+                assert {"401", "422"} <= set(operation["responses"]), (method, path)
