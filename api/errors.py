@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from services.errors import SalesPadError, field_errors
 
@@ -43,10 +44,10 @@ def install_error_handlers(app: FastAPI) -> None:
                 {"error": "invalid request", "detail": [{"field": "body", "message": exc.detail}]},
                 status_code=422,
             )
-        if exc.status_code == 405:
-            # Starlette lists only the methods of the first route that matched the path; a path
-            # served by several routes (GET and POST /u/{token}) allows the methods of them all.
-            headers["Allow"] = ", ".join(_allowed_methods(app, request))
+        # Starlette lists only the methods of the first route that matched the path; a path
+        # served by several routes (GET and POST /u/{token}) allows the methods of them all.
+        if exc.status_code == 405 and (allowed := _allowed_methods(app, request.url.path)):
+            headers["Allow"] = ", ".join(allowed)
         return JSONResponse(
             {"error": str(exc.detail), "detail": None},
             status_code=exc.status_code,
@@ -54,10 +55,18 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
-    methods: set[str] = set()
-    for route in app.router.routes:
-        match, _ = route.matches({**request.scope, "method": ""})
-        if match != Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
-    return sorted(methods)
+def _allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the OpenAPI document lists for the path, taken from its most specific
+    template (`/campaigns/{id}/funnel` over `/campaigns/{id}/{action}`)."""
+    best: tuple[int, list[str]] = (-1, [])
+    for template, item in app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            literals = sum(1 for part in template.split("/") if part and "{" not in part)
+            methods = sorted(method.upper() for method in item if method in _METHODS)
+            if literals > best[0]:
+                best = (literals, methods)
+    return best[1]
+
+
+_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
