@@ -56,6 +56,24 @@ def errors(*codes: int, **described: str) -> dict[int | str, dict[str, Any]]:
     return out
 
 
+# Models that only a route's raw-body documentation names (`request_body`), added to the
+# components when the document is built.
+_BODY_MODELS: list[type[BaseModel]] = []
+
+
+def request_body(
+    media_type: str, schema: type[BaseModel] | dict[str, Any], *, required: bool = True
+) -> dict[str, Any]:
+    """`openapi_extra=` for a route that reads its body itself (webhooks: a signature is
+    checked over the raw bytes first): documents what it reads."""
+    if isinstance(schema, dict):
+        described = schema
+    else:
+        _BODY_MODELS.append(schema)
+        described = {"$ref": f"#/components/schemas/{schema.__name__}"}
+    return {"requestBody": {"required": required, "content": {media_type: {"schema": described}}}}
+
+
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 _FASTAPI_422 = {"$ref": "#/components/schemas/HTTPValidationError"}
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -69,10 +87,13 @@ def _complete(document: dict[str, Any]) -> dict[str, Any]:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
-    if "ErrorBody" not in schemas:  # no route names an error of its own: add it anyway
-        own = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
-        schemas.update(own.pop("$defs", {}))
-        schemas["ErrorBody"] = own
+    models: list[type[BaseModel]] = [ErrorBody, *_BODY_MODELS]
+    for model in models:
+        if model.__name__ not in schemas:
+            own = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, definition in own.pop("$defs", {}).items():
+                schemas.setdefault(name, definition)
+            schemas[model.__name__] = own
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             if method not in _HTTP_METHODS:

@@ -11,6 +11,7 @@ The few places where a check is loosened are narrow and say why (`_SEMANTIC_422`
 from __future__ import annotations
 
 import base64
+import json
 import re
 import threading
 import time
@@ -21,19 +22,23 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import requests
 import schemathesis
 import uvicorn
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import HealthCheck, settings
 from pydantic import SecretStr
 from schemathesis import checks as st_checks
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi import checks as oas
+from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
+from twilio.request_validator import RequestValidator
 
 from api.app import create_app
 from config.settings import Settings
 from salespad.local import free_port
+from services import signing
 from tests.conftest import API_KEY, TABLES, _libpq, make_settings
 from tests.fakes.gateway import RecordingGateway
 
@@ -84,6 +89,8 @@ _SEMANTIC_422: list[tuple[str, re.Pattern[str]]] = [
     ),
     # An edited draft must keep some text.
     ("POST /api/tasks/{task_id}/approve", re.compile(r"^body: must not be empty$")),
+    # Lead capture takes a lead as POST /api/leads does, and checks it the same way.
+    ("POST /webhooks/leads", re.compile(r"(?s).")),
     # The file is required, in a multipart body; its options are checked like any field.
     ("POST /api/imports", re.compile(r"^(file|mapping|on_duplicate|campaign|body): ")),
 ]
@@ -145,24 +152,35 @@ CONFIG = SchemathesisConfig.from_dict(
     {
         "generation": {"allow-extra-parameters": False},
         "operations": [
-            {"include-path": "/api/events/stream", "parameters": {"query.follow": "false"}}
+            {"include-path": "/api/events/stream", "parameters": {"query.follow": "false"}},
+            # A provider's signed post is kept whatever it holds (a 4xx would make SendGrid
+            # drop it or Twilio try its fallback), so only positive data is sent, signed.
+            {"include-path-regex": "^/webhooks/", "generation": {"mode": "positive"}},
         ],
     }
 )
 
 
+# The webhooks' secrets: the fuzz signs what it posts, so each webhook reads its body.
+LEAD_CAPTURE_SECRET = "lead-capture-secret"
+INBOUND_TOKEN = "inbound-token"
+TWILIO_TOKEN = "twilio-auth-token"
+PUBLIC_URL = "https://salespad.example"  # what Twilio signs, as behind a proxy
+EVENTS_KEY = ec.generate_private_key(ec.SECP256R1())
+
+
 def _fuzz_settings(database_url: str) -> Settings:
     base = make_settings(database_url, f"tq-fuzz-{uuid.uuid4().hex[:6]}")
-    key = ec.generate_private_key(ec.SECP256R1()).public_key()
-    der = key.public_bytes(
+    der = EVENTS_KEY.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     base.temporal_address = f"127.0.0.1:{free_port()}"  # nothing listens there
     # Every webhook configured, so they check what they are sent (403) instead of saying 503.
-    base.lead_capture_secret = SecretStr("lead-capture-secret")
-    base.sendgrid.inbound_token = SecretStr("inbound-token")
+    base.lead_capture_secret = SecretStr(LEAD_CAPTURE_SECRET)
+    base.sendgrid.inbound_token = SecretStr(INBOUND_TOKEN)
     base.sendgrid.webhook_public_key = base64.b64encode(der).decode()
-    base.twilio.auth_token = SecretStr("twilio-auth-token")
+    base.twilio.auth_token = SecretStr(TWILIO_TOKEN)
+    base.public_url = PUBLIC_URL
     return base
 
 
@@ -217,6 +235,51 @@ def test_served_document_is_the_one_fuzzed(engine_url: str) -> None:
     assert httpx.get(f"{engine_url}/openapi.json").json() == SCHEMA.raw_schema
 
 
+def _call_and_validate(case: schemathesis.Case, base_url: str, engine: bool) -> None:
+    if not case.path.startswith("/webhooks/"):
+        case.call_and_validate(base_url=base_url, headers=AUTH, **_checks(case, engine))
+        return
+    response = _signed_post(case, base_url)
+    case.validate_response(
+        response, transport_kwargs={"base_url": base_url}, **_checks(case, engine)
+    )
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _signed_post(case: schemathesis.Case, base_url: str) -> requests.Response:
+    """Posts the case's body as the provider would, signed as the provider signs."""
+    url = f"{base_url}{case.formatted_path}"
+    body = case.body if isinstance(case.body, dict | list) else {}
+    if case.path == "/webhooks/leads":
+        raw = json.dumps(body).encode()
+        headers = {
+            "Content-Type": "application/json",
+            signing.HEADER: signing.signature_header(LEAD_CAPTURE_SECRET, raw),
+        }
+        return requests.post(url, data=raw, headers=headers, timeout=30)
+    if case.path == "/webhooks/sendgrid/events":
+        raw = json.dumps(body).encode()
+        stamp = str(int(time.time()))
+        signature = EVENTS_KEY.sign(stamp.encode() + raw, ec.ECDSA(hashes.SHA256()))
+        headers = {
+            "Content-Type": "application/json",
+            EventWebhookHeader.SIGNATURE: base64.b64encode(signature).decode(),
+            EventWebhookHeader.TIMESTAMP: stamp,
+        }
+        return requests.post(url, data=raw, headers=headers, timeout=30)
+    fields = {str(k): _text(v) for k, v in body.items()} if isinstance(body, dict) else {}
+    if case.path == "/webhooks/sendgrid/inbound":
+        files = {name: (None, value) for name, value in fields.items()}
+        return requests.post(url, params={"token": INBOUND_TOKEN}, files=files, timeout=30)
+    # Twilio: an HMAC over the URL it called (SALESPAD_PUBLIC_URL + path) and the parameters.
+    signed_url = f"{PUBLIC_URL}{case.formatted_path}"
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(signed_url, fields)
+    return requests.post(url, data=fields, headers={"X-Twilio-Signature": signature}, timeout=30)
+
+
 _SETTINGS = {
     "deadline": None,
     "derandomize": True,  # the same cases every run: a failure here reproduces
@@ -227,13 +290,13 @@ _SETTINGS = {
 @SCHEMA.parametrize()
 @settings(max_examples=EXAMPLES, **_SETTINGS)
 def test_every_operation(case: schemathesis.Case, engine_url: str) -> None:
-    case.call_and_validate(base_url=engine_url, headers=AUTH, **_checks(case, engine=True))
+    _call_and_validate(case, engine_url, engine=True)
 
 
 @SCHEMA.parametrize()
 @settings(max_examples=NO_ENGINE_EXAMPLES, **_SETTINGS)
 def test_every_operation_without_temporal(case: schemathesis.Case, no_engine_url: str) -> None:
-    case.call_and_validate(base_url=no_engine_url, headers=AUTH, **_checks(case, engine=False))
+    _call_and_validate(case, no_engine_url, engine=False)
 
 
 def test_stateful(engine_url: str) -> None:
