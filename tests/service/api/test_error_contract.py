@@ -9,11 +9,14 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from pydantic import SecretStr
+from sqlmodel import select
+from twilio.request_validator import RequestValidator
 
 from config.settings import Settings
 from models.db import Database
 from models.enums import TaskStatus
-from models.tables import Campaign, Enrollment, Task
+from models.tables import Campaign, Enrollment, Message, Task
 from salespad.local import free_port
 from services.tasks.draft_records import APPROVE_DRAFT_TASK
 from tests.conftest import _api
@@ -160,3 +163,37 @@ async def test_routes_that_need_temporal_answer_503_without_it(
     res = await api_without_temporal.post(f"/api/leads/{lead.id}/pause")
     assert res.status_code == 503
     assert set(res.json()) == {"error", "detail"}
+
+
+async def test_a_nul_in_a_signed_twilio_message_is_dropped_not_a_500(
+    api: httpx.AsyncClient, settings: Settings, clean_db: Database
+) -> None:
+    settings.twilio.auth_token = SecretStr("twilio-token")
+    settings.public_url = "https://salespad.example"
+    form = {"From": "+1415555\x000123", "Body": "call me\x00 back", "MessageSid": "SM\x001"}
+    signature = RequestValidator("twilio-token").compute_signature(
+        "https://salespad.example/webhooks/twilio/inbound", form
+    )
+    res = await api.post(
+        "/webhooks/twilio/inbound", data=form, headers={"X-Twilio-Signature": signature}
+    )
+    assert res.status_code == 200, res.text
+    async with clean_db.session() as session:
+        [message] = (await session.exec(select(Message))).all()
+    assert (message.content, message.provider_message_id) == ("call me back", "SM1")
+
+
+async def test_a_nul_in_an_inbound_mail_is_dropped_not_a_500(
+    api: httpx.AsyncClient, settings: Settings, clean_db: Database
+) -> None:
+    settings.sendgrid.inbound_token = SecretStr("inbound-token")
+    mail = {"from": "Ada <ada\x00@example.com>", "subject": "Re:\x00 hi", "text": "yes\x00 please"}
+    res = await api.post(
+        "/webhooks/sendgrid/inbound",
+        params={"token": "inbound-token"},
+        files={name: (None, value) for name, value in mail.items()},
+    )
+    assert res.status_code == 200, res.text
+    async with clean_db.session() as session:
+        [message] = (await session.exec(select(Message))).all()
+    assert (message.subject, message.content) == ("Re: hi", "yes please")
