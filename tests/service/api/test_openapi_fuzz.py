@@ -45,7 +45,7 @@ from tests.fakes.gateway import RecordingGateway
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 # Enough to reach every status each operation documents, within the tier's time budget on
 # two cores (about 50 operations, two engines, and the stateful runs).
-EXAMPLES = 12
+EXAMPLES = 10
 NO_ENGINE_EXAMPLES = 4
 STATEFUL_EXAMPLES = 15
 STATEFUL_STEPS = 20
