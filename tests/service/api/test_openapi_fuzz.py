@@ -3,7 +3,10 @@ database, every operation, every check; then stateful runs along the links schem
 
 Two engines: the recording gateway (Temporal "up": the services go all the way), and the real
 gateway with Temporal unreachable, where every route that needs the engine must answer a
-documented 503, never a 500.
+documented 503, never a 500. The provider webhooks are posted to as the providers do, signed,
+so the fuzz reaches what they store.
+
+The cases are the same every run (derandomized), so CI is repeatable: a failure reproduces.
 
 The few places where a check is loosened are narrow and say why (`_SEMANTIC_422`).
 """
@@ -175,7 +178,7 @@ def _fuzz_settings(database_url: str) -> Settings:
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     base.temporal_address = f"127.0.0.1:{free_port()}"  # nothing listens there
-    # Every webhook configured, so they check what they are sent (403) instead of saying 503.
+    # Every webhook configured (else each says 503), and the fuzz signs its posts to them.
     base.lead_capture_secret = SecretStr(LEAD_CAPTURE_SECRET)
     base.sendgrid.inbound_token = SecretStr(INBOUND_TOKEN)
     base.sendgrid.webhook_public_key = base64.b64encode(der).decode()
