@@ -1,7 +1,8 @@
 # Two commands for a fresh machine with Python 3.11+:
 #   make dev    install into .venv and start the whole stack (salespad dev)
 #   make test   install into .venv, then lint, type-check and run every test tier
-#   make test-fast   the unit and service tiers only (no Temporal), in well under a minute
+#   make test-fast   the unit and service tiers only (no Temporal; the schemathesis run
+#                    over every API operation is most of its time)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin

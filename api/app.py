@@ -12,6 +12,7 @@ from temporalio.client import Client
 from api.deps import ApiKeyDep, AppState
 from api.errors import install_error_handlers
 from api.input_guard import InputGuard
+from api.openapi import install_openapi
 from api.routes import (
     ai,
     analytics,
@@ -70,6 +71,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(
         InputGuard,
         max_body_bytes=settings.api_max_body_bytes,

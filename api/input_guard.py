@@ -1,6 +1,7 @@
 """Refuses, before any route runs, what PostgreSQL cannot store or what would tie up the API:
 a JSON body or query parameter with a NUL character or a lone surrogate (a 422 naming the
-field, or the row of a list), and a JSON body over the size limit (a 413, read no further).
+field, or the row of a list), a body sent as JSON that is not JSON (a 422 naming `body`), and a
+JSON body over the size limit (a 413, read no further).
 
 Every route is covered at once, including the text that only reaches the database later (a
 stop reason travels through the lead's workflow into the event log). Multipart uploads
@@ -52,9 +53,11 @@ class InputGuard:
             if not message.get("more_body", False):
                 break
         try:
-            data = json.loads(body)
-        except ValueError:
-            data = None  # not JSON after all: the route's own validation says so
+            data = json.loads(body) if body.strip() else None
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+            problem = {"field": "body", "message": f"not JSON: {exc}"[:300]}
+            await _answer(send, 422, "invalid request", [problem])
+            return
         problems = list(_problems(data, "body"))
         if problems:
             await _answer(send, 422, "invalid request", problems[:20])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import threading
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -21,7 +20,9 @@ from adapters.llm.base import PermanentLLMError, ReplyClassifier, TransientLLMEr
 from adapters.llm.factory import build_classifier
 from adapters.llm.types import ReplyClassification, ReplyInput
 from api.deps import SettingsDep
+from api.openapi import errors
 from config.settings import Settings
+from services.datetimes import IsoDateTime
 
 router = APIRouter(prefix="/ai", tags=["ai"])
 
@@ -53,14 +54,17 @@ class ClassifyRequest(BaseModel):
     text: str = Field(description="The reply as received; quoted history is cut before use.")
     subject: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
-    sent_at: datetime | None = Field(None, description="When the reply was written (ISO 8601).")
+    sent_at: IsoDateTime | None = Field(None, description="When the reply was written (ISO 8601).")
     timezone: str | None = Field(None, description="The lead's IANA timezone, e.g. Europe/Berlin.")
     last_outbound: str | None = Field(None, description="The last message we sent the lead.")
 
 
-_ERRORS: dict[int | str, dict[str, object]] = {
-    502: {"description": "The LLM provider rejected the request (permanent; detail says why)"},
-    503: {"description": "The LLM provider is unavailable or rate-limited; see Retry-After"},
+_ERRORS = errors(
+    e502="The LLM provider rejected the request (permanent; detail says why)",
+    e503="The LLM provider is unavailable or rate-limited; see Retry-After",
+)
+_ERRORS[503]["headers"] = {
+    "Retry-After": {"description": "Seconds to wait", "schema": {"type": "string"}}
 }
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import SessionDep
+from api.openapi import errors
 from services.analytics import service
 from services.analytics.schemas import CampaignFunnel, Overview
 
@@ -16,6 +17,7 @@ router = APIRouter(tags=["analytics"])
     "/campaigns/{campaign_id}/funnel",
     response_model=CampaignFunnel,
     summary="Leads at each stage, per step, channel and A/B arm (with significance)",
+    responses=errors(404),
 )
 async def campaign_funnel(campaign_id: uuid.UUID, session: SessionDep) -> CampaignFunnel:
     return await service.campaign_funnel(session, campaign_id)
@@ -24,7 +26,7 @@ async def campaign_funnel(campaign_id: uuid.UUID, session: SessionDep) -> Campai
 @router.get(
     "/campaigns/{campaign_id}/funnel.csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={200: {"content": {"text/csv": {}}}, **errors(404)},
     summary="The funnel as CSV: a row for the campaign, each step, channel and arm",
 )
 async def campaign_funnel_csv(campaign_id: uuid.UUID, session: SessionDep) -> Response:

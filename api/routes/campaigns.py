@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 
 from api.deps import SessionDep, WorkflowsDep
+from api.openapi import errors
 from services.campaigns import service
 from services.campaigns.schemas import (
     CampaignCreate,
@@ -27,6 +28,10 @@ def _accepted(response: Response, progress: CampaignProgress) -> CampaignProgres
     response_model=CampaignProgress,
     status_code=202,
     summary="Start a campaign: its leads are enrolled in the background (poll GET for progress)",
+    responses=errors(
+        e409="The Idempotency-Key was already used with another body",
+        e503="Temporal is unreachable; nothing was created",
+    ),
 )
 async def create_campaign(
     body: CampaignCreate,
@@ -56,6 +61,7 @@ async def list_campaigns(session: SessionDep) -> list[CampaignSummary]:
     "/{campaign_id}",
     response_model=CampaignSummary,
     summary="Progress (enrolled, skipped with reasons) and funnel of one campaign",
+    responses=errors(404),
 )
 async def get_campaign(campaign_id: uuid.UUID, session: SessionDep) -> CampaignSummary:
     return await service.campaign_summary(session, campaign_id)
@@ -66,6 +72,7 @@ async def get_campaign(campaign_id: uuid.UUID, session: SessionDep) -> CampaignS
     response_model=CampaignProgress,
     status_code=202,
     summary="Add leads to a campaign: enrolled in the background, as for a new campaign",
+    responses=errors(404, 503, e409="The campaign is stopped"),
 )
 async def add_leads(
     campaign_id: uuid.UUID,

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, StateDep
+from api.openapi import errors
 from services.tasks.drafts import answer_draft
 from services.tasks.schemas import DraftAnswer
 
@@ -28,6 +29,11 @@ class DraftEdit(BaseModel):
     "/{task_id}/approve",
     response_model=DraftAnswer,
     summary="Approve an AI draft, or send your edit of it",
+    responses=errors(
+        404,
+        e409="Not a draft approval, cancelled, or already answered otherwise",
+        e422="The edited body is empty",
+    ),
 )
 async def approve_draft(
     task_id: uuid.UUID, session: SessionDep, state: StateDep, body: DraftEdit | None = None
@@ -48,6 +54,7 @@ async def approve_draft(
     "/{task_id}/reject",
     response_model=DraftAnswer,
     summary="Reject an AI draft: the step's template goes out",
+    responses=errors(404, e409="Not a draft approval, cancelled, or already answered otherwise"),
 )
 async def reject_draft(task_id: uuid.UUID, session: SessionDep, state: StateDep) -> DraftAnswer:
     return await answer_draft(session, state.workflows, task_id, "reject")

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from api.deps import StateDep
@@ -11,7 +13,21 @@ from api.deps import StateDep
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="Database and Temporal status (no auth)")
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: dict[str, Any]
+    temporal: dict[str, Any]
+
+
+@router.get(
+    "/healthz",
+    summary="Database and Temporal status (no auth)",
+    response_model=Health,
+    responses={
+        200: {"description": "Both reachable"},
+        503: {"model": Health, "description": "Degraded: `database` or `temporal` says why"},
+    },
+)
 async def healthz(state: StateDep) -> JSONResponse:
     database: dict[str, object] = {"ok": True}
     temporal: dict[str, object] = {"ok": True, "address": state.settings.temporal_target}

@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import SessionDep, StateDep
+from api.openapi import errors
 from services.errors import InvalidInput, PayloadTooLarge
 from services.imports import service
 from services.imports.enroll import resolve_target
@@ -26,10 +27,13 @@ router = APIRouter(prefix="/imports", tags=["imports"])
     responses={
         201: {"description": "Imported: the counts and the rejected rows"},
         202: {"description": "Importing in the background: follow the Location header"},
-        409: {"description": "`campaign` is stopped (nothing imported)"},
-        413: {"description": "The file is over SALESPAD_MAX_IMPORT_BYTES"},
-        422: {"description": "A bad field, named; an unknown or ambiguous `campaign`"},
-        503: {"description": "`campaign` given and Temporal unreachable (nothing imported)"},
+        **errors(
+            e409="`campaign` is stopped (nothing imported)",
+            e413="The file is over SALESPAD_MAX_IMPORT_BYTES",
+            e422="A bad field, named (a multipart body that cannot be read names `body`); "
+            "an unknown or ambiguous `campaign`",
+            e503="`campaign` given and Temporal unreachable (nothing imported)",
+        ),
     },
 )
 async def create_import(
@@ -92,7 +96,10 @@ async def list_imports(
 
 
 @router.get(
-    "/{import_id}", response_model=ImportDetail, summary="An import's status, counts, rejections"
+    "/{import_id}",
+    response_model=ImportDetail,
+    summary="An import's status, counts, rejections",
+    responses=errors(404),
 )
 async def get_import(import_id: uuid.UUID, session: SessionDep) -> ImportDetail:
     return await service.import_detail(session, import_id)
@@ -102,6 +109,7 @@ async def get_import(import_id: uuid.UUID, session: SessionDep) -> ImportDetail:
     "/{import_id}/rejected.csv",
     response_class=StreamingResponse,
     summary="The rejected rows in their original columns plus `reason`, to fix and re-import",
+    responses={200: {"content": {"text/csv": {}}}, **errors(404)},
 )
 async def rejected_csv(import_id: uuid.UUID, session: SessionDep, state: StateDep) -> Response:
     row = await service.get_import(session, import_id)

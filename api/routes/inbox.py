@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import SessionDep
+from api.openapi import errors
 from services.leads.listing import CursorToken
 from services.notifications import service
 from services.notifications.schemas import InboxItem, InboxPage
@@ -28,6 +29,11 @@ async def inbox(
     return await service.inbox(session, owner=owner, unread_only=unread, limit=limit, cursor=cursor)
 
 
-@router.post("/{item_id}/read", response_model=InboxItem, summary="Mark an inbox item read")
+@router.post(
+    "/{item_id}/read",
+    response_model=InboxItem,
+    summary="Mark an inbox item read",
+    responses=errors(404),
+)
 async def mark_read(item_id: uuid.UUID, session: SessionDep) -> InboxItem:
     return await service.mark_read(session, item_id)

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
 from pydantic import ValidationError
 
 from api.deps import SessionDep, SettingsDep, StateDep
+from api.openapi import errors
 from models.enums import LeadStatus
+from services.datetimes import IsoDateTime
 from services.errors import InvalidInput, field_errors
 from services.leads import service
 from services.leads.listing import (
@@ -30,7 +31,11 @@ router = APIRouter(prefix="/leads", tags=["leads"])
     "",
     response_model=LeadPublic | LeadBatchResult,
     summary="Create or update leads (one object, or a list); upsert by email, else phone",
-    responses={201: {"description": "Lead created"}, 200: {"description": "Updated / batch"}},
+    responses={
+        201: {"description": "Lead created"},
+        200: {"description": "Updated / batch"},
+        **errors(422),
+    },
 )
 async def create_leads(
     session: SessionDep,
@@ -87,10 +92,10 @@ async def list_leads(
         FilterText | None, Query(max_length=320, description="Exact email, case-insensitive")
     ] = None,
     created_after: Annotated[
-        datetime | None, Query(description="Created at or after (ISO 8601; no zone: UTC)")
+        IsoDateTime | None, Query(description="Created at or after (ISO 8601; no zone: UTC)")
     ] = None,
     created_before: Annotated[
-        datetime | None, Query(description="Created before (ISO 8601; no zone: UTC)")
+        IsoDateTime | None, Query(description="Created before (ISO 8601; no zone: UTC)")
     ] = None,
     limit: int = Query(default=50, ge=1, le=MAX_LIMIT),
     offset: int = Query(default=0, ge=0, le=MAX_OFFSET, description="Prefer `cursor`"),
@@ -112,7 +117,12 @@ async def list_leads(
     return await service.list_leads(session, where, limit, offset, cursor)
 
 
-@router.get("/{lead_id}", response_model=LeadDetail, summary="A lead with its timeline")
+@router.get(
+    "/{lead_id}",
+    response_model=LeadDetail,
+    summary="A lead with its timeline",
+    responses=errors(404),
+)
 async def get_lead(lead_id: uuid.UUID, session: SessionDep, settings: SettingsDep) -> LeadDetail:
     return await service.lead_detail(
         session, lead_id, settings.temporal_ui, settings.temporal_namespace
@@ -123,6 +133,7 @@ async def get_lead(lead_id: uuid.UUID, session: SessionDep, settings: SettingsDe
     "/{lead_id}/replies",
     response_model=ReplyResult,
     summary="Log a reply that arrived elsewhere; the lead's sequence stops",
+    responses=errors(404),
 )
 async def post_reply(
     lead_id: uuid.UUID,

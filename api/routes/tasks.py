@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from api.deps import SessionDep, StateDep
+from api.openapi import errors
 from models.enums import TaskStatus
 from services.tasks import service
 from services.tasks.schemas import TaskPublic
@@ -29,7 +30,17 @@ async def list_tasks(
     return await service.list_tasks(session, status, owner, limit)
 
 
-@router.post("/{task_id}/complete", response_model=TaskPublic, summary="Mark a task done")
+_ANSWER_ERRORS = errors(
+    404, e409="Already answered otherwise, cancelled (its sequence ended), or a draft approval"
+)
+
+
+@router.post(
+    "/{task_id}/complete",
+    response_model=TaskPublic,
+    summary="Mark a task done",
+    responses=_ANSWER_ERRORS,
+)
 async def complete_task(
     task_id: uuid.UUID, session: SessionDep, state: StateDep, body: TaskAnswer | None = None
 ) -> TaskPublic:
@@ -37,7 +48,9 @@ async def complete_task(
     return await service.answer_task_public(session, state.workflows, task_id, "done", note)
 
 
-@router.post("/{task_id}/skip", response_model=TaskPublic, summary="Skip a task")
+@router.post(
+    "/{task_id}/skip", response_model=TaskPublic, summary="Skip a task", responses=_ANSWER_ERRORS
+)
 async def skip_task(
     task_id: uuid.UUID, session: SessionDep, state: StateDep, body: TaskAnswer | None = None
 ) -> TaskPublic:

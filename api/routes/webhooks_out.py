@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import SessionDep, SettingsDep
+from api.openapi import errors
 from services.webhooks_out import service
 from services.webhooks_out.queries import MAX_LIMIT, DeliveryFilter
 from services.webhooks_out.schemas import (
@@ -45,7 +46,9 @@ async def list_subscriptions(session: SessionDep) -> list[SubscriptionPublic]:
     return await service.list_subscriptions(session)
 
 
-@router.get(f"{SUBSCRIPTIONS}/{{subscription_id}}", response_model=SubscriptionPublic)
+@router.get(
+    f"{SUBSCRIPTIONS}/{{subscription_id}}", response_model=SubscriptionPublic, responses=errors(404)
+)
 async def get_subscription(subscription_id: uuid.UUID, session: SessionDep) -> SubscriptionPublic:
     return await service.get_subscription(session, subscription_id)
 
@@ -54,6 +57,7 @@ async def get_subscription(subscription_id: uuid.UUID, session: SessionDep) -> S
     f"{SUBSCRIPTIONS}/{{subscription_id}}",
     response_model=SubscriptionPublic,
     summary="Change url, events, active or description (inactive: pending deliveries wait)",
+    responses=errors(404),
 )
 async def update_subscription(
     subscription_id: uuid.UUID, body: SubscriptionUpdate, session: SessionDep
@@ -66,6 +70,7 @@ async def update_subscription(
     status_code=204,
     response_class=Response,
     summary="Delete a subscription with its deliveries and their log",
+    responses=errors(404),
 )
 async def delete_subscription(subscription_id: uuid.UUID, session: SessionDep) -> Response:
     await service.delete_subscription(session, subscription_id)
@@ -96,6 +101,7 @@ async def list_deliveries(
     f"{DELIVERIES}/{{delivery_id}}",
     response_model=DeliveryDetail,
     summary="One delivery: its payload and every attempt (time, HTTP status or error, duration)",
+    responses=errors(404),
 )
 async def get_delivery(delivery_id: uuid.UUID, session: SessionDep) -> DeliveryDetail:
     return await service.get_delivery(session, delivery_id)
@@ -105,6 +111,7 @@ async def get_delivery(delivery_id: uuid.UUID, session: SessionDep) -> DeliveryD
     f"{DELIVERIES}/{{delivery_id}}/redeliver",
     response_model=DeliveryPublic,
     summary="Send it again now under the same delivery id, with a fresh retry window",
+    responses=errors(404),
 )
 async def redeliver(delivery_id: uuid.UUID, session: SessionDep) -> DeliveryPublic:
     return await service.redeliver(session, delivery_id)

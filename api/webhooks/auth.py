@@ -29,6 +29,7 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
+from api.openapi import errors
 from config.settings import Settings
 from services import signing
 from services.errors import SalesPadError, ServiceUnavailable
@@ -38,10 +39,10 @@ log = logging.getLogger("salespad.webhooks")
 MAX_TIMESTAMP_SKEW_SECONDS = 300
 LEAD_CAPTURE_HEADER = signing.HEADER
 # For the OpenAPI description of every webhook route.
-AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "Wrong token or signature; nothing was recorded"},
-    503: {"description": "The webhook's secret is not configured here; the provider retries"},
-}
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = errors(
+    e403="Wrong token or signature; nothing was recorded",
+    e503="The webhook's secret is not configured here; the provider retries",
+)
 
 
 class WebhookForbidden(SalesPadError):

@@ -12,9 +12,10 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from api.deps import SessionDep, StateDep
+from api.openapi import errors, request_body
 from api.webhooks.auth import AUTH_ERRORS, check_lead_capture_signature
 from services.errors import InvalidInput, SalesPadError, field_errors
 from services.leads.capture import CaptureResult, capture_lead
@@ -31,6 +32,14 @@ _UNAVAILABLE = (
 
 class PayloadTooLarge(SalesPadError):
     status_code = 413
+
+
+class LeadCapture(LeadCreate):
+    """A lead, as for POST /api/leads, and the campaign to enroll it into."""
+
+    campaign: str | None = Field(
+        default=None, max_length=200, description="A campaign's id or exact name"
+    )
 
 
 def _reject_constant(name: str) -> Any:
@@ -71,13 +80,16 @@ def parse_lead_capture(body: bytes) -> tuple[LeadCreate, str | None]:
     response_model=CaptureResult,
     status_code=201,
     summary="Lead capture: upsert a lead (by email, else phone), optionally enroll it (signed)",
+    openapi_extra=request_body("application/json", LeadCapture),
     responses={
         **AUTH_ERRORS,
         200: {"description": "The lead existed (a repeated post changes nothing)"},
         201: {"description": "Lead created"},
-        413: {"description": "Body over 64 KiB"},
-        422: {"description": "Invalid JSON, field or campaign; nothing was stored"},
-        503: {"description": _UNAVAILABLE},
+        **errors(
+            e413="Body over 64 KiB",
+            e422="Invalid JSON, field or campaign; nothing was stored",
+            e503=_UNAVAILABLE,
+        ),
     },
 )
 async def lead_capture(

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from api.deps import SessionDep, StateDep
+from api.openapi import request_body
 from api.webhooks.auth import AUTH_ERRORS, check_event_signature, check_inbound_token
 from api.webhooks.inbound_mail import from_form, unreadable
 from api.webhooks.sendgrid_events import sendgrid_event
@@ -35,6 +36,16 @@ _MAIL_FIELDS = ("from", "headers", "email", "text", "html")
     "/inbound",
     summary="Inbound Parse: a reply by email (multipart; ?token= or basic-auth password)",
     responses=AUTH_ERRORS,
+    openapi_extra=request_body(
+        "multipart/form-data",
+        {
+            "type": "object",
+            "properties": {
+                name: {"type": "string"}
+                for name in ("from", "to", "subject", "text", "html", "headers", "envelope")
+            },
+        },
+    ),
 )
 async def inbound_parse(request: Request, state: StateDep, session: SessionDep) -> dict[str, Any]:
     check_inbound_token(request, state.settings)
@@ -58,6 +69,9 @@ async def _read_mail(request: Request) -> InboundMail:
     "/events",
     summary="Event Webhook: delivered, bounce, dropped, unsubscribe, open, ... (ECDSA-signed)",
     responses=AUTH_ERRORS,
+    openapi_extra=request_body(
+        "application/json", {"type": "array", "items": {"type": "object"}, "maxItems": 100}
+    ),
 )
 async def events(request: Request, state: StateDep, session: SessionDep) -> dict[str, Any]:
     body = await request.body()

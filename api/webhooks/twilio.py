@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 
 from adapters.channels.twilio import TWILIO_OPTED_OUT_CODE, to_e164
 from api.deps import SessionDep, StateDep
+from api.openapi import request_body
 from api.webhooks.auth import AUTH_ERRORS, check_twilio_signature
 from models.enums import ChannelType, DeliveryStatus
 from services.replies.delivery_events import ProviderEvent, apply_events
@@ -29,6 +30,14 @@ STOP_KEYWORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "REVOKE", "OPTOUT", "CANCEL"}
 )
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+FORM = "application/x-www-form-urlencoded"
+
+
+def _form(*names: str) -> dict[str, Any]:
+    """What Twilio posts (the fields read here; it sends many more, all kept out of the way)."""
+    return request_body(
+        FORM, {"type": "object", "properties": {name: {"type": "string"} for name in names}}
+    )
 
 
 def _field(form: FormData, *names: str) -> str:
@@ -42,8 +51,9 @@ def _field(form: FormData, *names: str) -> str:
 @router.post(
     "/inbound",
     summary="An incoming SMS or WhatsApp message (X-Twilio-Signature); answers empty TwiML",
-    responses=AUTH_ERRORS,
+    responses={200: {"content": {"text/xml": {}}}, **AUTH_ERRORS},
     response_class=Response,
+    openapi_extra=_form("From", "To", "Body", "MessageSid", "NumMedia"),
 )
 async def inbound(request: Request, state: StateDep, session: SessionDep) -> Response:
     await check_twilio_signature(request, state.settings)
@@ -88,6 +98,7 @@ async def inbound(request: Request, state: StateDep, session: SessionDep) -> Res
     "/status",
     summary="Outbound message status callback (X-Twilio-Signature)",
     responses=AUTH_ERRORS,
+    openapi_extra=_form("MessageSid", "MessageStatus", "To", "ErrorCode"),
     status_code=204,
     response_class=Response,
 )

@@ -9,6 +9,7 @@ who never clicked.
 from __future__ import annotations
 
 import html
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
@@ -18,6 +19,7 @@ from services.channels.tokens import verify_unsubscribe_token
 from services.channels.unsubscribe import unsubscribe_lead
 
 router = APIRouter(prefix="/u", tags=["unsubscribe"])
+_INVALID_TEXT = "The token was not made by this installation (an HTML page says what to do)"
 
 # The token is a credential for one lead: keep it out of caches, referrers and search engines.
 _HEADERS = {
@@ -51,7 +53,17 @@ def _invalid() -> HTMLResponse:
     )
 
 
-@router.get("/{token}", response_class=HTMLResponse, summary="Unsubscribe page (confirm button)")
+_INVALID: dict[int | str, dict[str, Any]] = {
+    404: {"description": _INVALID_TEXT, "content": {"text/html": {}}}
+}
+
+
+@router.get(
+    "/{token}",
+    response_class=HTMLResponse,
+    summary="Unsubscribe page (confirm button)",
+    responses=_INVALID,
+)
 async def confirm_page(token: str, state: StateDep) -> HTMLResponse:
     if verify_unsubscribe_token(state.settings.secret_key.get_secret_value(), token) is None:
         return _invalid()
@@ -69,7 +81,7 @@ async def confirm_page(token: str, state: StateDep) -> HTMLResponse:
     "/{token}",
     response_class=HTMLResponse,
     summary="One-click unsubscribe (RFC 8058): no auth, no confirmation",
-    responses={404: {"description": "The token was not made by this installation"}},
+    responses=_INVALID,
 )
 async def one_click(token: str, state: StateDep, session: SessionDep) -> HTMLResponse:
     lead_id = verify_unsubscribe_token(state.settings.secret_key.get_secret_value(), token)

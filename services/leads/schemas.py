@@ -40,6 +40,26 @@ def unstorable_text(value: str) -> str | None:
     return None
 
 
+def keepable(value: Any) -> Any:
+    """What a provider sent, made storable rather than refused (a webhook's post must be kept):
+    NUL characters dropped, lone surrogates replaced, non-finite numbers null; recursively."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = value.encode("utf-8", "replace").decode("utf-8")
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {keepable(k): keepable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(keepable(item) for item in value)
+    return value
+
+
 def check_storable(value: Any) -> Any:
     """Text and JSON PostgreSQL can store: no NUL characters, no lone surrogates, no NaN or
     infinity (JSONB refuses them, and the database error would be a 500, not a 422)."""

@@ -8,6 +8,7 @@ by the sender's address (`services.replies.queries`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from adapters.llm.text import strip_reply
 from models.enums import ChannelType
 from services.gateway import LeadWorkflowGateway
+from services.leads.schemas import keepable
 from services.replies.queries import lead_for_mail, lead_for_phone
 from services.replies.schemas import InboundMail, ReplyCreate
 from services.replies.service import handle_reply
@@ -33,6 +35,7 @@ async def receive_email(
     *,
     update_timeout: float = WEBHOOK_UPDATE_TIMEOUT_SECONDS,
 ) -> dict[str, Any]:
+    mail = _keepable_mail(mail)
     lead_id, matched_by = await lead_for_mail(session, mail)
     if lead_id is None:
         message, duplicate = await record_unmatched_reply(
@@ -72,6 +75,8 @@ async def receive_text(
     update_timeout: float = WEBHOOK_UPDATE_TIMEOUT_SECONDS,
 ) -> dict[str, Any]:
     """An SMS or WhatsApp message that is not an opt-out keyword."""
+    sender, content, message_sid = keepable(sender), keepable(content), keepable(message_sid)
+    details = keepable(details)
     lead_id = await lead_for_phone(session, number) if number else None
     if lead_id is None:
         message, duplicate = await record_unmatched_reply(
@@ -90,6 +95,21 @@ async def receive_text(
     result = await handle_reply(session, workflows, lead_id, body, update_timeout, wait="signal")
     return {"status": "recorded", "lead_id": str(lead_id)} | result.model_dump(
         mode="json", by_alias=True
+    )
+
+
+def _keepable_mail(mail: InboundMail) -> InboundMail:
+    """A NUL or a lone surrogate anywhere in a mail would fail its insert: dropped instead."""
+    return replace(
+        mail,
+        sender=keepable(mail.sender),
+        from_header=keepable(mail.from_header),
+        to=keepable(mail.to),
+        subject=keepable(mail.subject),
+        text=keepable(mail.text),
+        provider_message_id=keepable(mail.provider_message_id),
+        references=keepable(mail.references),
+        headers=keepable(mail.headers),
     )
 
 

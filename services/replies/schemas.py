@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.enums import ChannelType
+from services.datetimes import IsoDateTime
 
 
 class ReplyCreate(BaseModel):
@@ -25,7 +26,7 @@ class ReplyCreate(BaseModel):
         max_length=500,
         description="The provider's message id; a repeated id is recognised, not recorded twice",
     )
-    received_at: datetime | None = None
+    received_at: IsoDateTime | None = None
     headers: dict[str, str] = Field(
         default_factory=dict,
         description="Mail headers when known (Auto-Submitted, X-Autoreply, Precedence, ...)",

@@ -14,9 +14,10 @@ from temporalio.service import RPCError
 
 from models.enums import EventType, TaskStatus
 from models.tables import Lead, Task, utcnow
-from services.errors import Conflict, NotFound
+from services.errors import Conflict, NotFound, ServiceUnavailable
 from services.events import add_event
 from services.gateway import LeadWorkflowGateway
+from services.tasks.draft_records import APPROVE_DRAFT_TASK
 from services.tasks.schemas import TaskPublic
 from workflows.contracts import TaskDone
 
@@ -90,7 +91,7 @@ async def answer_task(
         # signal re-reads the row when the task falls due, and one that has ended needs none.
         try:
             await workflows.task_done(task.lead_id, TaskDone(task_id=str(task.id), outcome=outcome))
-        except RPCError as exc:  # Temporal unreachable: the committed row is the answer
+        except (RPCError, ServiceUnavailable) as exc:  # the committed row is the answer
             log.warning("task %s answered; its sequence will read it when due (%s)", task.id, exc)
     return task
 
@@ -102,5 +103,13 @@ async def answer_task_public(
     outcome: Literal["done", "skipped"],
     note: str | None = None,
 ) -> TaskPublic:
+    kind = (await session.exec(select(Task.kind).where(Task.id == task_id))).first()
+    if kind == APPROVE_DRAFT_TASK:
+        # Its answer is a decision the sequence acts on (send, edit, template): a bare "done"
+        # would close it with none, and the draft's own routes could no longer answer it.
+        raise Conflict(
+            f"task {task_id} is a draft approval: answer it with /approve or /reject",
+            [{"field": "task_id", "message": "a draft approval"}],
+        )
     task = await answer_task(session, workflows, task_id, outcome, note)
     return to_public(task, await session.get(Lead, task.lead_id))

@@ -7,7 +7,14 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
 
 from models.secrets import PREFIX as SEALED_PREFIX
 from services.leads.schemas import check_storable
@@ -51,8 +58,16 @@ def check_event_name(value: str) -> str:
 
 
 # Query parameters: checked where the request is parsed, so a bad value is a 422 naming it.
-EventName = Annotated[str, AfterValidator(check_event_name)]
+EventName = Annotated[
+    str,
+    AfterValidator(check_event_name),
+    WithJsonSchema({"type": "string", "enum": list(EVENT_NAMES)}),
+]
 CursorToken = Annotated[str, token_check(DeliveryCursor.decode)]
+# In a subscription: the document lists the names (the model checks them, with a clear 422).
+SubscribedEvent = Annotated[
+    str, WithJsonSchema({"type": "string", "enum": [*EVENT_NAMES, ALL_EVENTS]})
+]
 
 
 class _Input(BaseModel):
@@ -76,7 +91,7 @@ class _Input(BaseModel):
 
 class SubscriptionCreate(_Input):
     url: str = Field(max_length=MAX_URL, description="Where to POST, http:// or https://")
-    events: list[str] = Field(
+    events: list[SubscribedEvent] = Field(
         min_length=1,
         max_length=50,
         description=f'Public event names ({", ".join(EVENT_NAMES)}), or "*" for every one',
@@ -104,7 +119,7 @@ class SubscriptionUpdate(_Input):
     """Only what is sent changes. The secret cannot change: create a new subscription."""
 
     url: str | None = Field(default=None, max_length=MAX_URL)
-    events: list[str] | None = Field(default=None, min_length=1, max_length=50)
+    events: list[SubscribedEvent] | None = Field(default=None, min_length=1, max_length=50)
     active: bool | None = None
     description: str | None = Field(default=None, max_length=500)
 
