@@ -20,12 +20,18 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# 00:00 to 23:59: a window that can never open is refused when the sequence is compiled.
+_HH_MM = r"^(?:[01]\d|2[0-3]):[0-5]\d$"
+
+
 class SendWindow(_Frozen):
     """Local business hours: `days` are ISO weekdays (1 = Monday ... 7 = Sunday)."""
 
-    start: str = Field(default="09:00", pattern=r"^\d{2}:\d{2}$")
-    end: str = Field(default="17:00", pattern=r"^\d{2}:\d{2}$")
-    days: tuple[int, ...] = (1, 2, 3, 4, 5)
+    start: str = Field(default="09:00", pattern=_HH_MM)
+    end: str = Field(default="17:00", pattern=_HH_MM)
+    days: tuple[Annotated[int, Field(ge=1, le=7)], ...] = Field(
+        default=(1, 2, 3, 4, 5), min_length=1
+    )
 
 
 class Variant(_Frozen):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from salespad.cli import app
 from sequences import REGISTRY, SMS, Email, End, Sequence, SequenceError, Wait
 from sequences.dsl import Branch, BusinessHours, HasPhone
 from sequences.templating import TemplateError, lead_context, render
+from workflows.spec import SendWindow
 
 
 def test_demo_compiles_with_waits_of_ten_seconds() -> None:
@@ -97,6 +99,23 @@ def test_business_hours_days() -> None:
     assert BusinessHours(days="mon-fri").days == (1, 2, 3, 4, 5)
     assert BusinessHours(days="mon,wed,fri").days == (1, 3, 5)
     assert BusinessHours(days="fri-mon").days == (1, 5, 6, 7)
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        {"start": "99:99"},
+        {"end": "24:00"},
+        {"start": "9:00"},
+        {"days": (0, 1)},
+        {"days": (8,)},
+        {"days": ()},
+    ],
+)
+def test_a_window_that_could_never_open_is_refused(window: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        SendWindow.model_validate(window)
+    assert SendWindow.model_validate({"start": "00:00", "end": "23:59", "days": (7,)})
 
 
 def _ctx(name: str = "Ada Lovelace") -> dict[str, object]:
