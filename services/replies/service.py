@@ -159,7 +159,8 @@ async def handle_reply(
         except (SalesPadError, RPCError) as exc:
             delivery = SequenceDelivery(delivered="deferred", error=str(exc))
     lead = await session.get(Lead, lead_id, populate_existing=True)
-    assert lead is not None
+    if lead is None:  # erased meanwhile: the reply went with it
+        raise NotFound(f"lead {lead_id} not found")
     return ReplyResult(
         db_message_id=message.id,
         provider_message_id=message.provider_message_id,
