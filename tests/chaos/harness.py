@@ -8,6 +8,7 @@ kills), CHAOS_SEED (the random kill points and provider faults; printed with eve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -16,19 +17,22 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlmodel import col, select
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 
 from models.db import Database
 from models.enums import DeliveryStatus, Direction, EnrollmentState, EventType
 from models.tables import Enrollment, EventLog, Lead, Message
+from sequences import Email, Sequence, Wait
 from services.gateway import LeadWorkflows
 from services.ops.service import ops_command
 from tests.fakes.sendgrid import FakeSendGrid, send_key
+from tests.helpers import start_spec
 from workflows.errors import SEND_OUTCOME_UNKNOWN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -268,3 +272,55 @@ async def db_sent(db: Database, lead_ids: list[uuid.UUID]) -> Counter[tuple[str,
             )
         )
         return Counter((str(lead), int(step or 0)) for lead, step in rows.all())
+
+
+SPEC = Sequence(
+    "chaos",
+    Email("a", subject="Hello {{ lead.first_name }}", body="one"),
+    Wait(seconds=2),
+    Email("b", body="two", thread=True),
+    Wait(seconds=2),
+    Email("c", body="three", thread=True),
+).compile()
+STEPS = (1, 3, 5)
+
+
+@dataclass
+class Run:
+    lead_ids: list[uuid.UUID]
+    ops: Ops
+    worker: WorkerProcess
+    seconds: float
+
+
+async def run_campaign(
+    env: WorkflowEnvironment,
+    db: Database,
+    database_url: str,
+    task_queue: str,
+    provider: FakeSendGrid,
+    log: Path,
+    leads: int,
+    chaos: Callable[[WorkerProcess], None] | None = None,
+) -> Run:
+    """SPEC over `leads` new leads, sent by a worker process through `provider`, with ops
+    answering dead letters; `chaos(worker)` runs in a thread meanwhile. Returns when every
+    enrollment has completed (or fails with the story of a few that did not)."""
+    started = time.monotonic()
+    target = env.client.service_client.config.target_host
+    worker = WorkerProcess(target, database_url, task_queue, provider.url, log)
+    await asyncio.to_thread(worker.start)
+    lead_ids = await add_leads(db, leads)
+    ops = Ops(db, env.client, task_queue, provider, set(lead_ids))
+    answering = asyncio.create_task(ops.run())
+    try:
+        meddling = asyncio.create_task(asyncio.to_thread(chaos or (lambda _w: None), worker))
+        await start_spec(env.client, db, task_queue, SPEC, lead_ids)
+        await meddling
+        await wait_until_finished(db, lead_ids, within=FINISH_WITHIN)
+    finally:
+        answering.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await answering
+        worker.stop()
+    return Run(lead_ids, ops, worker, time.monotonic() - started)

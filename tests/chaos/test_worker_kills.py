@@ -8,8 +8,6 @@ outcome: it goes to ops (counted separately), who check the provider and skip or
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import random
 import time
 from collections import Counter
@@ -18,47 +16,20 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from models.db import Database
-from sequences import Email, Sequence, Wait
 from tests.chaos.harness import (
-    FINISH_WITHIN,
     LEADS,
     SEED,
-    Ops,
+    STEPS,
     WorkerProcess,
-    add_leads,
     db_sent,
+    run_campaign,
     scaled,
     tally,
-    wait_until_finished,
 )
 from tests.chaos.worker import API_KEY
 from tests.fakes.sendgrid import FakeSendGrid, Faults
-from tests.helpers import start_spec
 
-SPEC = Sequence(
-    "chaos",
-    Email("a", subject="Hello {{ lead.first_name }}", body="one"),
-    Wait(seconds=2),
-    Email("b", body="two", thread=True),
-    Wait(seconds=2),
-    Email("c", body="three", thread=True),
-).compile()
-STEPS = (1, 3, 5)
 KILLS = scaled(4, "CHAOS_KILLS")
-
-
-def kill_at_random_points(
-    worker: WorkerProcess, provider: FakeSendGrid, rng: random.Random, kills: int
-) -> None:
-    for n in range(kills):
-        time.sleep(rng.uniform(0.5, 3.0))
-        if n % 2 == 0:
-            # Aim between the provider call and its commit: a send is at the provider now.
-            deadline = time.monotonic() + 10
-            while provider.in_flight == 0 and time.monotonic() < deadline:
-                time.sleep(0.01)
-        worker.kill9()
-        worker.start()
 
 
 async def test_a_worker_sigkilled_at_random_points_never_sends_twice_nor_misses(
@@ -69,40 +40,39 @@ async def test_a_worker_sigkilled_at_random_points_never_sends_twice_nor_misses(
     tmp_path: Path,
 ) -> None:
     rng = random.Random(SEED)
-    started = time.monotonic()
-    target = dev_env.client.service_client.config.target_host
+    # Every answer takes 0.2 s: a window for killing the worker while the provider has a send.
     with FakeSendGrid(API_KEY, Faults(latency=0.2)) as provider:
-        worker = WorkerProcess(target, database_url, task_queue, provider.url, tmp_path / "w.log")
-        await asyncio.to_thread(worker.start)
-        lead_ids = await add_leads(clean_db, LEADS)
-        ops = Ops(clean_db, dev_env.client, task_queue, provider, set(lead_ids))
-        answering = asyncio.create_task(ops.run())
-        try:
-            killing = asyncio.create_task(
-                asyncio.to_thread(kill_at_random_points, worker, provider, rng, KILLS)
-            )
-            await start_spec(dev_env.client, clean_db, task_queue, SPEC, lead_ids)
-            await killing
-            await wait_until_finished(clean_db, lead_ids, within=FINISH_WITHIN)
-        finally:
-            answering.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await answering
-            worker.stop()
 
-    result = tally("worker-kill", provider, lead_ids, STEPS)
+        def kill_at_random_points(worker: WorkerProcess) -> None:
+            for n in range(KILLS):
+                time.sleep(rng.uniform(0.5, 3.0))
+                if n % 2 == 0:
+                    # Aim between the provider call and its commit: a send is at the provider.
+                    deadline = time.monotonic() + 10
+                    while provider.in_flight == 0 and time.monotonic() < deadline:
+                        time.sleep(0.01)
+                worker.kill9()
+                worker.start()
+
+        run = await run_campaign(
+            dev_env, clean_db, database_url, task_queue, provider, tmp_path / "worker.log",
+            LEADS, kill_at_random_points,
+        )  # fmt: skip
+
+    result = tally("worker-kill", provider, run.lead_ids, STEPS)
+    ops = run.ops
     result.report(
-        leads=len(lead_ids),
-        kills=worker.kills,
+        leads=len(run.lead_ids),
+        kills=run.worker.kills,
         unknown_outcomes_to_ops=ops.unknown,
         ops_skipped=ops.unknown_skipped,
         ops_retried=ops.unknown_retried,
         ops_commands_resent=ops.resent,
         other_dead_letters=sum(ops.other.values()),
-        seconds=round(time.monotonic() - started),
+        seconds=round(run.seconds),
     )
-    assert worker.kills == KILLS
+    assert run.worker.kills == KILLS
     assert (result.duplicates, result.missing, result.unexpected) == (0, 0, 0)
     assert dict(ops.other) == {}
     # Our own records agree with the provider's: one message per lead and step.
-    assert await db_sent(clean_db, lead_ids) == Counter(result.expected)
+    assert await db_sent(clean_db, run.lead_ids) == Counter(result.expected)
