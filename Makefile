@@ -2,6 +2,8 @@
 #   make dev    install into .venv and start the whole stack (salespad dev)
 #   make test   install into .venv, then lint, type-check and run every test tier
 #   make test-fast   the unit and service tiers only (no Temporal), in well under a minute
+#   make chaos  the chaos scenarios alone, printing their duplicate and missing counts
+#               (CHAOS_LEADS=500 scales the campaigns up; CHAOS_SEED=n replays one run)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -13,7 +15,7 @@ TEST_WORKERS ?= 2
 # Let every test process (xdist workers, the dev stack's children) reuse our modules' bytecode.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install dev test test-fast lint fmt bench clean
+.PHONY: install dev test test-fast chaos lint fmt bench clean
 
 install: $(STAMP)
 
@@ -51,6 +53,11 @@ test: install
 
 test-fast: install
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal -m "unit or service"
+
+# One scenario at a time (each runs a campaign through real processes on both cores); -rP
+# shows the CHAOS lines each test prints.
+chaos: install
+	$(BIN)/pytest tests/chaos -m chaos -q -rP
 
 fmt: install
 	$(BIN)/ruff format .

@@ -36,7 +36,7 @@ from tests.helpers import start_spec
 from workflows.errors import SEND_OUTCOME_UNKNOWN
 
 ROOT = Path(__file__).resolve().parents[2]
-LEADS = int(os.environ.get("CHAOS_LEADS", "200"))
+LEADS = int(os.environ.get("CHAOS_LEADS", "50"))
 SEED = int(os.environ.get("CHAOS_SEED", str(random.randrange(1 << 30))))
 # A scenario's campaign must finish within this (real time).
 FINISH_WITHIN = float(os.environ.get("CHAOS_FINISH_WITHIN", "300"))
