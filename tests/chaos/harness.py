@@ -50,10 +50,11 @@ class WorkerProcess:
     """tests/chaos/worker.py as a process: started, SIGKILLed and started again."""
 
     def __init__(self, target: str, database_url: str, task_queue: str, sendgrid_url: str,
-                 log: Path) -> None:  # fmt: skip
+                 log: Path, env: dict[str, str] | None = None) -> None:  # fmt: skip
         self.args = [sys.executable, "-m", "tests.chaos.worker", target, database_url,
                      task_queue, sendgrid_url]  # fmt: skip
         self.log = log
+        self.extra_env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
         self.kills = 0
 
@@ -61,6 +62,7 @@ class WorkerProcess:
         since = self.log.stat().st_size if self.log.exists() else 0
         out = open(self.log, "ab")  # noqa: SIM115  (lives with the process)
         env = {**os.environ, "SALESPAD_TEST_SEND_TIMEOUT_SECONDS": "8", "PYTHONUNBUFFERED": "1"}
+        env.update(self.extra_env)
         self.proc = subprocess.Popen(self.args, cwd=ROOT, env=env, stdout=out, stderr=out)
         deadline = time.monotonic() + within
         while b"chaos worker ready" not in self.log.read_bytes()[since:]:

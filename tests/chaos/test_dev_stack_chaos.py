@@ -60,7 +60,9 @@ async def test_temporal_and_postgres_killed_under_salespad_dev_come_back_and_not
         with stack.http() as http:
             lead_ids = []
             for n in range(LEADS):
-                res = http.post("/api/leads", json={"name": f"Lead {n}", "email": f"lead{n}@example.com"})
+                res = http.post(
+                    "/api/leads", json={"name": f"Lead {n}", "email": f"lead{n}@example.com"}
+                )
                 assert res.status_code == 201, res.text
                 lead_ids.append(res.json()["id"])
             res = http.post(
