@@ -121,6 +121,8 @@ def healthy(stack: Stack, within: float = 60) -> dict[str, str]:
         time.sleep(0.5)
     words = ("restart", "exited", "PostgreSQL", "crashing", "stopping", "Traceback", "Error")
     said = [ln for ln in stack.log.read_text().splitlines() if any(w in ln for w in words)]
+    # Why a restart failed, first and last (tracebacks of the children would drown it).
+    said = [ln for ln in said if "did not start yet" in ln][:3] + said
     logs = [stack.data_dir / "logs" / "temporal.log", stack.data_dir / "pg" / "log"]
     tails = [f"--- {p.name}:\n{p.read_text()[-1500:]}" for p in logs if p.exists()]
     raise AssertionError("not healthy again:\n" + "\n".join(said[-40:] + tails))
