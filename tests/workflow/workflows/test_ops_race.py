@@ -1,15 +1,15 @@
-"""An ops command that reaches the workflow before it waits for ops.
+"""An ops command that reaches the workflow before the dead letter's recording completes.
 
 The API accepts an ops command as soon as the database says the lead is in `attention`; that
-state is written by the record_enrollment_state activity, and the workflow only starts waiting
-for ops (rt.awaiting_ops) after that activity completes. A command sent in between is dropped.
+state is written by the record_enrollment_state activity. Here a real worker's ops answer in
+that very activity, before it reports back: the command must still count (it used to be
+dropped, leaving the lead stuck; fixed in workflows/steps/dead_letter.py for lean runs).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import (
@@ -63,12 +63,6 @@ class _Inbound(ActivityInboundInterceptor):
         return result
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="workflows/steps/dead_letter.py: an ops command that arrives before wait_for_ops "
-    "sets rt.awaiting_ops is dropped (LeadSequence.ops_command ignores it, and wait_for_ops "
-    "clears inbox.ops), although the API accepted it: the lead stays in attention",
-)
 async def test_an_ops_command_sent_as_soon_as_the_lead_is_flagged_is_not_lost(
     ts_env: WorkflowEnvironment, clean_db: Database, task_queue: str
 ) -> None:
