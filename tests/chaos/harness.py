@@ -58,16 +58,21 @@ class WorkerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.kills = 0
 
-    def start(self, within: float = 60) -> None:
+    def start(self, within: float = 120) -> None:
         since = self.log.stat().st_size if self.log.exists() else 0
         out = open(self.log, "ab")  # noqa: SIM115  (lives with the process)
         env = {**os.environ, "SALESPAD_TEST_SEND_TIMEOUT_SECONDS": "8", "PYTHONUNBUFFERED": "1"}
-        env.update(self.extra_env)
+        # A worker that hangs on its way up dumps every thread's stack on SIGABRT (below).
+        env.update(self.extra_env, PYTHONFAULTHANDLER="1")
         self.proc = subprocess.Popen(self.args, cwd=ROOT, env=env, stdout=out, stderr=out)
         deadline = time.monotonic() + within
         while b"chaos worker ready" not in self.log.read_bytes()[since:]:
             assert self.proc.poll() is None, self.log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "the chaos worker did not start"
+            if time.monotonic() > deadline:
+                self.proc.send_signal(signal.SIGABRT)
+                self.proc.wait(10)
+                where = self.log.read_bytes()[since:].decode(errors="replace")[-4000:]
+                raise AssertionError(f"the chaos worker did not start within {within}s:\n{where}")
             time.sleep(0.1)
 
     def kill9(self) -> None:
