@@ -3,6 +3,8 @@
 #   make test   install into .venv, then lint, type-check and run every test tier
 #   make test-fast   the unit and service tiers only (no Temporal; the schemathesis run
 #                    over every API operation is most of its time)
+#   make chaos  the chaos scenarios alone, printing their duplicate and missing counts
+#               (CHAOS_LEADS=500 scales the campaigns up; CHAOS_SEED=n replays one run)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -14,7 +16,7 @@ TEST_WORKERS ?= 2
 # Let every test process (xdist workers, the dev stack's children) reuse our modules' bytecode.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install dev test test-fast lint fmt bench clean
+.PHONY: install dev test test-fast chaos lint fmt bench clean
 
 install: $(STAMP)
 
@@ -52,6 +54,11 @@ test: install
 
 test-fast: install
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal -m "unit or service"
+
+# One scenario at a time (each runs a campaign through real processes on both cores); -rP
+# shows the CHAOS lines each test prints.
+chaos: install
+	$(BIN)/pytest tests/chaos -m chaos -q -rP
 
 fmt: install
 	$(BIN)/ruff format .

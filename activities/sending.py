@@ -335,7 +335,9 @@ class SendActivities:
             assert lead is not None  # the claim references it; leads are not deleted
             message = await session.get(Message, claim.message_id)
             assert message is not None
-            message.delivery_status = DeliveryStatus.SENT
+            if message.delivery_status == DeliveryStatus.SENDING:
+                # A delivery event can beat this commit: never move it back to `sent`.
+                message.delivery_status = DeliveryStatus.SENT
             message.provider_message_id = result.provider_message_id
             message.sent_at = now
             add_event(

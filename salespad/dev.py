@@ -107,6 +107,8 @@ class DevStack:
         self.logs = self.data_dir / "logs"
         self.postgres: EmbeddedPostgres | None = None
         self.temporal: Child | None = None
+        # Stops PostgreSQL when the supervisor dies, even by SIGKILL (salespad/pgguard.py).
+        self.pg_guard: Child | None = None
         self.children: list[Child] = []
         self._stopping = False
 
@@ -135,6 +137,12 @@ class DevStack:
         if self.settings.database_url:
             return self.settings.database_url
         self.postgres = EmbeddedPostgres(self.data_dir / "pg").start()
+        self.pg_guard = Child(
+            "postgres guard",
+            [sys.executable, "-m", "salespad.pgguard", str(self.postgres.pgdata)],
+            env=dict(os.environ),
+        )
+        self.pg_guard.start()
         url = self.postgres.url("salespad")
         # For the CLI beside the stack (`salespad import`): the same database, no URL to copy.
         url_file = self.data_dir / DATABASE_URL_FILE
@@ -253,7 +261,7 @@ class DevStack:
                     self.postgres.restart()
                 except Exception as exc:  # e.g. its old processes still hold shared memory
                     print(f"PostgreSQL did not start yet ({exc}); trying again", file=sys.stderr)
-            watched = ([self.temporal] if self.temporal is not None else []) + self.children
+            watched = [c for c in (self.temporal, self.pg_guard) if c is not None] + self.children
             for child in watched:
                 if child.alive() or self._stopping or not child.restarts.due(now):
                     continue
@@ -274,6 +282,8 @@ class DevStack:
             self.temporal.stop()
         if self.postgres is not None:
             self.postgres.stop()
+        if self.pg_guard is not None:
+            self.pg_guard.stop()
 
     def run(self) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -4,6 +4,8 @@ The suite runs in tiers, one directory each, marked automatically below:
   unit/      no servers        service/  PostgreSQL, no Temporal
   workflow/  time-skipping Temporal + PostgreSQL
   slow/      whole processes: `salespad dev`, a worker killed mid-send, the dev server, Prism
+  chaos/     campaigns under faults (killed processes, provider storms), counting duplicates
+             and misses: marked `chaos` and `slow` (`make chaos` runs only them)
 
 Under pytest-xdist every worker process is a session of its own: it starts its own embedded
 PostgreSQL (its own data dir and socket dir) and its own time-skipping server, lazily, so a
@@ -62,7 +64,7 @@ TABLES = (
     "suppression, channel, lead, owner_notification, funnel_seen, funnel_delta, funnel_count, "
     "funnel_reply_delay, webhook_attempt, webhook_delivery, webhook_subscription"
 )
-TIERS = ("unit", "service", "workflow", "slow")
+TIERS = ("unit", "service", "workflow", "slow", "chaos")
 # Tests stop their workers when they end; nothing of theirs may still be in flight then (see
 # _terminate_leftover_workflows), so a short graceful timeout is plenty.
 WORKER_SHUTDOWN = timedelta(seconds=2)
@@ -78,6 +80,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         parts = item.path.relative_to(root).parts
         if parts[0] in TIERS:
             item.add_marker(getattr(pytest.mark, parts[0]))
+        if parts[0] == "chaos":
+            item.add_marker(pytest.mark.slow)
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 

@@ -7,6 +7,8 @@ handling instead of a mock's idea of them. Only the standard library is used.
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -40,6 +42,9 @@ class ScriptedResponse:
     # dict/list bodies are sent as JSON; str/bytes as they are.
     body: Any = b""
     latency: float = 0.0
+    # Fault injection: after `latency`, close the connection with a TCP reset instead of
+    # answering (the request was read: the client cannot tell whether it was acted on).
+    reset: bool = False
 
     def encoded_body(self) -> tuple[bytes, str | None]:
         if isinstance(self.body, bytes):
@@ -64,6 +69,8 @@ class FakeHTTPServer:
         # 0: any free port. A fixed one lets a test bring a receiver up where it was down.
         self.port = port
         self.requests: list[RecordedRequest] = []
+        # Requests read but not answered yet (a test can kill a client mid-request).
+        self.in_flight = 0
         self._script: deque[ScriptedResponse] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -111,8 +118,13 @@ class FakeHTTPServer:
     def _answer(self, request: RecordedRequest) -> ScriptedResponse:
         with self._lock:
             self.requests.append(request)
+            self.in_flight += 1
             scripted = self._script.popleft() if self._script else None
         return scripted if scripted is not None else self.responder(request)
+
+    def _answered(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def _sleep(self, seconds: float) -> None:
         # Wakes early on stop() so a slow scripted response never holds up teardown.
@@ -149,8 +161,22 @@ def _make_handler(server: FakeHTTPServer) -> type[BaseHTTPRequestHandler]:
         def _handle(self) -> None:
             request = _parse(self)
             response = server._answer(request)
+            try:
+                self._respond(response)
+            finally:
+                server._answered()
+
+        def _respond(self, response: ScriptedResponse) -> None:
             if response.latency:
                 server._sleep(response.latency)
+            if response.reset:
+                # SO_LINGER with a zero timeout: close() sends RST, not FIN.
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.close_connection = True
+                self.connection.close()
+                return
             payload, default_type = response.encoded_body()
             self.send_response(response.status)
             headers: Mapping[str, str] = response.headers

@@ -7,6 +7,9 @@ Behaves like the real one where our adapter cares: bearer auth, 202 with `X-Mess
 from __future__ import annotations
 
 import itertools
+import random
+import threading
+from dataclasses import dataclass
 from typing import Any
 
 from tests.fakes.http_server import FakeHTTPServer, RecordedRequest, ScriptedResponse
@@ -18,12 +21,38 @@ def error_body(message: str, field: str | None = None) -> dict[str, Any]:
     return {"errors": [{"message": message, "field": field, "help": None}]}
 
 
+FAULT_KINDS = ("429", "500", "timeout", "reset")
+
+
+@dataclass
+class Faults:
+    """A storm: `rate` of valid sends fail, each with one of `kinds` drawn at random:
+    429 (with Retry-After) and 500 refuse the message; "timeout" accepts it and answers only
+    after `hang` seconds (longer than the client waits); "reset" accepts it and then resets the
+    connection without answering. `latency` delays every answer (a wider window for killing
+    the client between the provider call and its commit)."""
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = FAULT_KINDS
+    seed: int = 0
+    hang: float = 5.0
+    latency: float = 0.0
+    retry_after: str = "1"
+
+
 class FakeSendGrid(FakeHTTPServer):
-    def __init__(self, api_key: str = "SG.test-key") -> None:
+    def __init__(self, api_key: str = "SG.test-key", faults: Faults | None = None) -> None:
         super().__init__(self._respond)
         self.api_key = api_key
         self.message_ids: list[str] = []
+        # Every send the provider took (answered 202, or accepted before a timeout or reset):
+        # what the recipients get, whatever the client heard.
+        self.accepted: list[RecordedRequest] = []
+        self.faults = faults or Faults()
+        self.injected: dict[str, int] = dict.fromkeys(FAULT_KINDS, 0)
+        self._random = random.Random(self.faults.seed)
         self._counter = itertools.count(1)
+        self._accept_lock = threading.Lock()
 
     def mail_sends(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == MAIL_SEND_PATH]
@@ -55,9 +84,36 @@ class FakeSendGrid(FakeHTTPServer):
         problem = _validate(request.json)
         if problem is not None:
             return ScriptedResponse(status=400, body=error_body(*problem))
-        message_id = f"fake{next(self._counter):04d}Qx9sT2bWkR"
-        self.message_ids.append(message_id)
-        return ScriptedResponse(status=202, headers={"X-Message-Id": message_id}, body=b"")
+        faults = self.faults
+        with self._accept_lock:
+            fault = (
+                self._random.choice(faults.kinds) if self._random.random() < faults.rate else None
+            )
+            if fault is not None:
+                self.injected[fault] += 1
+            if fault in ("429", "500"):
+                status = int(fault)
+                headers = {"Retry-After": faults.retry_after} if status == 429 else {}
+                return ScriptedResponse(
+                    status=status, headers=headers, body=error_body("storm"), latency=faults.latency
+                )
+            message_id = f"fake{next(self._counter):04d}Qx9sT2bWkR"
+            self.message_ids.append(message_id)
+            self.accepted.append(request)
+        accepted = ScriptedResponse(
+            status=202, headers={"X-Message-Id": message_id}, body=b"", latency=faults.latency
+        )
+        if fault == "timeout":
+            accepted.latency = faults.hang
+        elif fault == "reset":
+            accepted.reset = True
+        return accepted
+
+
+def send_key(request: RecordedRequest) -> tuple[str, int]:
+    """(lead id, step) of a mail send, from the custom args our adapter sets."""
+    args = request.json["personalizations"][0]["custom_args"]
+    return args["lead_id"], int(args["step"])
 
 
 def _validate(payload: Any) -> tuple[str, str] | None:

@@ -7,7 +7,6 @@ worker, runs the demo sequence in real time, and checks nothing is left running 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import subprocess
@@ -17,88 +16,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psutil
 import pytest
 
 from config.temporal import connect
-from salespad.local import free_port
 from services import signing
 from tests.fakes.http_server import FakeHTTPServer, RecordedRequest, ScriptedResponse
+from tests.processes import Stack, healthy, kill9, port_taken, running_stack
 
 pytestmark = pytest.mark.slow
-KEY = "e2e-key"
-
-
-class Stack:
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.api_port, self.temporal_port, self.ui_port = free_port(), free_port(), free_port()
-        self.api = f"http://127.0.0.1:{self.api_port}"
-        self.log = data_dir.parent / "dev.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SALESPAD_", "SENDGRID_"))}
-        env.update(
-            SALESPAD_DATA_DIR=str(self.data_dir),
-            SALESPAD_API_PORT=str(self.api_port),
-            SALESPAD_TEMPORAL_PORT=str(self.temporal_port),
-            SALESPAD_TEMPORAL_UI_PORT=str(self.ui_port),
-            SALESPAD_API_KEY=KEY,
-        )
-        return env
-
-    def start(self) -> None:
-        out = open(self.log, "ab")  # noqa: SIM115
-        since = self.log.stat().st_size  # this start's lines only (the log is appended to)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "salespad.cli", "dev"], env=self.env(), stdout=out, stderr=out
-        )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.log.read_text()
-            # Up when healthy *and* the supervisor says so (from then on it watches its parts).
-            try:
-                healthy = httpx.get(f"{self.api}/healthz", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                healthy = False
-            if healthy and b"SalesPad is running" in self.log.read_bytes()[since:]:
-                return
-            time.sleep(0.5)
-        raise AssertionError(f"stack did not come up:\n{self.log.read_text()}")
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(sig)
-        return self.proc.wait(90)
-
-    def http(self) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.api, headers={"Authorization": f"Bearer {KEY}"}, timeout=10
-        )
-
-    def leftovers(self) -> list[str]:
-        """Processes still using this stack's data dir (postgres, temporal) after the stop."""
-        marker = str(self.data_dir)
-        found = []
-        for proc in psutil.process_iter(["pid", "cmdline"]):
-            cmd = " ".join(proc.info["cmdline"] or [])
-            if marker in cmd and proc.pid != os.getpid():
-                found.append(cmd)
-        return found
 
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
-    s = Stack(tmp_path / "salespad-data")
-    yield s
-    if s.proc is not None and s.proc.poll() is None:
-        # A failed assertion must not leave PostgreSQL and Temporal running: stop it properly.
-        s.proc.send_signal(signal.SIGTERM)
-        try:
-            s.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            s.proc.kill()
+    with running_stack(tmp_path / "salespad-data") as s:
+        yield s
 
 
 @pytest.fixture
@@ -183,34 +114,6 @@ def test_dev_stack_runs_the_demo_stops_cleanly_and_keeps_data(
     assert stack.leftovers() == []
 
 
-def _kill9(stack: Stack, marker: str) -> int:
-    """SIGKILL the stack's process whose command line has `marker`; its pid."""
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        cmd = " ".join(proc.info["cmdline"] or [])
-        if marker in cmd and str(stack.data_dir) in cmd:
-            proc.kill()
-            return int(proc.pid)
-    raise AssertionError(f"no process with {marker!r}")
-
-
-def _healthy(stack: Stack, within: float = 60) -> dict[str, str]:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            res = httpx.get(f"{stack.api}/healthz", timeout=2)
-            if res.status_code == 200:
-                body: dict[str, str] = res.json()
-                return body
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    words = ("restart", "exited", "PostgreSQL", "crashing", "stopping", "Traceback", "Error")
-    said = [ln for ln in stack.log.read_text().splitlines() if any(w in ln for w in words)]
-    logs = [stack.data_dir / "logs" / "temporal.log", stack.data_dir / "pg" / "log"]
-    tails = [f"--- {p.name}:\n{p.read_text()[-1500:]}" for p in logs if p.exists()]
-    raise AssertionError("not healthy again:\n" + "\n".join(said[-40:] + tails))
-
-
 def _enrolls(stack: Stack, email: str) -> None:
     with stack.http() as http:
         lead_id = http.post("/api/leads", json={"name": "Ada", "email": email}).json()["id"]
@@ -226,10 +129,10 @@ def _enrolls(stack: Stack, email: str) -> None:
 
 def test_a_dead_temporal_server_or_postgres_is_restarted(stack: Stack) -> None:
     stack.start()
-    _kill9(stack, "temporal.db")  # the Temporal dev server (its SQLite file is in the data dir)
+    kill9(stack, "temporal.db")  # the Temporal dev server (its SQLite file is in the data dir)
     time.sleep(1)
-    _kill9(stack, "postgres -D")  # the embedded PostgreSQL server
-    assert _healthy(stack)["status"] == "ok"
+    kill9(stack, "postgres -D")  # the embedded PostgreSQL server
+    assert healthy(stack)["status"] == "ok"
     _enrolls(stack, "after-restarts@example.com")  # both really work again
     text = stack.log.read_text()
     assert "temporal exited" in text and "PostgreSQL stopped; restarting it" in text
@@ -244,19 +147,19 @@ def test_a_sigkilled_supervisor_takes_its_children_along(stack: Stack) -> None:
     stack.proc.wait(10)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and any(
-        _port_taken(p) for p in (stack.api_port, stack.temporal_port, stack.ui_port)
+        port_taken(p) for p in (stack.api_port, stack.temporal_port, stack.ui_port)
     ):
         time.sleep(0.5)
-    assert not _port_taken(stack.api_port) and not _port_taken(stack.temporal_port)
+    assert not port_taken(stack.api_port) and not port_taken(stack.temporal_port)
+    # PostgreSQL too (it daemonizes: a guard stops it), and nothing else of the run is left.
+    deadline = time.monotonic() + 30
+    while stack.leftovers() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert stack.leftovers() == []
     stack.start()  # the next `salespad dev` starts on the same ports and data
     _enrolls(stack, "after-kill@example.com")
     assert stack.stop(signal.SIGINT) == 0
     assert stack.leftovers() == []
-
-
-def _port_taken(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_dev_says_clearly_when_a_port_is_taken(stack: Stack) -> None:

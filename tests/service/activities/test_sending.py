@@ -6,6 +6,7 @@ import io
 import uuid
 
 import pytest
+from sqlalchemy import update
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
@@ -18,6 +19,7 @@ from adapters.channels.base import (
     TransientChannelError,
     WhatsAppTemplate,
 )
+from adapters.channels.email import message_id_for
 from adapters.channels.outbox import OutboxChannel
 from adapters.channels.registry import ChannelRouter
 from models.db import Database
@@ -201,3 +203,55 @@ async def test_instructions_reach_the_channel_as_fields_not_headers(clean_db: Da
     assert sent.whatsapp_template == WhatsAppTemplate(content_sid="HX" + "c" * 32)
     assert sent.unsubscribe_token is None  # email only
     assert sent.headers == {}
+
+
+async def test_a_follow_up_finds_its_thread_when_ops_skipped_an_unknown_first_email(
+    clean_db: Database,
+) -> None:
+    """Ops skipped the first email ("the provider has it"): the workflow never learnt the thread
+    root, so the threaded follow-up arrives with no thread key and no subject of its own."""
+    first = await _input(clean_db, name="Ada Lovelace")
+    lost = CountingChannel(fail_with=OutcomeUnknownChannelError("reset", error_type="Reset"))
+    with pytest.raises(ApplicationError):
+        await ActivityEnvironment().run(_activities(clean_db, lost).send_step, first)
+
+    channel = CountingChannel()
+    bump = SendStep(id="bump", channel="EMAIL", body="Just bumping this", thread=True)
+    follow_up = first.model_copy(update={"step_no": 3, "step": bump, "thread_key": None})
+    result = await ActivityEnvironment().run(_activities(clean_db, channel).send_step, follow_up)
+
+    assert result.status == "sent"
+    [content] = channel.contents
+    assert content.subject == "Re: Hi Ada"
+    assert content.in_reply_to == message_id_for(first.idempotency_key)
+
+
+class DeliveredBeforeRecorded(CountingChannel):
+    """The provider is quick: its delivery event is applied before the send is recorded."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self.db = db
+
+    async def send(self, lead: Recipient, content: OutboundContent) -> SendResult:
+        result = await super().send(lead, content)
+        async with self.db.session() as session:
+            await session.exec(
+                update(Message)
+                .where(Message.idempotency_key == content.idempotency_key)  # type: ignore[arg-type]
+                .values(delivery_status=DeliveryStatus.DELIVERED)
+            )
+            await session.commit()
+        return result
+
+
+async def test_a_send_recorded_after_its_delivery_event_stays_delivered(
+    clean_db: Database,
+) -> None:
+    inp = await _input(clean_db)
+    channel = DeliveredBeforeRecorded(clean_db)
+    result = await ActivityEnvironment().run(_activities(clean_db, channel).send_step, inp)
+    assert result.status == "sent"
+    [message] = await outbound(clean_db, uuid.UUID(inp.lead_id))
+    assert message.delivery_status == DeliveryStatus.DELIVERED
+    assert message.sent_at is not None
