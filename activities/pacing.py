@@ -3,6 +3,7 @@ sequence has not handled yet, and the channel's daily cap and send window."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -18,6 +19,24 @@ from workflows.spec import SendWindow
 from workflows.timing import next_in_window
 
 CAP_WINDOW = timedelta(hours=24)
+# A crowd deferred to the same moment (a window opening, a cap slot freeing) goes out spread
+# over up to this long, each lead at its own fixed offset, not all in the same second.
+DEFERRAL_SPREAD = timedelta(minutes=15)
+
+
+def spread(at: datetime, key: str, within: timedelta = DEFERRAL_SPREAD) -> datetime:
+    """`at` plus an offset in [0, within) fixed by `key` (the send's idempotency key): the same
+    send always gets the same offset, different sends are spread evenly."""
+    seconds = max(1, int(within.total_seconds()))
+    offset = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % seconds
+    return at + timedelta(seconds=offset)
+
+
+def _length(window: SendWindow) -> timedelta:
+    """How long the window stays open once it opens (an overnight window wraps)."""
+    start, end = (datetime.strptime(t, "%H:%M") for t in (window.start, window.end))
+    length = end - start
+    return length if length > timedelta(0) else length + timedelta(days=1)
 
 
 async def pending_replies(session: AsyncSession, lead_id: uuid.UUID) -> list[ReplyNotice]:
@@ -52,9 +71,10 @@ async def pending_replies(session: AsyncSession, lead_id: uuid.UUID) -> list[Rep
 
 
 async def next_slot(
-    session: AsyncSession, channel: Channel, tz: ZoneInfo, now: datetime
+    session: AsyncSession, channel: Channel, tz: ZoneInfo, now: datetime, key: str
 ) -> datetime | None:
-    """None when the channel may send now; else the first moment it may.
+    """None when the channel may send now; else when to try again: the first moment it may,
+    plus this send's own offset (`spread`), within the first half of a window.
 
     Caps hold across every workflow: the count and the claim that follows it happen under a
     transaction-scoped advisory lock per channel, so two sends cannot both take the last slot.
@@ -63,7 +83,7 @@ async def next_slot(
         window = SendWindow.model_validate(channel.send_window)
         opens = next_in_window(now, window, tz)
         if opens > now:
-            return opens
+            return spread(opens, key, min(DEFERRAL_SPREAD, _length(window) / 2))
     if not channel.daily_cap:
         return None
     await session.exec(  # type: ignore[call-overload]
@@ -86,4 +106,4 @@ async def next_slot(
         return None
     # The slot frees when the send that fills the cap ages out of the rolling 24 hours.
     oldest_blocking = recent[len(recent) - channel.daily_cap]
-    return oldest_blocking + CAP_WINDOW + timedelta(seconds=1)
+    return spread(oldest_blocking + CAP_WINDOW + timedelta(seconds=1), key)

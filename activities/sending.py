@@ -168,7 +168,7 @@ class SendActivities:
                 )
             channel_row = await channel_row_for(session, step.channel, channel.provider)
             retry_at = await next_slot(
-                session, channel_row, zone(lead.timezone, inp.campaign_timezone), now
+                session, channel_row, zone(lead.timezone, inp.campaign_timezone), now, key
             )
             if retry_at is not None:
                 add_event(
