@@ -3,13 +3,15 @@ same server with none of SalesPad around it.
 
 `BareShape` runs a list of steps: an activity (`bare_step`, which writes one row to PostgreSQL
 in one transaction, as a send records its message), a timer, or a wait that an Update named
-`reply` ends early (the Update answers at once). `BenchNoop` is the trivial workflow the
+`reply` ends early (the Update answers at once), or a task wait that the signal `task_done`
+ends (with the wait's length as its deadline). `BenchNoop` is the trivial workflow the
 enrollment bench starts without a worker.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Literal
 
@@ -21,7 +23,7 @@ from temporalio.client import Client
 with workflow.unsafe.imports_passed_through():
     from models.db import Database
 
-Op = Literal["activity", "timer", "wait"]
+Op = Literal["activity", "timer", "wait", "task"]
 TABLE = "bench_bare_step"
 
 
@@ -46,6 +48,7 @@ class BenchNoop:
 class BareShape:
     def __init__(self) -> None:
         self.replied = False
+        self.task_done = False
 
     @workflow.run
     async def run(self, inp: BareInput) -> int:
@@ -61,12 +64,22 @@ class BareShape:
                 )
             elif op == "timer":
                 await workflow.sleep(timedelta(seconds=seconds))
+            elif op == "wait":
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda: self.replied, timeout=timedelta(seconds=seconds)
+                    )
             else:
-                await workflow.wait_condition(
-                    lambda: self.replied, timeout=timedelta(seconds=seconds)
-                )
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda: self.task_done, timeout=timedelta(seconds=seconds)
+                    )
             done += 1
         return done
+
+    @workflow.signal(name="task_done")
+    def done(self) -> None:
+        self.task_done = True
 
     @workflow.update(name="reply")
     def reply(self, message: BareReply) -> str:
