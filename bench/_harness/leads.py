@@ -82,3 +82,26 @@ async def wait_until_none_running(
             quiet_since, quiet = None, 0
     assert quiet_since is not None
     return quiet_since
+
+
+async def sent(db: Database, cohorts: list[str]) -> int:
+    """Outbound messages recorded for the leads of these cohorts."""
+    async with db.engine.connect() as conn:
+        got = await conn.execute(
+            text(
+                "SELECT count(*) FROM message m JOIN lead l ON l.id = m.lead_id"
+                " WHERE m.direction = 'OUTBOUND' AND l.metadata->>'cohort' = ANY(:c)"
+            ),
+            {"c": cohorts},
+        )
+        return int(got.scalar_one())
+
+
+async def until_sent(db: Database, cohorts: list[str], n: int, *, every: float = 1.0) -> float:
+    """Seconds until the cohorts' leads have n outbound messages (for `cold-outbound`: every
+    lead has sent its intro and sleeps in the two-day wait)."""
+    began = time.perf_counter()
+    while True:
+        if await sent(db, cohorts) >= n:
+            return time.perf_counter() - began
+        await asyncio.sleep(every)

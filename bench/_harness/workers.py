@@ -89,7 +89,9 @@ async def api_client(
 
 
 class Spawned:
-    """A worker in a process of its own; `stop()` ends it with SIGTERM."""
+    """A worker in a process of its own; `stop()` ends it with SIGTERM, and SIGKILL if it has
+    not exited 10 s later (a worker's shutdown can wait out its long polls; the benches stop
+    workers only once their work is done)."""
 
     def __init__(self, proc: subprocess.Popen[str]) -> None:
         self.proc = proc
@@ -99,7 +101,7 @@ class Spawned:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=60)
+                self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
