@@ -18,14 +18,14 @@ Usage: .venv/bin/python bench/e2e.py [--leads 400]
 
 from __future__ import annotations
 
-import argparse
 import time
 import uuid
 
 import psutil
 from _harness.bare import Op, start_bare
+from _harness.cli import bench_main
 from _harness.leads import enroll, insert_leads, wait_until_none_running
-from _harness.stack import database, local_stack, machine, run, temporal_client
+from _harness.stack import database, temporal_client
 from _harness.stats import print_table, verdict
 from _harness.workers import Spawned, api_client, settings, spawned
 
@@ -93,15 +93,10 @@ async def measure(n: int, url: str, target: str) -> None:
         )
 
 
-def main(n: int, timeout: float) -> None:
-    print(machine())
-    with local_stack() as stack:
-        run(measure(n, stack.database_url, stack.temporal_target), timeout)
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--leads", type=int, default=400)
-    parser.add_argument("--timeout", type=float, default=1800, help="give up after (seconds)")
-    args = parser.parse_args()
-    main(args.leads, args.timeout)
+    bench_main(
+        __doc__,
+        lambda a, s: measure(a.leads, s.database_url, s.temporal_target),
+        leads=400,
+        timeout=1800,
+    )

@@ -17,16 +17,16 @@ Usage: .venv/bin/python bench/efficiency.py [--events]   (--events: list each st
 
 from __future__ import annotations
 
-import argparse
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
 from _harness.bare import BareInput, BareShape, Op
+from _harness.cli import bench_main
 from _harness.history import Bucket, short, split, upserted
 from _harness.leads import insert_leads
-from _harness.stack import database, local_stack, machine, run, time_skipping
+from _harness.stack import database, time_skipping
 from _harness.stats import print_table, verdict
 from _harness.workers import worker_for
 from sqlmodel import col, select
@@ -232,6 +232,7 @@ def report(
 
 
 async def measure(url: str, show_events: bool) -> None:
+    print("time-skipping test server; one lead per case (three histories, a fixed size)")
     per_kind: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
     async with time_skipping() as env, database(url) as db:
         queue, bare_queue = (
@@ -264,16 +265,14 @@ async def measure(url: str, show_events: bool) -> None:
     )
 
 
-def main(show_events: bool, timeout: float) -> None:
-    print(machine())
-    print("time-skipping test server; one lead per case; sizes fixed (three histories)")
-    with local_stack(dev_server=False) as stack:
-        run(measure(stack.database_url, show_events), timeout)
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", action="store_true", help="list each step's events")
-    parser.add_argument("--timeout", type=float, default=600)
-    args = parser.parse_args()
-    main(args.events, args.timeout)
+    bench_main(
+        __doc__,
+        lambda a, s: measure(s.database_url, a.events),
+        leads=None,
+        timeout=600,
+        dev_server=False,
+        options=lambda p: p.add_argument(
+            "--events", action="store_true", help="list each step's events"
+        ),
+    )

@@ -17,14 +17,14 @@ Usage: .venv/bin/python bench/enroll.py [--leads 10000]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 import uuid
 
 from _harness.bare import BenchNoop
+from _harness.cli import bench_main
 from _harness.leads import Enrolled, enroll, insert_leads
-from _harness.stack import database, local_stack, machine, run, temporal_client
+from _harness.stack import database, temporal_client
 from _harness.stats import verdict
 from _harness.workers import api_client, settings
 from temporalio.client import Client
@@ -102,15 +102,10 @@ async def measure(n: int, url: str, target: str) -> None:
         print(f"ratio (b)/(a): {r:.2f} ({verdict(r, 0.8, at_most=False)})")
 
 
-def main(n: int, timeout: float) -> None:
-    print(machine())
-    with local_stack() as stack:
-        run(measure(n, stack.database_url, stack.temporal_target), timeout)
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--leads", type=int, default=10_000)
-    parser.add_argument("--timeout", type=float, default=900, help="give up after (seconds)")
-    args = parser.parse_args()
-    main(args.leads, args.timeout)
+    bench_main(
+        __doc__,
+        lambda a, s: measure(a.leads, s.database_url, s.temporal_target),
+        leads=10_000,
+        timeout=900,
+    )

@@ -19,7 +19,6 @@ Usage: .venv/bin/python bench/reply_latency.py [--leads 5000]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 import uuid
@@ -27,8 +26,9 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 from _harness.bare import BareReply, BareShape, start_bare
+from _harness.cli import bench_main
 from _harness.leads import enroll, insert_leads, until_sent
-from _harness.stack import database, local_stack, machine, run, temporal_client
+from _harness.stack import database, temporal_client
 from _harness.stats import percentile, print_table, verdict
 from _harness.workers import api_client, settings, spawned
 from temporalio.client import Client
@@ -133,15 +133,10 @@ async def measure(m: int, url: str, target: str) -> None:
             )  # fmt: skip
 
 
-def main(m: int, timeout: float) -> None:
-    print(machine())
-    with local_stack() as stack:
-        run(measure(m, stack.database_url, stack.temporal_target), timeout)
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--leads", type=int, default=5000)
-    parser.add_argument("--timeout", type=float, default=1800, help="give up after (seconds)")
-    args = parser.parse_args()
-    main(args.leads, args.timeout)
+    bench_main(
+        __doc__,
+        lambda a, s: measure(a.leads, s.database_url, s.temporal_target),
+        leads=5000,
+        timeout=1800,
+    )

@@ -14,14 +14,14 @@ Usage: .venv/bin/python bench/worker_rss.py [--leads 10000] [--max-cached N]
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 import uuid
 
 import psutil
+from _harness.cli import bench_main
 from _harness.leads import enroll, insert_leads, until_sent
-from _harness.stack import database, local_stack, machine, run, temporal_client
+from _harness.stack import database, temporal_client
 from _harness.stats import print_table, verdict
 from _harness.workers import api_client, settings, spawned
 
@@ -85,16 +85,13 @@ async def measure(n: int, url: str, target: str, max_cached: int | None) -> None
               f" ({verdict(last, TARGET_MB, at_most=True)} MB)")  # fmt: skip
 
 
-def main(n: int, max_cached: int | None, timeout: float) -> None:
-    print(machine())
-    with local_stack() as stack:
-        run(measure(n, stack.database_url, stack.temporal_target, max_cached), timeout)
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--leads", type=int, default=10_000)
-    parser.add_argument("--max-cached", type=int, help="the Worker's max_cached_workflows")
-    parser.add_argument("--timeout", type=float, default=3600, help="give up after (seconds)")
-    args = parser.parse_args()
-    main(args.leads, args.max_cached, args.timeout)
+    bench_main(
+        __doc__,
+        lambda a, s: measure(a.leads, s.database_url, s.temporal_target, a.max_cached),
+        leads=10_000,
+        timeout=3600,
+        options=lambda p: p.add_argument(
+            "--max-cached", type=int, help="the Worker's max_cached_workflows"
+        ),
+    )

@@ -15,12 +15,15 @@ import contextlib
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel
-from sqlalchemy import text
 from temporalio import activity, workflow
-from temporalio.client import Client
 
+# Passed through: the sandbox would otherwise import them afresh for every workflow run,
+# which on a loaded machine is slow enough to time out first workflow tasks.
 with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+    from sqlalchemy import text
+    from temporalio.client import Client
+
     from models.db import Database
 
 Op = Literal["activity", "timer", "wait", "task"]

@@ -7,6 +7,7 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -84,17 +85,27 @@ async def wait_until_none_running(
     return quiet_since
 
 
-async def sent(db: Database, cohorts: list[str]) -> int:
-    """Outbound messages recorded for the leads of these cohorts."""
+async def _outbound(db: Database, cohorts: list[str], what: str) -> list[Any]:
     async with db.engine.connect() as conn:
-        got = await conn.execute(
+        rows = await conn.execute(
             text(
-                "SELECT count(*) FROM message m JOIN lead l ON l.id = m.lead_id"
+                f"SELECT {what} FROM message m JOIN lead l ON l.id = m.lead_id"
                 " WHERE m.direction = 'OUTBOUND' AND l.metadata->>'cohort' = ANY(:c)"
             ),
             {"c": cohorts},
         )
-        return int(got.scalar_one())
+        return [r[0] for r in rows]
+
+
+async def sent(db: Database, cohorts: list[str]) -> int:
+    """Outbound messages recorded for the leads of these cohorts."""
+    [count] = await _outbound(db, cohorts, "count(*)")
+    return int(count)
+
+
+async def sent_times(db: Database, cohorts: list[str]) -> list[datetime]:
+    """When each of those messages went out (when it was recorded, if it has no sent_at)."""
+    return await _outbound(db, cohorts, "coalesce(m.sent_at, m.created_at)")
 
 
 async def until_sent(db: Database, cohorts: list[str], n: int, *, every: float = 1.0) -> float:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -55,6 +57,8 @@ def local_stack(*, dev_server: bool = True) -> Iterator[Stack]:
                 args = temporal_dev_server_args(
                     tmp / "temporal.db", port, free_port(), headless=True
                 )
+                # It dies with this process even when this one is killed (salespad.deathsig).
+                args = [sys.executable, "-m", "salespad.deathsig", str(os.getpid()), *args]
                 server = subprocess.Popen(
                     args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                 )
@@ -108,8 +112,14 @@ async def database(url: str) -> AsyncIterator[Database]:
         await db.dispose()
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def run(main: Coroutine[Any, Any, None], timeout: float) -> None:
-    """Run a benchmark's coroutine, giving up after `timeout` seconds."""
+    """Run a benchmark's coroutine, giving up after `timeout` seconds. SIGTERM unwinds like
+    Ctrl-C, so the stack's servers are stopped and its directory removed."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     asyncio.run(asyncio.wait_for(main, timeout=timeout))
 
 

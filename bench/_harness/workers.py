@@ -111,7 +111,9 @@ async def spawn(
     kind: Kind, database_url: str, target: str, queue: str, *, max_cached: int | None = None
 ) -> Spawned:
     """Start a worker process and wait until it polls."""
-    args = [sys.executable, "-m", "_harness.workers", "--kind", kind, "--db", database_url]
+    # Through salespad.deathsig: the worker dies with this process, even when it is killed.
+    args = [sys.executable, "-m", "salespad.deathsig", str(os.getpid())]
+    args += [sys.executable, "-m", "_harness.workers", "--kind", kind, "--db", database_url]
     args += ["--temporal", target, "--queue", queue]
     if max_cached is not None:
         args += ["--max-cached", str(max_cached)]
@@ -119,9 +121,8 @@ async def spawn(
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(BENCH_DIR), os.environ.get("PYTHONPATH", "")]),
     }
-    proc = await asyncio.to_thread(
-        subprocess.Popen, args, stdout=subprocess.PIPE, text=True, env=env
-    )
+    # Started from this (the main) thread: the death signal follows the thread that forked.
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)  # noqa: ASYNC220
     assert proc.stdout is not None
     line = await asyncio.to_thread(proc.stdout.readline)
     if line.strip() != "READY":
