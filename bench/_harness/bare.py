@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from datetime import timedelta
 from typing import Literal
 
@@ -117,7 +118,7 @@ async def start_bare(
     client: Client, n: int, queue: str, steps: list[tuple[Op, float]], batch: int
 ) -> list[str]:
     """Start n BareShape workflows `batch` at a time (the gateway's concurrency); their ids."""
-    run = queue.rsplit("-", 1)[-1]
+    run = uuid.uuid4().hex[:8]
     ids = [f"bare-{run}-{i}" for i in range(n)]
     for first in range(0, n, batch):
         await asyncio.gather(
