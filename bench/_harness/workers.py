@@ -157,6 +157,9 @@ async def _serve(
     try:
         async with await worker_for(kind, client, db, queue, **options):
             print("READY", flush=True)
+            # The bench reads only that line: from here on, stdout goes where stderr goes
+            # (a pipe nobody drains would fill and block whatever prints next).
+            os.dup2(2, 1)
             await stop.wait()
     finally:
         await db.dispose()
