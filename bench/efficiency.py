@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -122,17 +123,17 @@ def bare_shape(spec: SequenceSpec, phone: bool) -> tuple[list[tuple[Op, float]],
             ops.append(("activity", 0))
             owner.append(str(no))
         elif step.kind == "wait":
-            ops.append(("timer", float(step.seconds)))  # type: ignore[union-attr]
+            ops.append(("timer", float(step.seconds)))
             owner.append(str(no))
         elif step.kind == "task":
-            ops += [("activity", 0), ("task", float(step.due_seconds))]  # type: ignore[union-attr]
+            ops += [("activity", 0), ("task", float(step.due_seconds))]
             owner += [str(no), str(no)]
         elif step.kind == "branch":
-            skip_to = step.then if phone else step.otherwise  # type: ignore[union-attr]
+            skip_to = step.then if phone else step.otherwise
     return ops, owner
 
 
-def _bare_splitter(owner: list[str]):  # type: ignore[no-untyped-def]
+def _bare_splitter(owner: list[str]) -> Callable[[HistoryEvent], str | None]:
     markers = {EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, EventType.EVENT_TYPE_TIMER_STARTED}
     seen = 0
 
@@ -172,11 +173,10 @@ async def run_bare(
     handle = await env.client.start_workflow(
         BareShape.run, BareInput(key=wid, steps=ops), id=wid, task_queue=queue
     )
-    task_marker = (
-        sum(1 for op, _ in ops[: [o for o, _ in ops].index("task") + 1])
-        if any(o == "task" for o, _ in ops)
-        else None
-    )
+    # Each op leaves one marker event (activity scheduled / timer started): the task wait's
+    # timer says the workflow waits for its task, and the signal is sent then, as ops would.
+    kinds = [op for op, _ in ops]
+    task_marker = kinds.index("task") + 1 if "task" in kinds else None
     signalled = False
     while await _running(env.client, wid):
         if task_marker is not None and not signalled:

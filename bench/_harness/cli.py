@@ -19,7 +19,7 @@ def bench_main(
     leads: int | None,
     timeout: float,
     dev_server: bool = True,
-    options: Callable[[argparse.ArgumentParser], None] | None = None,
+    options: Callable[[argparse.ArgumentParser], object] | None = None,
 ) -> None:
     parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     if leads is not None:
