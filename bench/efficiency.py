@@ -95,17 +95,39 @@ def _salespad_steps(spec: SequenceSpec) -> dict[str, str]:
     return {str(no): step.kind for no, step in enumerate(spec.steps, start=1)}
 
 
-def _salespad_begins(event: HistoryEvent) -> str | None:
-    step = upserted(event, "CurrentStep")
-    if step is not None and step != b"null":
-        return step.decode()
-    if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and (
-        event.activity_task_scheduled_event_attributes.activity_type.name == "finish_enrollment"
-    ):
-        return "finish"
-    if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
-        return "finish"
-    return None
+def _salespad_begins() -> Callable[[HistoryEvent], str | None]:
+    """Steps begin at SalesPad's CurrentStep upserts; a CurrentStep the start already set
+    (lean runs) begins at the first command after the start, the first step's activity."""
+    at_start: list[str] = []
+    begun = False
+
+    def begins(event: HistoryEvent) -> str | None:
+        nonlocal begun
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            fields = event.workflow_execution_started_event_attributes.search_attributes
+            if "CurrentStep" in fields.indexed_fields:
+                at_start.append(fields.indexed_fields["CurrentStep"].data.decode())
+            return None
+        step = upserted(event, "CurrentStep")
+        if step is not None and step != b"null":
+            begun = True
+            return step.decode()
+        first_command = event.event_type in (
+            EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+            EventType.EVENT_TYPE_TIMER_STARTED,
+        )
+        if at_start and not begun and first_command:
+            begun = True
+            return at_start[0]
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and (
+            event.activity_task_scheduled_event_attributes.activity_type.name == "finish_enrollment"
+        ):
+            return "finish"
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+            return "finish"
+        return None
+
+    return begins
 
 
 def bare_shape(spec: SequenceSpec, phone: bool) -> tuple[list[tuple[Op, float]], list[str]]:
@@ -163,7 +185,7 @@ async def run_salespad(
         await _answer_open_tasks(db, gateway, lead_id)
         await env.sleep(SKIP)
     history = await handle.fetch_history()
-    return split(history.events, _salespad_begins)
+    return split(history.events, _salespad_begins())
 
 
 async def run_bare(
