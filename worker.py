@@ -116,6 +116,7 @@ async def run_worker(settings: Settings) -> None:
         drafter=build_drafter(settings),
         ops_webhook_url=settings.ops_webhook_url,
         unsubscribe_secret=settings.secret_key.get_secret_value(),
+        max_cached_workflows=settings.worker_max_cached_workflows,
     )
     # Outgoing webhooks are sent from here too, beside the Temporal worker: one process to run,
     # and every worker adds a dispatcher (they share the work through the database).

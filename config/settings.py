@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     temporal_address: str | None = None
     temporal_namespace: str = "default"
     task_queue: str = "salespad"
+    # Workflows a worker keeps in memory (about 0.25 MB each); one evicted and woken again is
+    # replayed from its history. 500 keeps a worker under 400 MB with 10,000 leads asleep.
+    worker_max_cached_workflows: int = Field(default=500, ge=0)
     # Where links into the Temporal Web UI point; defaults to the dev server's UI.
     temporal_ui_url: str | None = None
 
