@@ -10,9 +10,9 @@ in a one-email sequence defined here (`bench-window`, registered in this process
 send step finds the window shut and the workflow sleeps until it opens. The bench then
 watches the sends until none has come for 20 s and prints when they went out relative to the
 opening (percentiles, sends per 10 s), whether every lead was waiting when the window opened,
-and whether the cap held (sent <= cap; the rest deferred, not dropped). The engine adds no
-jitter to a window's opening today (activities/pacing.py returns the opening itself): what
-spread there is comes from the worker's throughput. Never asserts.
+and whether the cap held (sent <= cap; the rest deferred, not dropped). The engine spreads
+a crowd deferred to an opening over up to 15 minutes (activities/pacing.py `spread`), so a
+run lasts at least that long. Never asserts.
 Usage: .venv/bin/python bench/send_window.py [--leads 5000] [--lead-time SECONDS]
 """
 
