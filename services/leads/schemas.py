@@ -3,10 +3,12 @@ the fields are declared once, on `models.tables.LeadBase`; these add the input r
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -42,7 +44,8 @@ def unstorable_text(value: str) -> str | None:
 
 def keepable(value: Any) -> Any:
     """What a provider sent, made storable rather than refused (a webhook's post must be kept):
-    NUL characters dropped, lone surrogates replaced, non-finite numbers null; recursively."""
+    NUL characters dropped, lone surrogates replaced, non-finite numbers null; recursively, into
+    mappings, lists and the fields of a dataclass (a provider's parsed event or mail)."""
     if isinstance(value, str):
         if "\x00" in value:
             value = value.replace("\x00", "")
@@ -53,8 +56,13 @@ def keepable(value: Any) -> Any:
         return value
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {keepable(k): keepable(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = dataclasses.fields(value)
+        return dataclasses.replace(
+            value, **{f.name: keepable(getattr(value, f.name)) for f in fields if f.init}
+        )
     if isinstance(value, list | tuple):
         return type(value)(keepable(item) for item in value)
     return value

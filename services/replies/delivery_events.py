@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy import or_, text
@@ -71,20 +71,6 @@ class EventsOutcome:
     unmatched: int = 0
 
 
-def _keepable_event(event: ProviderEvent) -> ProviderEvent:
-    """Providers' text as storable text: a NUL in a reason or a detail would fail the batch."""
-    return replace(
-        event,
-        event_id=keepable(event.event_id),
-        email=keepable(event.email),
-        phone=keepable(event.phone),
-        idempotency_key=keepable(event.idempotency_key),
-        provider_message_ids=keepable(event.provider_message_ids),
-        reason=keepable(event.reason),
-        details=keepable(dict(event.details)),
-    )
-
-
 async def apply_events(
     session: AsyncSession,
     workflows: LeadWorkflowGateway | None,
@@ -93,7 +79,7 @@ async def apply_events(
     """Apply a batch in one transaction; suppressions (rare) follow, one by one."""
     outcome = EventsOutcome()
     unique: dict[str, ProviderEvent] = {}
-    for event in map(_keepable_event, events):
+    for event in map(keepable, events):
         if event.key in unique:
             outcome.duplicates += 1
         else:

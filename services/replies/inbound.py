@@ -8,7 +8,6 @@ by the sender's address (`services.replies.queries`).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,7 +34,7 @@ async def receive_email(
     *,
     update_timeout: float = WEBHOOK_UPDATE_TIMEOUT_SECONDS,
 ) -> dict[str, Any]:
-    mail = _keepable_mail(mail)
+    mail = keepable(mail)
     lead_id, matched_by = await lead_for_mail(session, mail)
     if lead_id is None:
         message, duplicate = await record_unmatched_reply(
@@ -95,21 +94,6 @@ async def receive_text(
     result = await handle_reply(session, workflows, lead_id, body, update_timeout, wait="signal")
     return {"status": "recorded", "lead_id": str(lead_id)} | result.model_dump(
         mode="json", by_alias=True
-    )
-
-
-def _keepable_mail(mail: InboundMail) -> InboundMail:
-    """A NUL or a lone surrogate anywhere in a mail would fail its insert: dropped instead."""
-    return replace(
-        mail,
-        sender=keepable(mail.sender),
-        from_header=keepable(mail.from_header),
-        to=keepable(mail.to),
-        subject=keepable(mail.subject),
-        text=keepable(mail.text),
-        provider_message_id=keepable(mail.provider_message_id),
-        references=keepable(mail.references),
-        headers=keepable(mail.headers),
     )
 
 
