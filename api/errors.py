@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.openapi import HTTP_METHODS
 from services.errors import SalesPadError, field_errors
 
 
@@ -63,10 +64,7 @@ def _allowed_methods(app: FastAPI, path: str) -> list[str]:
         pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
         if re.fullmatch(pattern, path):
             literals = sum(1 for part in template.split("/") if part and "{" not in part)
-            methods = sorted(method.upper() for method in item if method in _METHODS)
+            methods = sorted(method.upper() for method in item if method in HTTP_METHODS)
             if literals > best[0]:
                 best = (literals, methods)
     return best[1]
-
-
-_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})

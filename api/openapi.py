@@ -76,7 +76,7 @@ def request_body(
 
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 _FASTAPI_422 = {"$ref": "#/components/schemas/HTTPValidationError"}
-_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 
 def _error_content() -> dict[str, Any]:
@@ -96,7 +96,7 @@ def _complete(document: dict[str, Any]) -> dict[str, Any]:
             schemas[model.__name__] = own
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
-            if method not in _HTTP_METHODS:
+            if method not in HTTP_METHODS:
                 continue
             for parameter in operation.get("parameters", []):
                 _not_null(parameter)

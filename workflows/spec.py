@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 SendChannel = Literal["EMAIL", "WHATSAPP", "SMS"]
 TaskType = Literal["linkedin", "manual"]
@@ -21,17 +21,24 @@ class _Frozen(BaseModel):
 
 
 # 00:00 to 23:59: a window that can never open is refused when the sequence is compiled.
-_HH_MM = r"^(?:[01]\d|2[0-3]):[0-5]\d$"
+CLOCK_PATTERN = r"^(?:[01]\d|2[0-3]):[0-5]\d$"
+
+
+def _not_bool(value: object) -> object:
+    if isinstance(value, bool):  # JSON true is not Monday
+        raise ValueError("must be an ISO weekday number, 1 = Monday ... 7 = Sunday")
+    return value
+
+
+IsoWeekday = Annotated[int, Field(ge=1, le=7), BeforeValidator(_not_bool)]
 
 
 class SendWindow(_Frozen):
     """Local business hours: `days` are ISO weekdays (1 = Monday ... 7 = Sunday)."""
 
-    start: str = Field(default="09:00", pattern=_HH_MM)
-    end: str = Field(default="17:00", pattern=_HH_MM)
-    days: tuple[Annotated[int, Field(ge=1, le=7)], ...] = Field(
-        default=(1, 2, 3, 4, 5), min_length=1
-    )
+    start: str = Field(default="09:00", pattern=CLOCK_PATTERN)
+    end: str = Field(default="17:00", pattern=CLOCK_PATTERN)
+    days: tuple[IsoWeekday, ...] = Field(default=(1, 2, 3, 4, 5), min_length=1)
 
 
 class Variant(_Frozen):

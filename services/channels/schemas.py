@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from annotated_types import Interval
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from models.enums import ChannelProvider, ChannelType
-
-_CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
-
-
-def _not_bool(value: object) -> object:
-    if isinstance(value, bool):  # JSON true is not Monday
-        raise ValueError("must be an ISO weekday number, 1 = Monday ... 7 = Sunday")
-    return value
-
-
-IsoWeekday = Annotated[int, Interval(ge=1, le=7), BeforeValidator(_not_bool)]
+from workflows.spec import CLOCK_PATTERN, IsoWeekday
 
 
 class PacingWindow(BaseModel):
-    """Local business hours as the API takes them (the sequence's `SendWindow` shape), checked
-    here: an hour past 23:59 or a weekday outside 1..7 would keep the window shut for good."""
+    """Local business hours as the API takes them: the rules of the sequence's `SendWindow`
+    (an hour past 23:59 or a weekday outside 1..7 would keep the window shut for good), as a
+    list, with no unknown keys."""
 
     model_config = ConfigDict(extra="forbid")
 
-    start: str = Field(default="09:00", pattern=_CLOCK, description="HH:MM, 00:00 to 23:59")
-    end: str = Field(default="17:00", pattern=_CLOCK, description="HH:MM, 00:00 to 23:59")
+    start: str = Field(default="09:00", pattern=CLOCK_PATTERN, description="HH:MM, 00:00 to 23:59")
+    end: str = Field(default="17:00", pattern=CLOCK_PATTERN, description="HH:MM, 00:00 to 23:59")
     days: list[IsoWeekday] = Field(
         default=[1, 2, 3, 4, 5],
         min_length=1,
