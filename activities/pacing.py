@@ -40,9 +40,12 @@ def _length(window: SendWindow) -> timedelta:
 
 
 async def pending_replies(session: AsyncSession, lead_id: uuid.UUID) -> list[ReplyNotice]:
+    """Replies recorded for the lead and not yet handled by its sequence, oldest first, each
+    with the channel it came in on (one query: every send asks, and nearly always gets none)."""
     rows = (
         await session.exec(
-            select(Message)
+            select(Message, Channel.type)
+            .outerjoin(Channel, col(Channel.id) == col(Message.channel_id))
             .where(
                 Message.lead_id == lead_id,
                 Message.direction == Direction.INBOUND,
@@ -51,22 +54,14 @@ async def pending_replies(session: AsyncSession, lead_id: uuid.UUID) -> list[Rep
             .order_by(col(Message.created_at))
         )
     ).all()
-    channels = {
-        c.id: c.type
-        for c in (
-            await session.exec(
-                select(Channel).where(col(Channel.id).in_([m.channel_id for m in rows]))
-            )
-        ).all()
-    }
     return [
         ReplyNotice(
             message_id=m.provider_message_id or str(m.id),
             db_message_id=str(m.id),
-            channel=channels.get(m.channel_id, "EMAIL") if m.channel_id else "EMAIL",
+            channel=channel_type or "EMAIL",
             received_at=m.sent_at or m.created_at,
         )
-        for m in rows
+        for m, channel_type in rows
     ]
 
 

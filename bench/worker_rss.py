@@ -6,8 +6,9 @@ a process of its own (bench/_harness/workers.py), so its RSS is its own. At each
 bench enrolls more fresh leads in `cold-outbound` over the real API and waits until every one
 has sent its intro and sleeps in the two-day wait, then reads the worker's RSS (psutil) after
 a few seconds' settling. The Temporal SDK keeps at most `max_cached_workflows` workflows in
-memory (SDK default 1,000; config/settings.py has no setting for it, so `--max-cached`
-passes it to the Worker here): figures are printed per sleeping sequence and per cached one.
+memory; the worker here keeps what `salespad worker` keeps by default
+(SALESPAD_WORKER_MAX_CACHED_WORKFLOWS, 500) unless `--max-cached` says otherwise. Figures are
+printed per sleeping sequence and per cached one.
 Never asserts.
 Usage: .venv/bin/python bench/worker_rss.py [--leads 10000] [--max-cached N]
 """
@@ -25,7 +26,10 @@ from _harness.stack import database, temporal_client
 from _harness.stats import print_table
 from _harness.workers import api_client, settings, spawned
 
-SDK_DEFAULT_CACHE = 1000
+from config.settings import Settings
+
+DEFAULT_CACHE: int = Settings.model_fields["worker_max_cached_workflows"].default
+
 TARGET_MB = 400
 SETTLE = 5.0
 
@@ -43,14 +47,14 @@ def _rss_mb(pid: int) -> float:
 
 
 async def measure(n: int, url: str, target: str, max_cached: int | None) -> None:
-    cache = max_cached if max_cached is not None else SDK_DEFAULT_CACHE
+    cache = max_cached if max_cached is not None else DEFAULT_CACHE
     async with database(url) as db:
         client = await temporal_client(target)
         queue = f"bench-rss-{uuid.uuid4().hex[:6]}"
-        print(f"levels {levels(n)}; max_cached_workflows {cache}"
-              f"{' (SDK default)' if max_cached is None else ''}; dev server {target}")  # fmt: skip
+        default = " (the setting's default)" if max_cached is None else ""
+        print(f"levels {levels(n)}; max_cached_workflows {cache}{default}; dev server {target}")
         async with (
-            spawned("salespad", url, target, queue, max_cached=max_cached) as worker,
+            spawned("salespad", url, target, queue, max_cached=cache) as worker,
             api_client(settings(url, queue), db, client) as http,
         ):
             await asyncio.sleep(SETTLE)

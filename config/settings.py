@@ -100,6 +100,14 @@ class Settings(BaseSettings):
     # Workflows a worker keeps in memory (about 0.25 MB each); one evicted and woken again is
     # replayed from its history. 500 keeps a worker under 400 MB with 10,000 leads asleep.
     worker_max_cached_workflows: int = Field(default=500, ge=0)
+    # The workflow sandbox re-imports a workflow's module for every run (and every replay of
+    # an evicted one). Off (the default): our `workflows` package is imported once and shared,
+    # the sandbox still runs each workflow; on: the package is re-imported per run as well,
+    # so the sandbox also catches a nondeterministic call (datetime.now) hidden in it at run
+    # time, at about 8 ms more worker CPU per run or replay (bench/sandbox.py: a `demo` replay
+    # 33 ms against 26 ms; a lead costs the worker about 90 ms). The tests replay every history
+    # both ways, and tests/unit/test_layers.py bans such calls in workflows/ statically.
+    worker_strict_sandbox: bool = False
     # Where links into the Temporal Web UI point; defaults to the dev server's UI.
     temporal_ui_url: str | None = None
 

@@ -7,10 +7,11 @@ SandboxedEnvironment with StrictUndefined, and no custom filter that calls its a
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, meta
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -59,9 +60,16 @@ def check_variables(source: str) -> None:
             )
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(source: str) -> Template:
+    """A campaign's few templates are rendered for every lead: compile each once per process
+    (a Template renders from any thread; a syntax error is raised again, never cached)."""
+    return _ENV.from_string(source)
+
+
 def render(source: str, context: dict[str, Any]) -> str:
     try:
-        return _ENV.from_string(source).render(**context)
+        return _compiled(source).render(**context)
     except TemplateSyntaxError as exc:
         raise TemplateError(f"line {exc.lineno}: {exc.message}") from exc
     except UndefinedError as exc:

@@ -65,6 +65,15 @@ RULES = [
                 "openai",
                 "sendgrid",
                 "twilio",
+                # Clocks, randomness and I/O: workflow.now(), workflow.random(), workflow.uuid4().
+                "random",
+                "uuid",
+                "time",
+                "os",
+                "secrets",
+                "socket",
+                "subprocess",
+                "threading",
             }
         ),
         "workflow code is deterministic: contracts, policies and the spec only",
@@ -105,6 +114,32 @@ def violations(root: Path, rules: list[Rule]) -> list[str]:
     return found
 
 
+CLOCK_CALLS = frozenset({"now", "utcnow", "today", "fromtimestamp"})
+
+
+def shared_state_hazards(root: Path) -> list[str]:
+    """What the passed-through sandbox (worker.workflow_runner) would not catch in workflows/:
+    reading the host's clock (`datetime.now()`, `date.today()`; workflow.now() is the one
+    to use) and `global` rebinding, which would carry state from one lead's run to the next
+    now that the package is imported once per process."""
+    found = []
+    for path in sorted((root / "workflows").rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), rel)):
+            if isinstance(node, ast.Global | ast.Nonlocal):
+                found.append(f"{rel}:{node.lineno} rebinds {', '.join(node.names)}")
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in CLOCK_CALLS
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in {"datetime", "date"}
+            ):
+                call = f"{node.func.value.id}.{node.func.attr}"
+                found.append(f"{rel}:{node.lineno} reads the clock ({call})")
+    return found
+
+
 def api_importers(root: Path) -> list[str]:
     """Modules outside api/ that import it, except salespad/cli.py's `api` / `api.app`."""
     found = []
@@ -128,6 +163,32 @@ def test_every_layer_imports_only_what_it_may() -> None:
 
 def test_only_the_cli_imports_the_api() -> None:
     assert api_importers(ROOT) == []
+
+
+def test_workflow_code_reads_no_clock_and_keeps_no_module_state() -> None:
+    assert shared_state_hazards(ROOT) == []
+
+
+def test_the_hazard_check_finds_clocks_and_globals(tmp_path: Path) -> None:
+    (tmp_path / "workflows").mkdir()
+    (tmp_path / "workflows" / "w.py").write_text(
+        "import random\n"
+        "from datetime import date, datetime\n"
+        "SEEN = 0\n"
+        "def f():\n"
+        "    global SEEN\n"
+        "    return datetime.now(), date.today(), workflow.now()\n"
+    )
+    assert shared_state_hazards(tmp_path) == [
+        "workflows/w.py:5 rebinds SEEN",
+        "workflows/w.py:6 reads the clock (datetime.now)",
+        "workflows/w.py:6 reads the clock (date.today)",
+    ]
+    workflow_rule = [rule for rule in RULES if rule.source == "workflows"]
+    assert violations(tmp_path, workflow_rule) == [
+        "workflows/w.py:1 imports random "
+        "(workflow code is deterministic: contracts, policies and the spec only)"
+    ]
 
 
 def test_every_rule_names_an_existing_source() -> None:

@@ -255,3 +255,43 @@ async def test_a_send_recorded_after_its_delivery_event_stays_delivered(
     [message] = await outbound(clean_db, uuid.UUID(inp.lead_id))
     assert message.delivery_status == DeliveryStatus.DELIVERED
     assert message.sent_at is not None
+
+
+async def test_a_reply_the_sequence_has_not_handled_stops_the_send(clean_db: Database) -> None:
+    """Replies recorded but not yet handled come back, oldest first, each with the channel it
+    came in on (EMAIL when no channel row is known), and nothing goes out."""
+    from datetime import timedelta
+
+    from models.enums import Direction
+    from models.tables import Channel, utcnow
+
+    channel = CountingChannel()
+    inp = await _input(clean_db, name="Ada Lovelace", phone="+14155550100")
+    lead_id = uuid.UUID(inp.lead_id)
+    now = utcnow()
+    async with clean_db.session() as session:
+        whatsapp = Channel(type="WHATSAPP", provider="twilio", name="wa")
+        session.add(whatsapp)
+        await session.flush()
+        replies = [
+            Message(lead_id=lead_id, channel_id=None, direction=Direction.INBOUND,
+                    content="later", provider_message_id="r-2", created_at=now),
+            Message(lead_id=lead_id, channel_id=whatsapp.id, direction=Direction.INBOUND,
+                    content="first", provider_message_id="r-1",
+                    created_at=now - timedelta(minutes=1)),
+            Message(lead_id=lead_id, channel_id=whatsapp.id, direction=Direction.INBOUND,
+                    content="handled", provider_message_id="r-0", processed_at=now,
+                    created_at=now - timedelta(minutes=2)),
+        ]  # fmt: skip
+        session.add_all(replies)
+        await session.commit()
+
+    result = await ActivityEnvironment().run(_activities(clean_db, channel).send_step, inp)
+
+    assert result.status == "reply_pending"
+    assert [(n.message_id, n.channel) for n in result.pending_replies] == [
+        ("r-1", "WHATSAPP"),
+        ("r-2", "EMAIL"),
+    ]
+    assert channel.calls == 0
+    assert await outbound(clean_db, lead_id) == []

@@ -14,7 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from worker import WORKFLOWS
+from worker import WORKFLOWS, workflow_runner
 
 HISTORIES = sorted((Path(__file__).resolve().parents[2] / "histories").glob("*.json"))
 TEXTS = {path.stem: path.read_text() for path in HISTORIES}
@@ -24,8 +24,15 @@ def test_histories_are_committed() -> None:
     assert len(HISTORIES) >= 6, "tests/histories/ lost its recorded histories"
 
 
+@pytest.mark.parametrize("strict", [True, False], ids=["strict-sandbox", "shared-package"])
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
-async def test_history_replays(path: Path) -> None:
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+async def test_history_replays(path: Path, strict: bool) -> None:
+    """Under the strict sandbox (a nondeterministic call fails the replay) and under the one
+    workers run by default (worker.workflow_runner: the package imported once)."""
+    replayer = Replayer(
+        workflows=WORKFLOWS,
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(strict=strict),
+    )
     history = WorkflowHistory.from_json(path.stem, TEXTS[path.stem])
     await replayer.replay_workflow(history)
