@@ -7,7 +7,7 @@ import secrets
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
@@ -19,6 +19,7 @@ from models.db import Database
 from services.errors import ServiceUnavailable
 from services.gateway import LeadWorkflowGateway, LeadWorkflows
 from services.imports.service import ImportRunner
+from services.replies.schemas import ReplyWait
 
 
 class AppState:
@@ -110,3 +111,12 @@ def require_api_key(
 
 
 ApiKeyDep = Depends(require_api_key)
+
+# `?wait=` wherever a reply is handed to a lead's sequence (POST .../replies, .../assign).
+ReplyWaitQuery = Annotated[
+    ReplyWait,
+    Query(
+        description="received (default): answer as soon as the running sequence holds the "
+        "reply; classified: answer once it was classified and acted on (intent, action)"
+    ),
+]

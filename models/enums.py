@@ -51,6 +51,7 @@ class DeliveryStatus(StrEnum):
     BOUNCED = "bounced"
     FAILED = "failed"
     RECEIVED = "received"  # inbound
+    DISCARDED = "discarded"  # inbound from nobody we know, set aside by ops
 
 
 class EventType(StrEnum):
@@ -63,6 +64,7 @@ class EventType(StrEnum):
     SEND_SKIPPED = "SEND_SKIPPED"
     REPLY_RECEIVED = "REPLY_RECEIVED"
     UNMATCHED_REPLY = "UNMATCHED_REPLY"
+    UNMATCHED_DISCARDED = "UNMATCHED_DISCARDED"
     INTENT_CLASSIFIED = "INTENT_CLASSIFIED"
     STATUS_CHANGED = "STATUS_CHANGED"
     SEQUENCE_COMPLETED = "SEQUENCE_COMPLETED"

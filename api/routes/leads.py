@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response
 from pydantic import ValidationError
 
-from api.deps import SessionDep, SettingsDep, StateDep
+from api.deps import ReplyWaitQuery, SessionDep, SettingsDep, StateDep
 from api.openapi import errors
 from models.enums import LeadStatus
 from services.datetimes import IsoDateTime
@@ -21,7 +21,7 @@ from services.leads.listing import (
     LeadFilter,
 )
 from services.leads.schemas import LeadBatchResult, LeadCreate, LeadDetail, LeadList, LeadPublic
-from services.replies.schemas import ReplyCreate, ReplyResult, ReplyWait
+from services.replies.schemas import ReplyCreate, ReplyResult
 from services.replies.service import handle_reply
 
 router = APIRouter(prefix="/leads", tags=["leads"])
@@ -140,13 +140,7 @@ async def post_reply(
     body: ReplyCreate,
     session: SessionDep,
     state: StateDep,
-    wait: Annotated[
-        ReplyWait,
-        Query(
-            description="received (default): answer as soon as the running sequence holds the "
-            "reply; classified: answer once it was classified and acted on (intent, action)"
-        ),
-    ] = "received",
+    wait: ReplyWaitQuery = "received",
 ) -> ReplyResult:
     return await handle_reply(
         session,

@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.enums import ChannelType, Direction, EnrollmentState, EventType
+from models.enums import ChannelType, DeliveryStatus, Direction, EnrollmentState, EventType
 from models.tables import Channel, Enrollment, EventLog, Lead, Message
 
 ATTENTION_EVENTS = (EventType.DEAD_LETTERED, EventType.TASK_OVERDUE)
@@ -43,11 +43,16 @@ async def latest_attention_event(session: AsyncSession, lead_id: uuid.UUID) -> E
 async def unmatched_page(
     session: AsyncSession, channel: ChannelType | None, limit: int, offset: int
 ) -> tuple[Sequence[tuple[Message, str | None]], int]:
-    """(inbound messages without a lead with their channel type, newest first; total)."""
+    """(inbound messages without a lead and not discarded, with their channel type, newest
+    first; total)."""
     stmt = (
         select(Message, Channel.type)
         .join(Channel, col(Channel.id) == Message.channel_id, isouter=True)
-        .where(col(Message.lead_id).is_(None), Message.direction == Direction.INBOUND)
+        .where(
+            col(Message.lead_id).is_(None),
+            Message.direction == Direction.INBOUND,
+            Message.delivery_status != DeliveryStatus.DISCARDED,
+        )
     )
     if channel is not None:
         stmt = stmt.where(Channel.type == channel)

@@ -70,7 +70,7 @@ async def record_reply(
         provider_message_id=provider_id,
         message_id=str(message.id),
     )
-    _learn_preferred_channel(session, lead, body.channel, message)
+    learn_preferred_channel(session, lead, body.channel, message)
     try:
         await session.commit()
     except IntegrityError:
@@ -80,7 +80,7 @@ async def record_reply(
     return message, False
 
 
-def _learn_preferred_channel(
+def learn_preferred_channel(
     session: AsyncSession, lead: Lead, channel: ChannelType, message: Message
 ) -> None:
     """The channel a lead replies on becomes its preferred one. An explicit setting over the
@@ -132,32 +132,62 @@ async def handle_reply(
     the running sequence holds the reply (no step runs before it is handled), or once it was
     classified and acted on; "signal" (webhooks) only signals the sequence."""
     message, duplicate = await record_reply(session, lead_id, body)
-    assert message.provider_message_id is not None
     if duplicate and message.processed_at is not None:
         delivery = SequenceDelivery(
             delivered="processed", action="already handled", intent=message.intent
         )
     else:
-        notice = ReplyNotice(
-            message_id=message.provider_message_id,
-            db_message_id=str(message.id),
-            channel=body.channel,
-            received_at=message.sent_at or utcnow(),
-            answer="handled" if wait == "classified" else "received",
+        delivery = await deliver_recorded(
+            session, workflows, lead_id, message, body.channel, update_timeout, wait=wait
         )
-        running = await open_enrollment(session, lead_id) is not None
-        await session.commit()  # no transaction stays open while the sequence answers
-        try:
-            delivered = await workflows.deliver_reply(
-                lead_id,
-                notice,
-                sequence_running=running,
-                update_timeout=update_timeout,
-                signal_only=wait == "signal",
-            )
-            delivery = _delivery(delivered)
-        except (SalesPadError, RPCError) as exc:
-            delivery = SequenceDelivery(delivered="deferred", error=str(exc))
+    return await reply_result(session, lead_id, message, delivery, duplicate=duplicate)
+
+
+async def deliver_recorded(
+    session: AsyncSession,
+    workflows: LeadWorkflowGateway,
+    lead_id: uuid.UUID,
+    message: Message,
+    channel: ChannelType,
+    update_timeout: float,
+    *,
+    wait: ReplyDeliveryMode,
+) -> SequenceDelivery:
+    """Tell the lead's sequence (or, with none running, a ProcessReply workflow) about a reply
+    already recorded for the lead. Commits first: no transaction stays open meanwhile."""
+    assert message.provider_message_id is not None
+    notice = ReplyNotice(
+        message_id=message.provider_message_id,
+        db_message_id=str(message.id),
+        channel=channel,
+        received_at=message.sent_at or utcnow(),
+        answer="handled" if wait == "classified" else "received",
+    )
+    running = await open_enrollment(session, lead_id) is not None
+    await session.commit()  # no transaction stays open while the sequence answers
+    try:
+        delivered = await workflows.deliver_reply(
+            lead_id,
+            notice,
+            sequence_running=running,
+            update_timeout=update_timeout,
+            signal_only=wait == "signal",
+        )
+        return _delivery(delivered)
+    except (SalesPadError, RPCError) as exc:
+        # Recorded all the same: the sweep and the next send step hand it to the sequence.
+        return SequenceDelivery(delivered="deferred", error=str(exc))
+
+
+async def reply_result(
+    session: AsyncSession,
+    lead_id: uuid.UUID,
+    message: Message,
+    delivery: SequenceDelivery,
+    *,
+    duplicate: bool,
+) -> ReplyResult:
+    assert message.provider_message_id is not None
     lead = await session.get(Lead, lead_id, populate_existing=True)
     if lead is None:  # erased meanwhile: the reply went with it
         raise NotFound(f"lead {lead_id} not found")

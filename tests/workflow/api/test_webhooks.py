@@ -7,13 +7,14 @@ import uuid
 
 import httpx
 import pytest
+from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.channels.email import message_id_for
 from config.settings import Settings
 from models.db import Database
 from models.enums import DeliveryStatus, Direction, EventType
-from models.tables import Message
+from models.tables import EventLog, Message
 from tests.fakes.webhooks import (
     INBOUND_TOKEN,
     inbound_fields,
@@ -35,9 +36,8 @@ async def _inbound(db: Database, lead_id: uuid.UUID) -> list[str]:
     return [str(e.details["provider_message_id"]) for e in rows]
 
 
-async def test_reply_threads_back_by_in_reply_to_and_stops_the_sequence(
-    api: httpx.AsyncClient, ts_env: WorkflowEnvironment, clean_db: Database
-) -> None:
+async def _enrolled_and_emailed(api: httpx.AsyncClient, db: Database) -> uuid.UUID:
+    """A lead in a `demo` campaign whose first email has gone out."""
     lead_id = uuid.UUID(await api_lead(api))
     res = await api.post(
         "/api/campaigns", json={"name": "c", "sequence": "demo", "lead_ids": [str(lead_id)]}
@@ -45,9 +45,16 @@ async def test_reply_threads_back_by_in_reply_to_and_stops_the_sequence(
     assert res.status_code == 202, res.text
 
     async def first_sent() -> bool:
-        return len(await events(clean_db, lead_id, EventType.EMAIL_SENT)) == 1
+        return len(await events(db, lead_id, EventType.EMAIL_SENT)) == 1
 
     await eventually(first_sent)
+    return lead_id
+
+
+async def test_reply_threads_back_by_in_reply_to_and_stops_the_sequence(
+    api: httpx.AsyncClient, ts_env: WorkflowEnvironment, clean_db: Database
+) -> None:
+    lead_id = await _enrolled_and_emailed(api, clean_db)
     [first] = await outbound(clean_db, lead_id)
     assert first.idempotency_key is not None
     # Answered from another address (an assistant): only the thread can find the lead.
@@ -156,6 +163,89 @@ async def test_unknown_sender_is_kept_for_ops(api: httpx.AsyncClient, clean_db: 
     assert item["provider_message_id"] == "<stranger-1@nowhere.example>"
     assert item["content"].startswith("Who are you?\n\nOn Mon, you wrote:")  # kept whole
     assert (await api.get("/api/ops/unmatched?channel=SMS")).json()["total"] == 0
+
+
+async def test_ops_assign_an_unmatched_reply_and_the_leads_sequence_handles_it(
+    api: httpx.AsyncClient, ts_env: WorkflowEnvironment, clean_db: Database
+) -> None:
+    """Assigned: the reply becomes the lead's (event, timeline), its sequence stops on it and
+    it leaves the list; a retry answers the same; another lead, or discarding it now, is 409."""
+    lead_id = await _enrolled_and_emailed(api, clean_db)
+    fields = inbound_fields(
+        sender="Ada at home <ada.private@elsewhere.example>",
+        text="Interested, let's talk Tuesday.",
+        message_id="<private-1@elsewhere.example>",
+    )
+    assert (await post_inbound(api, fields)).json()["status"] == "unmatched"
+    [item] = (await api.get("/api/ops/unmatched")).json()["items"]
+
+    assign = f"/api/ops/unmatched/{item['id']}/assign"
+    res = await api.post(assign, json={"lead_id": str(lead_id)})
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert body["message_id"] == item["id"]
+    assert body["duplicate"] is False
+    assert body["sequence"]["delivered"] == "update"
+
+    await run_to_end(ts_env, ts_env.client.get_workflow_handle(f"lead-{lead_id}"))
+    assert len(await outbound(clean_db, lead_id)) == 1  # nothing sent after the reply
+    assert await _inbound(clean_db, lead_id) == ["<private-1@elsewhere.example>"]
+    [received] = await events(clean_db, lead_id, EventType.REPLY_RECEIVED)
+    assert received.details["assigned_by"] == "ops"
+    assert (await lead_row(clean_db, lead_id)).status == "REPLIED"
+    detail = (await api.get(f"/api/leads/{lead_id}")).json()
+    [reply] = [t for t in detail["timeline"] if t["direction"] == "INBOUND"]
+    assert reply["content"] == "Interested, let's talk Tuesday."
+    assert (await api.get("/api/ops/unmatched")).json()["total"] == 0
+
+    again = await api.post(assign, json={"lead_id": str(lead_id)})  # a client's retry
+    assert again.status_code == 200, again.text
+    assert again.json()["duplicate"] is True
+    assert again.json()["sequence"]["action"] == "already handled"
+    assert len(await events(clean_db, lead_id, EventType.REPLY_RECEIVED)) == 1
+
+    other = uuid.UUID(await api_lead(api, email="grace@example.com"))
+    refused = await api.post(assign, json={"lead_id": str(other)})
+    assert refused.status_code == 409, refused.text
+    assert str(lead_id) in refused.json()["error"]
+    discard = await api.post(f"/api/ops/unmatched/{item['id']}/discard")
+    assert discard.status_code == 409, discard.text
+    assert (await lead_row(clean_db, other)).status == "NEW"
+
+
+async def test_ops_discard_an_unmatched_reply(api: httpx.AsyncClient, clean_db: Database) -> None:
+    """Discarded: off the list, kept on record with an event; again is harmless; it cannot be
+    assigned afterwards. Unknown replies and leads are 404s; a bad body a 422."""
+    fields = inbound_fields(sender="spam@nowhere.example", message_id="<spam-1@nowhere.example>")
+    assert (await post_inbound(api, fields)).json()["status"] == "unmatched"
+    [item] = (await api.get("/api/ops/unmatched")).json()["items"]
+    lead_id = await api_lead(api)
+
+    assert (await api.post(f"/api/ops/unmatched/{uuid.uuid4()}/discard")).status_code == 404
+    missing_lead = await api.post(
+        f"/api/ops/unmatched/{item['id']}/assign", json={"lead_id": str(uuid.uuid4())}
+    )
+    assert missing_lead.status_code == 404, missing_lead.text
+    assert "lead" in missing_lead.json()["error"]
+    bad = await api.post(f"/api/ops/unmatched/{item['id']}/assign", json={"lead": lead_id})
+    assert bad.status_code == 422, bad.text
+
+    for _ in range(2):
+        res = await api.post(f"/api/ops/unmatched/{item['id']}/discard")
+        assert res.status_code == 204, res.text
+    assert (await api.get("/api/ops/unmatched")).json()["total"] == 0
+    async with clean_db.session() as session:
+        kept = await session.get(Message, uuid.UUID(item["id"]))
+        assert kept is not None and kept.lead_id is None
+        assert kept.delivery_status == DeliveryStatus.DISCARDED
+        discarded = await session.exec(
+            select(EventLog).where(EventLog.event_type == EventType.UNMATCHED_DISCARDED)
+        )
+        assert [e.details["message_id"] for e in discarded.all()] == [item["id"]]
+
+    res = await api.post(f"/api/ops/unmatched/{item['id']}/assign", json={"lead_id": lead_id})
+    assert res.status_code == 409, res.text
+    assert "discarded" in res.json()["error"]
 
 
 async def test_malformed_post_is_kept_and_answered_200(
