@@ -28,6 +28,7 @@ async def control_campaign(
     campaign.state = {"pause": "paused", "resume": "active", "stop": "stopped"}[action]
     await session.commit()
     lead_ids = await running_lead_ids(session, campaign_id)
+    await session.commit()  # the read ends here: no transaction is open across the engine
     request = ControlRequest(action=action, reason=f"campaign {action}")
     results = await workflows.control_many(lead_ids, request)
     return CampaignControlResult(

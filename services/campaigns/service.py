@@ -111,6 +111,7 @@ async def create_campaign(
     selector = body.selector()
     request_hash = _request_hash(body)
     if idempotency_key and (existing := await _by_key(session, idempotency_key)):
+        await session.commit()  # the read ends here: no transaction is open across the engine
         return await _replay(workflows, existing, request_hash)
     await workflows.ensure_connected()
     campaign = Campaign(

@@ -28,7 +28,9 @@ async def control_lead(
 ) -> ControlResult:
     if await session.get(Lead, lead_id) is None:
         raise NotFound(f"lead {lead_id} not found")
-    if await open_enrollment(session, lead_id) is None:
+    running = await open_enrollment(session, lead_id) is not None
+    await session.commit()  # the reads end here: no transaction is open across the engine
+    if not running:
         return ControlResult(
             lead_id=lead_id, action=action, signalled=False, detail="no running sequence"
         )
@@ -49,6 +51,7 @@ async def convert_lead(
         lead.updated_at = utcnow()
     await session.commit()
     running = await open_enrollment(session, lead_id) is not None
+    await session.commit()  # that read too: no transaction is open across the engine
     ok = running and await workflows.control(
         lead_id, ControlRequest(action="stop", reason="converted")
     )

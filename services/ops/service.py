@@ -60,6 +60,7 @@ async def ops_command(
             f"lead {lead_id} is not waiting for ops",
             "only a dead-lettered lead (GET /api/ops/attention) takes retry / skip / stop",
         )
+    await session.commit()  # the read ends here: no transaction is open across the engine
     ok = await workflows.ops(lead_id, OpsCommand(action=action, note=note))
     return ControlResult(lead_id=lead_id, action=action, signalled=ok)
 

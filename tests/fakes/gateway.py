@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import psycopg
 from pydantic import BaseModel
 from temporalio.testing import ActivityEnvironment
 
@@ -26,9 +27,20 @@ from workflows.campaign_contracts import (
 from workflows.contracts import ControlRequest, OpsCommand, ReplyNotice, StopRequest, TaskDone
 from workflows.draft_contracts import DraftDecision
 
+IDLE_IN_TRANSACTION = """
+    SELECT query FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid()
+      AND state IN ('idle in transaction', 'idle in transaction (aborted)')
+"""
+
 
 @dataclass
 class RecordingGateway:
+    # With a libpq URL, every call that would reach Temporal first looks for a session of this
+    # database left in an open transaction (DESIGN: no transaction or row lock is held across a
+    # call to the engine) and notes it, with that session's last statement, in open_transactions.
+    guard_url: str | None = None
+    open_transactions: list[str] = field(default_factory=list)
     running: set[str] = field(default_factory=set)
     started: list[SequenceStart] = field(default_factory=list)
     # (lead id, what was sent) in call order: the signal name's model says which signal.
@@ -38,6 +50,14 @@ class RecordingGateway:
     enrollments: list[EnrollCampaignInput] = field(default_factory=list)
     enrolled_by_test: int = 0  # how many of those enroll_pending has run
 
+    def _engine_call(self, call: str) -> None:
+        if self.guard_url is None:
+            return
+        with psycopg.connect(self.guard_url, autocommit=True) as conn:
+            rows = conn.execute(IDLE_IN_TRANSACTION).fetchall()
+        found = [f"{call} while a transaction was open after: {query}" for (query,) in rows]
+        self.open_transactions += found
+
     def finish(self, lead_id: uuid.UUID | str) -> None:
         self.running.discard(str(lead_id))
 
@@ -45,6 +65,7 @@ class RecordingGateway:
         return None
 
     async def start_sequences(self, starts: Sequence[SequenceStart]) -> list[StartResult]:
+        self._engine_call("start_sequences")
         results = []
         for start in starts:
             lead_id = start.input.lead_id
@@ -56,6 +77,7 @@ class RecordingGateway:
         return results
 
     async def start_enrollment(self, inp: EnrollCampaignInput) -> bool:
+        self._engine_call("start_enrollment")
         workflow_id = enroll_workflow_id(inp.campaign_id, inp.batch)
         if any(enroll_workflow_id(e.campaign_id, e.batch) == workflow_id for e in self.enrollments):
             return False
@@ -88,6 +110,7 @@ class RecordingGateway:
             await env.run(acts.finish_campaign_batch, finish)
 
     def _signal(self, lead_id: uuid.UUID, arg: BaseModel) -> bool:
+        self._engine_call(f"signal {type(arg).__name__}")
         self.signals.append((str(lead_id), arg))
         return str(lead_id) in self.running
 
@@ -120,6 +143,7 @@ class RecordingGateway:
         update_timeout: float,
         signal_only: bool = False,
     ) -> ReplyDelivery:
+        self._engine_call("deliver_reply")
         self.replies.append((str(lead_id), notice, sequence_running))
         # As the real gateway does when no worker answers in time: queued durably.
         return ReplyDelivery(via="signal" if sequence_running else "queued")

@@ -7,7 +7,7 @@ and never retries, so anything that still reaches Temporal fails at once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -16,7 +16,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RetryConfig
 
 from config.settings import Settings
-from models.db import Database
+from models.db import Database, libpq_url
 from salespad.local import free_port
 from tests.conftest import _api
 from tests.fakes.gateway import RecordingGateway
@@ -34,8 +34,12 @@ async def no_temporal() -> Client:
 
 
 @pytest.fixture
-def gateway() -> RecordingGateway:
-    return RecordingGateway()
+def gateway(database_url: str) -> Iterator[RecordingGateway]:
+    """Records what the services ask of Temporal; a test fails if any of it was asked while a
+    session of the database still had a transaction open."""
+    recording = RecordingGateway(guard_url=libpq_url(database_url))
+    yield recording
+    assert recording.open_transactions == []
 
 
 @pytest.fixture
