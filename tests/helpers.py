@@ -33,15 +33,19 @@ R = TypeVar("R")
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T]], *, within: float = 20, every: float = 0.1
+    probe: Callable[[], Awaitable[T]],
+    *,
+    within: float = 20,
+    every: float = 0.1,
+    what: str = "condition not met",
 ) -> T:
-    """Poll until `probe()` returns something truthy; fail with the last value otherwise."""
+    """Poll until `probe()` returns something truthy; fail with `what` and the last value."""
     deadline = time.monotonic() + within
     value = await probe()
     while not value and time.monotonic() < deadline:
         await asyncio.sleep(every)
         value = await probe()
-    assert value, f"condition not met within {within}s (last value: {value!r})"
+    assert value, f"{what} within {within}s (last value: {value!r})"
     return value
 
 

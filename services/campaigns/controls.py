@@ -26,9 +26,8 @@ async def control_campaign(
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} not found")
     campaign.state = {"pause": "paused", "resume": "active", "stop": "stopped"}[action]
-    await session.commit()
     lead_ids = await running_lead_ids(session, campaign_id)
-    await session.commit()  # the read ends here: no transaction is open across the engine
+    await session.commit()  # no transaction is open across the engine call
     request = ControlRequest(action=action, reason=f"campaign {action}")
     results = await workflows.control_many(lead_ids, request)
     return CampaignControlResult(

@@ -49,9 +49,8 @@ async def convert_lead(
         add_event(session, lead_id, EventType.STATUS_CHANGED, old=lead.status, new="CONVERTED")
         lead.status = LeadStatus.CONVERTED
         lead.updated_at = utcnow()
-    await session.commit()
     running = await open_enrollment(session, lead_id) is not None
-    await session.commit()  # that read too: no transaction is open across the engine
+    await session.commit()  # no transaction is open across the engine call
     ok = running and await workflows.control(
         lead_id, ControlRequest(action="stop", reason="converted")
     )

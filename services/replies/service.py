@@ -11,6 +11,7 @@ send while a lead has a reply the sequence has not handled, and hands it to the 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
@@ -62,15 +63,7 @@ async def record_reply(
         details={"headers": body.headers} if body.headers else {},
     )
     session.add(message)
-    add_event(
-        session,
-        lead_id,
-        EventType.REPLY_RECEIVED,
-        channel=body.channel,
-        provider_message_id=provider_id,
-        message_id=str(message.id),
-    )
-    learn_preferred_channel(session, lead, body.channel, message)
+    reply_received(session, lead, message, body.channel)
     try:
         await session.commit()
     except IntegrityError:
@@ -80,7 +73,24 @@ async def record_reply(
     return message, False
 
 
-def learn_preferred_channel(
+def reply_received(
+    session: AsyncSession, lead: Lead, message: Message, channel: ChannelType, **details: Any
+) -> None:
+    """What makes an inbound message the lead's reply on record: its REPLY_RECEIVED event and
+    the channel it came on learned as preferred."""
+    add_event(
+        session,
+        lead.id,
+        EventType.REPLY_RECEIVED,
+        channel=channel,
+        provider_message_id=message.provider_message_id,
+        message_id=str(message.id),
+        **details,
+    )
+    _learn_preferred_channel(session, lead, channel, message)
+
+
+def _learn_preferred_channel(
     session: AsyncSession, lead: Lead, channel: ChannelType, message: Message
 ) -> None:
     """The channel a lead replies on becomes its preferred one. An explicit setting over the
@@ -132,14 +142,9 @@ async def handle_reply(
     the running sequence holds the reply (no step runs before it is handled), or once it was
     classified and acted on; "signal" (webhooks) only signals the sequence."""
     message, duplicate = await record_reply(session, lead_id, body)
-    if duplicate and message.processed_at is not None:
-        delivery = SequenceDelivery(
-            delivered="processed", action="already handled", intent=message.intent
-        )
-    else:
-        delivery = await deliver_recorded(
-            session, workflows, lead_id, message, body.channel, update_timeout, wait=wait
-        )
+    delivery = await deliver_recorded(
+        session, workflows, lead_id, message, body.channel, update_timeout, wait=wait
+    )
     return await reply_result(session, lead_id, message, delivery, duplicate=duplicate)
 
 
@@ -154,8 +159,14 @@ async def deliver_recorded(
     wait: ReplyDeliveryMode,
 ) -> SequenceDelivery:
     """Tell the lead's sequence (or, with none running, a ProcessReply workflow) about a reply
-    already recorded for the lead. Commits first: no transaction stays open meanwhile."""
+    already recorded for the lead, unless it was handled already (a repeated delivery).
+    Commits first: no transaction stays open meanwhile."""
     assert message.provider_message_id is not None
+    if message.processed_at is not None:
+        await session.commit()
+        return SequenceDelivery(
+            delivered="processed", action="already handled", intent=message.intent
+        )
     notice = ReplyNotice(
         message_id=message.provider_message_id,
         db_message_id=str(message.id),

@@ -17,8 +17,8 @@ from services.errors import Conflict, NotFound
 from services.events import add_event
 from services.gateway import LeadWorkflowGateway
 from services.leads.queries import lock_lead
-from services.replies.schemas import ReplyDeliveryMode, ReplyResult, SequenceDelivery
-from services.replies.service import deliver_recorded, learn_preferred_channel, reply_result
+from services.replies.schemas import ReplyDeliveryMode, ReplyResult
+from services.replies.service import deliver_recorded, reply_received, reply_result
 
 
 async def record_unmatched_reply(
@@ -108,24 +108,9 @@ async def assign_unmatched(
         await session.exec(select(Channel.type).where(col(Channel.id) == message.channel_id))
     ).first()
     channel = ChannelType(channel_type) if channel_type else ChannelType.EMAIL
-    if again and message.processed_at is not None:
-        await session.commit()
-        delivery = SequenceDelivery(
-            delivered="processed", action="already handled", intent=message.intent
-        )
-        return await reply_result(session, lead_id, message, delivery, duplicate=True)
     if not again:
         message.lead_id = lead_id
-        add_event(
-            session,
-            lead_id,
-            EventType.REPLY_RECEIVED,
-            channel=channel.value,
-            provider_message_id=message.provider_message_id,
-            message_id=str(message.id),
-            assigned_by="ops",
-        )
-        learn_preferred_channel(session, lead, channel, message)
+        reply_received(session, lead, message, channel, assigned_by="ops")
     delivery = await deliver_recorded(
         session, workflows, lead_id, message, channel, update_timeout, wait=wait
     )

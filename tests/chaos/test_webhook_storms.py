@@ -27,7 +27,7 @@ from tests.chaos.worker import API_KEY
 from tests.conftest import _api
 from tests.fakes.sendgrid import FakeSendGrid, Faults
 from tests.fakes.webhooks import signed_events, webhook_settings
-from tests.helpers import events, start_spec
+from tests.helpers import events, eventually, start_spec
 
 SPEC = Sequence(
     "chaos-webhooks",
@@ -48,13 +48,6 @@ def _delivered(request_json: dict[str, Any], provider_id: str, n: int = 1) -> di
         "sg_message_id": f"{provider_id}.filterdrecv-1",
         **args,
     }
-
-
-async def _until(probe: Any, within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not await probe():
-        assert time.monotonic() < deadline, what
-        await asyncio.sleep(0.05)
 
 
 async def test_duplicate_reordered_events_and_a_reply_posted_five_times_at_once(
@@ -80,7 +73,9 @@ async def test_duplicate_reordered_events_and_a_reply_posted_five_times_at_once(
                 async def at_provider() -> bool:
                     return len(provider.accepted) == 2
 
-                await _until(at_provider, 30, "the sends never reached the provider")
+                await eventually(
+                    at_provider, within=30, every=0.05, what="the sends never reached the provider"
+                )
                 [request] = [r for r in provider.accepted if r.json["personalizations"][0]
                              ["custom_args"]["lead_id"] == str(early)]  # fmt: skip
                 provider_id = provider.message_ids[provider.accepted.index(request)]
@@ -102,7 +97,9 @@ async def test_duplicate_reordered_events_and_a_reply_posted_five_times_at_once(
                 async def recorded(lead: uuid.UUID = early) -> bool:
                     return bool(await events(clean_db, lead, EventType.EMAIL_SENT))
 
-                await _until(recorded, HOLD + 20, "the send was never recorded")
+                await eventually(
+                    recorded, within=HOLD + 20, every=0.05, what="the send was never recorded"
+                )
                 async with clean_db.session() as session:
                     message = await session.get(Message, claim.id)
                     assert message is not None
@@ -125,7 +122,7 @@ async def test_duplicate_reordered_events_and_a_reply_posted_five_times_at_once(
                         ).one()
                     return state != EnrollmentState.ACTIVE
 
-                await _until(stopped, 30, "the sequence never stopped")
+                await eventually(stopped, within=30, every=0.05, what="the sequence never stopped")
                 stopped_after = time.monotonic() - answered
                 async with clean_db.session() as session:
                     inbound = (
