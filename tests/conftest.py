@@ -4,6 +4,7 @@ The suite runs in tiers, one directory each, marked automatically below:
   unit/      no servers        service/  PostgreSQL, no Temporal
   workflow/  time-skipping Temporal + PostgreSQL
   slow/      whole processes: `salespad dev`, a worker killed mid-send, the dev server, Prism
+  browser/   the dashboard in headless Chromium (Playwright) against a real `salespad dev`
   chaos/     campaigns under faults (killed processes, provider storms), counting duplicates
              and misses: marked `chaos` and `slow` (`make chaos` runs only them)
 
@@ -64,7 +65,7 @@ TABLES = (
     "suppression, channel, lead, owner_notification, funnel_seen, funnel_delta, funnel_count, "
     "funnel_reply_delay, webhook_attempt, webhook_delivery, webhook_subscription"
 )
-TIERS = ("unit", "service", "workflow", "slow", "chaos")
+TIERS = ("unit", "service", "workflow", "slow", "browser", "chaos")
 # Tests stop their workers when they end; nothing of theirs may still be in flight then (see
 # _terminate_leftover_workflows), so a short graceful timeout is plenty.
 WORKER_SHUTDOWN = timedelta(seconds=2)
@@ -82,7 +83,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(getattr(pytest.mark, parts[0]))
         if parts[0] == "chaos":
             item.add_marker(pytest.mark.slow)
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("slow") is None and item.get_closest_marker("browser") is None
+        )
+    )
 
 
 def _xdist_worker() -> str:
