@@ -227,7 +227,8 @@ class DevStack:
             [
                 "",
                 "SalesPad is running",
-                f"  API         {api}   (docs: {api}/docs)",
+                f"  Dashboard   {api}/   (sign in with the API key below)",
+                f"  API         {api}/api   (docs: {api}/docs)",
                 f"  API key     {api_key}",
                 f"  Temporal    {temporal_address}   Web UI: {s.temporal_ui}",
                 f"  PostgreSQL  {redact_url(database_url)}",
