@@ -157,7 +157,11 @@ async def test_a_killed_listen_connection_reconnects_and_loses_nothing(
             await admin.execute("SELECT pg_terminate_backend(%s)", (first_pid,))
             lost_id = await _insert(admin, "WHILE_DOWN")  # committed with nobody listening
         await reader.until(1, within=3)
-        assert hub.listener_pid not in (None, first_pid)
+
+        async def reconnected() -> bool:
+            return hub.listener_pid not in (None, first_pid)
+
+        await eventually(reconnected, within=5, every=0.05, what="LISTEN did not come back")
         after_id = await _commit_one(database_url, "AFTER")
         waited = await reader.until(2, within=3)
         assert reader.ids == [lost_id, after_id]
@@ -232,6 +236,23 @@ async def test_resuming_sends_exactly_the_events_after_the_cursor(
         res = await api.get("/api/events/stream", params=params, headers=resume.get("headers"))
         got = [json.loads(m["data"])["id"] for m in _frames(res.text)[1:]]
         assert got == ids[2:], resume
+
+
+async def test_rows_from_before_the_cursor_resume_by_id_as_they_always_did(
+    api: httpx.AsyncClient, clean_db: Database, database_url: str
+) -> None:
+    """Migration 0008 gives existing rows xact 0: an old client's id still means `after it`."""
+    async with _conn(database_url, autocommit=True) as conn:
+        cur = await conn.execute(
+            "INSERT INTO event_log (event_type, details, xact) "
+            "VALUES ('OLD1', '{}', '0'), ('OLD2', '{}', '0') RETURNING id"
+        )
+        old = [int(row[0]) for row in await cur.fetchall()]
+    new = await _commit_one(database_url, "NEW")
+    res = await api.get("/api/events/stream", params={"since": old[0], "follow": "false"})
+    messages = [m for m in _frames(res.text) if "data" in m]
+    assert [json.loads(m["data"])["id"] for m in messages] == [old[1], new]
+    assert messages[0]["id"] == f"0-{old[1]}"
 
 
 async def test_no_cursor_starts_at_the_tail(
