@@ -35,6 +35,7 @@ from config.settings import Settings
 from config.temporal import connect
 from models.db import Database
 from services.gateway import LeadWorkflowGateway
+from services.live.hub import EventHub
 
 log = logging.getLogger("salespad.api")
 
@@ -45,8 +46,10 @@ def create_app(
     db: Database | None = None,
     temporal: Client | None = None,
     workflows: LeadWorkflowGateway | None = None,
+    events: EventHub | None = None,
 ) -> FastAPI:
-    """Build the app. Tests pass their own database, Temporal client or workflow gateway."""
+    """Build the app. Tests pass their own database, Temporal client, workflow gateway or
+    event hub."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,8 +61,9 @@ def create_app(
                 client = await connect(settings.temporal_target, settings.temporal_namespace)
             except Exception as exc:  # served lazily; /healthz explains
                 log.warning("Temporal not reachable at %s: %s", settings.temporal_target, exc)
-        app.state.salespad = AppState(settings, database, client, workflows)
+        app.state.salespad = AppState(settings, database, client, workflows, events)
         yield
+        await app.state.salespad.events.aclose()
         await app.state.salespad.imports.aclose()
         if own_db:
             await database.dispose()

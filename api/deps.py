@@ -19,6 +19,7 @@ from models.db import Database
 from services.errors import ServiceUnavailable
 from services.gateway import LeadWorkflowGateway, LeadWorkflows
 from services.imports.service import ImportRunner
+from services.live.hub import EventHub
 from services.replies.schemas import ReplyWait
 
 
@@ -32,6 +33,7 @@ class AppState:
         db: Database,
         temporal: Client | None,
         workflows: LeadWorkflowGateway | None = None,
+        events: EventHub | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -43,6 +45,8 @@ class AppState:
         self.workflows: LeadWorkflowGateway = workflows or LeadWorkflows(
             self.temporal_client, settings.task_queue
         )
+        # The live event stream's one LISTEN connection, opened by the first subscriber.
+        self.events = events or EventHub(db)
 
     async def temporal_client(self) -> Client:
         if self.temporal is not None:

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import ConfigDict, EmailStr
-from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, func, text
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, cast, func, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import UserDefinedType
 from sqlmodel import AutoString, Field, SQLModel
 
 from models.enums import (
@@ -40,6 +41,25 @@ def _ts(nullable: bool = False, default_now: bool = True) -> Any:
             server_default=func.now() if default_now else None,
         ),
     )
+
+
+class Xid8(UserDefinedType[int]):
+    """PostgreSQL's 64-bit transaction id (xid8): an int in Python, bound as a cast literal
+    (psycopg has no adapter for it)."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "xid8"
+
+    def bind_processor(self, dialect: Any) -> Any:
+        return lambda value: None if value is None else str(value)
+
+    def bind_expression(self, bindvalue: Any) -> Any:
+        return cast(bindvalue, self)
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        return lambda value: None if value is None else int(value)
 
 
 def _json() -> Any:
@@ -148,6 +168,8 @@ class EventLog(SQLModel, table=True):
     """Append-only: a database trigger refuses UPDATE and DELETE."""
 
     __tablename__ = "event_log"
+    # The live stream's commit-order cursor (migration 0008).
+    __table_args__ = (Index("ix_event_log_xact_id", "xact", "id"),)
 
     id: int | None = Field(
         default=None,
@@ -165,6 +187,12 @@ class EventLog(SQLModel, table=True):
     channel: str | None = Field(default=None, max_length=16)
     arm: str | None = Field(default=None, max_length=64)
     intent: str | None = Field(default=None, max_length=32)
+    # The inserting transaction, set by the column's default (pg_current_xact_id()); writers
+    # leave it unset. The stream orders by (xact, id): see migration 0008.
+    xact: int | None = Field(
+        default=None,
+        sa_column=Column(Xid8(), nullable=False, server_default=text("pg_current_xact_id()")),
+    )
 
 
 class Campaign(SQLModel, table=True):

@@ -1,25 +1,28 @@
 """What ops look at: every stuck lead with the reason and a link into the Temporal Web UI,
-and a live stream of what happens (Server-Sent Events over the event log)."""
+and a live stream of what happens (Server-Sent Events over the event log, pushed by the
+process's EventHub: services/live/hub.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
 from api.deps import SessionDep, SettingsDep, StateDep
 from models.tables import EventLog
-from services.ops import queries, service
+from services.live import queries
+from services.live.cursor import CURSOR_PATTERN, Cursor
+from services.live.cursor import parse as parse_cursor
+from services.ops import service
 from services.ops.schemas import AttentionItem
 
 router = APIRouter(tags=["ops"])
 
-# Event ids are PostgreSQL bigints: a larger number is a 422, never a database error.
-MAX_EVENT_ID = 2**63 - 1
+KEEPALIVE_SECONDS = 15.0  # a comment this often keeps proxies from closing an idle stream
+RETRY_MS = 1000  # how soon a browser's EventSource reconnects
 
 
 @router.get(
@@ -32,16 +35,17 @@ async def attention(session: SessionDep, settings: SettingsDep) -> list[Attentio
 
 
 def _sse(event: EventLog) -> str:
+    assert event.xact is not None and event.id is not None
     payload: dict[str, Any] = {
         "id": event.id,
         "lead_id": str(event.lead_id) if event.lead_id else None,
+        "campaign_id": str(event.campaign_id) if event.campaign_id else None,
         "event_type": event.event_type,
         "timestamp": event.timestamp.isoformat(),
         "details": event.details,
     }
-    return (
-        f"id: {event.id}\nevent: {event.event_type}\ndata: {json.dumps(payload, default=str)}\n\n"
-    )
+    data = json.dumps(payload, default=str)
+    return f"id: {Cursor(event.xact, event.id)}\nevent: {event.event_type}\ndata: {data}\n\n"
 
 
 @router.get(
@@ -50,34 +54,61 @@ def _sse(event: EventLog) -> str:
     response_class=StreamingResponse,
 )
 async def events_stream(
-    request: Request,
     state: StateDep,
-    last_event_id: int | None = Header(default=None, ge=0, le=MAX_EVENT_ID),
-    since: int | None = Query(
-        default=None, ge=0, le=MAX_EVENT_ID, description="Start after this event id"
+    last_event_id: str | None = Header(
+        default=None,
+        pattern=CURSOR_PATTERN,
+        description="Resume after this cursor (what EventSource sends on reconnect): the `id` "
+        "of the last message received, or a plain event id",
     ),
-    poll_seconds: float = Query(default=1.0, ge=0.1, le=30),
+    since: str | None = Query(
+        default=None,
+        pattern=CURSOR_PATTERN,
+        description="Start after this cursor (a message's `id`) or event id; "
+        "without either the stream starts at the tail: only what happens from now on",
+    ),
+    poll_seconds: float = Query(
+        default=1.0,
+        ge=0.1,
+        le=30,
+        deprecated=True,
+        description="Accepted and ignored, for old clients: the stream is pushed on commit",
+    ),
     follow: bool = Query(default=True, description="false: send what is there, then close"),
 ) -> StreamingResponse:
+    """Each message is `id: <cursor>`, `event: <event_type>`, `data: {id, lead_id,
+    campaign_id, event_type, timestamp, details}`, in commit order; resuming after a cursor
+    sends every later event exactly once. `poll_seconds` is accepted but unused (kept so old
+    clients are not refused): one LISTEN per process wakes the streams when events commit."""
+    raw = last_event_id if last_event_id is not None else since
+    async with state.db.session() as session:
+        if raw is None:
+            start = await queries.tail(session)
+        else:
+            parsed = parse_cursor(raw)
+            start = parsed if isinstance(parsed, Cursor) else await queries.resolve(session, parsed)
+
     async def stream() -> AsyncIterator[str]:
-        cursor = last_event_id if last_event_id is not None else since
-        if cursor is None:  # start at the tail: only what happens from now on
-            async with state.db.session() as session:
-                latest = await queries.latest_event_id(session)
-            cursor = latest or 0
-        yield ": connected\n\n"
-        while not await request.is_disconnected():
-            async with state.db.session() as session:
-                batch = await queries.events_after(session, cursor)
-            for event in batch:
-                assert event.id is not None
-                cursor = event.id
-                yield _sse(event)
-            if not batch:
-                if not follow:
+        yield f"retry: {RETRY_MS}\n: connected\n\n"
+        if not follow:
+            cursor = start
+            while True:
+                batch = await state.events.read(cursor)
+                for event in batch.events:
+                    yield _sse(event)
+                cursor = batch.cursor
+                if not batch.full:
                     return
-                await asyncio.sleep(poll_seconds)
+        async for pushed in state.events.follow(start, idle_seconds=KEEPALIVE_SECONDS):
+            if pushed is None:
+                yield ": keep-alive\n\n"
+                continue
+            for event in pushed.events:
+                yield _sse(event)
 
     return StreamingResponse(
-        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        stream(),
+        media_type="text/event-stream",
+        # No buffering by proxies (nginx honours X-Accel-Buffering).
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

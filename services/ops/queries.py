@@ -1,5 +1,5 @@
-"""What ops screens read: stuck enrollments, their latest reason, unmatched replies, and the
-event log as a stream."""
+"""What ops screens read: stuck enrollments, their latest reason and unmatched replies (the
+event log as a stream is services/live/queries.py)."""
 
 from __future__ import annotations
 
@@ -75,16 +75,3 @@ async def unmatched_details(
         )
     ).all()
     return {str(e.details.get("message_id")): e.details for e in events}
-
-
-async def latest_event_id(session: AsyncSession) -> int | None:
-    return (
-        await session.exec(select(EventLog.id).order_by(col(EventLog.id).desc()).limit(1))
-    ).first()
-
-
-async def events_after(session: AsyncSession, cursor: int, limit: int = 500) -> list[EventLog]:
-    rows = await session.exec(
-        select(EventLog).where(col(EventLog.id) > cursor).order_by(col(EventLog.id)).limit(limit)
-    )
-    return list(rows.all())

@@ -21,12 +21,12 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import psycopg
 
 from config.settings import WebhookSettings
 from models.db import Database, libpq_url
 from models.secrets import SecretError, unseal_value
 from services import signing
+from services.listen import listen_forever
 from services.webhooks_out.backoff import next_attempt_at
 from services.webhooks_out.clients import ClientPool
 from services.webhooks_out.events import NOTIFY_CHANNEL
@@ -237,21 +237,13 @@ class WebhookDispatcher:
 
     async def _listen(self) -> None:
         """Set the wake flag on every NOTIFY; reconnect when the connection drops."""
-        while True:
-            try:
-                conn = await psycopg.AsyncConnection.connect(
-                    libpq_url(self._db.url), autocommit=True
-                )
-                async with conn:
-                    await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                    self._wake.set()  # whatever committed while nobody listened
-                    async for _ in conn.notifies():
-                        self._wake.set()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("webhook dispatcher LISTEN lost (%s); polling meanwhile", exc)
-                await asyncio.sleep(max(5 * self.policy.poll_seconds, 1.0))
+        await listen_forever(
+            libpq_url(self._db.url),
+            NOTIFY_CHANNEL,
+            self._wake.set,
+            retry_seconds=max(5 * self.policy.poll_seconds, 1.0),
+            who="webhook dispatcher",
+        )
 
     def _clients(self) -> ClientPool:
         return ClientPool(self.policy.concurrency, self.policy.timeout_seconds)

@@ -199,6 +199,6 @@ async def test_event_stream_replays_from_an_id(api: httpx.AsyncClient, clean_db:
     assert res.headers["content-type"].startswith("text/event-stream")
     frames = [f for f in res.text.split("\n\n") if f.startswith("id:")]
     first = frames[0].splitlines()
-    assert first[0] == f"id: {created.id}"
+    assert first[0] == f"id: {created.xact}-{created.id}"  # the commit-order cursor
     assert first[1] == "event: LEAD_CREATED"
     assert json.loads(first[2].removeprefix("data: "))["lead_id"] == lead_id

@@ -1,0 +1,1 @@
+"""The live event stream: the event log read in commit order, and one LISTEN per process."""
