@@ -8,18 +8,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
-import uvicorn
-from temporalio.client import Client
 
-from api.app import create_app
-from config.settings import Settings
 from models.db import Database, libpq_url
 from models.tables import EventLog
 from salespad.local import free_port
@@ -283,33 +283,42 @@ async def test_a_malformed_cursor_is_a_422_naming_it(
     assert [e["field"] for e in res.json()["detail"]] == [field]
 
 
-class _InLoopServer(uvicorn.Server):
-    """uvicorn on this test's event loop, leaving pytest's signal handlers alone."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-@contextlib.asynccontextmanager
-async def _serve(
-    settings: Settings, db: Database, temporal: Client, hub: EventHub
-) -> AsyncIterator[str]:
-    app = create_app(settings, db=db, temporal=temporal, events=hub)
+@contextlib.contextmanager
+def _api_process(database_url: str, log: Path) -> Iterator[str]:
+    """`salespad api` as production runs it: its own process, its own EventHub."""
     port = free_port()
-    server = _InLoopServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-
-    async def started() -> bool:
-        return server.started
-
-    await eventually(started, within=10, every=0.02, what="uvicorn did not start")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SALESPAD_")}
+    env.update(
+        SALESPAD_DATABASE_URL=database_url,
+        SALESPAD_API_KEY=API_KEY,
+        SALESPAD_TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}",  # reads need no Temporal
+    )
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "salespad.cli", "api", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=out,
+        )
     try:
-        yield f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code in (200, 503):
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        yield url
     finally:
-        server.should_exit = True
-        server.force_exit = True  # open streams end with the server
-        await task
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 async def _sse_lines(http: httpx.AsyncClient, url: str, out: list[str]) -> None:
@@ -320,40 +329,45 @@ async def _sse_lines(http: httpx.AsyncClient, url: str, out: list[str]) -> None:
 
 
 async def test_two_api_processes_both_push_an_event_committed_elsewhere(
-    settings: Settings, clean_db: Database, no_temporal: Client, database_url: str
+    clean_db: Database, database_url: str, tmp_path: Path
 ) -> None:
-    hubs = [EventHub(clean_db, recheck_seconds=NO_RECHECK) for _ in range(2)]
-    async with (
-        _serve(settings, clean_db, no_temporal, hubs[0]) as one,
-        _serve(settings, clean_db, no_temporal, hubs[1]) as two,
-        httpx.AsyncClient(headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10) as http,
+    """Two API replicas (real processes, each with its hub and its 30 s safety re-check) push
+    an event committed by a third connection in under two seconds: NOTIFY, not a poll."""
+    with (
+        _api_process(database_url, tmp_path / "one.log") as one,
+        _api_process(database_url, tmp_path / "two.log") as two,
     ):
-        lines: list[list[str]] = [[], []]
-        readers = [
-            asyncio.create_task(_sse_lines(http, url, out))
-            for url, out in zip((one, two), lines, strict=True)
-        ]
-        try:
-            for hub in hubs:
-                await asyncio.wait_for(hub.connected.wait(), 5)
+        async with httpx.AsyncClient(
+            headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10
+        ) as http:
+            lines: list[list[str]] = [[], []]
+            readers = [
+                asyncio.create_task(_sse_lines(http, url, out))
+                for url, out in zip((one, two), lines, strict=True)
+            ]
+            try:
 
-            async def connected() -> bool:
-                return all(": connected" in out for out in lines)
+                async def listening() -> bool:
+                    async with _conn(database_url, autocommit=True) as admin:
+                        cur = await admin.execute(
+                            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                            ("salespad event stream",),
+                        )
+                        row = await cur.fetchone()
+                    return all(": connected" in out for out in lines) and row == (2,)
 
-            async def delivered() -> bool:
-                return all(any(line.startswith("data:") for line in out) for out in lines)
+                async def delivered() -> bool:
+                    return all(any(line.startswith("data:") for line in out) for out in lines)
 
-            await eventually(connected, within=5, every=0.02, what="streams did not open")
-            committed = time.monotonic()
-            event_id = await _commit_one(database_url, "ELSEWHERE")
-            await eventually(delivered, within=2, every=0.01, what="not pushed to both")
-            took = time.monotonic() - committed
-        finally:
-            for reader in readers:
-                reader.cancel()
-            await asyncio.gather(*readers, return_exceptions=True)
-            for hub in hubs:
-                await hub.aclose()
+                await eventually(listening, within=10, every=0.05, what="streams did not open")
+                committed = time.monotonic()
+                event_id = await _commit_one(database_url, "ELSEWHERE")
+                await eventually(delivered, within=2, every=0.01, what="not pushed to both")
+                took = time.monotonic() - committed
+            finally:
+                for reader in readers:
+                    reader.cancel()
+                await asyncio.gather(*readers, return_exceptions=True)
     for out in lines:
         [data] = [json.loads(line.removeprefix("data: ")) for line in out if line[:5] == "data:"]
         assert data["id"] == event_id and data["event_type"] == "ELSEWHERE"
