@@ -2,7 +2,7 @@
 // method + path and records every call.
 import type { ReactElement } from "react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { render } from "@testing-library/react";
+import { fireEvent, render } from "@testing-library/react";
 import { vi } from "vitest";
 import { Toasts } from "../components/ui";
 
@@ -10,6 +10,7 @@ export function renderPage(ui: ReactElement) {
   const client = new QueryClient({
     defaultOptions: { queries: { retry: false, staleTime: 0 }, mutations: { retry: false } },
   });
+  resetToasts();
   const result = render(
     <QueryClientProvider client={client}>
       {ui}
@@ -48,4 +49,11 @@ export function deferred<T>() {
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
+}
+
+/** Dismiss the toasts an earlier test left (the toast store is module state). */
+export function resetToasts() {
+  const view = render(<Toasts />);
+  view.queryAllByRole("button", { hidden: true }).forEach((b) => fireEvent.click(b));
+  view.unmount();
 }
