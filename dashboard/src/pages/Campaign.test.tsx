@@ -39,8 +39,11 @@ describe("Campaign page", () => {
 
   it("pauses at once, and rolls back with an alert when the server refuses", async () => {
     const gate = deferred<{ status: number; body: unknown }>();
+    const later = deferred<{ status: number; body: unknown }>();
+    let gets = 0;
     const { calls } = mockFetch({
-      [`GET /api/campaigns/${ID}`]: { body: campaign() },
+      // the refetch after the refusal is held: the rollback alone must restore the state
+      [`GET /api/campaigns/${ID}`]: () => (gets++ === 0 ? { body: campaign() } : later.promise),
       [`GET /api/campaigns/${ID}/funnel`]: { body: funnel() },
       "GET /api/leads": { body: leads },
       [`POST /api/campaigns/${ID}/pause`]: () => gate.promise,
@@ -56,6 +59,7 @@ describe("Campaign page", () => {
     expect(alert).toHaveTextContent("Temporal is not reachable");
     await waitFor(() => expect(within(screen.getByTestId("campaign-state")).getByText("active")).toBeInTheDocument());
     expect(calls.filter((c) => c.method === "POST")).toHaveLength(1);
+    later.resolve({ status: 200, body: campaign() });
   });
 
   it("asks before stopping, and does nothing when the user says no", async () => {
