@@ -51,20 +51,20 @@ export async function firstEventAfter(since: number, signal?: AbortSignal): Prom
       signal: controller.signal,
     });
     if (!response.ok) await fail(response);
-    if (!response.body) {
-      const id = /^id:\s*(\d+)/m.exec(await response.text());
-      return id ? Number(id[1]) : null;
-    }
+    // The event id is the data's `id` (the SSE `id:` line is an opaque resume cursor).
+    const firstId = (complete: string) => parseSse(complete)[0]?.id ?? null;
+    if (!response.body) return firstId(await response.text());
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     let text = "";
     for (;;) {
       const { done, value } = await reader.read();
       if (value) text += decoder.decode(value, { stream: true });
-      const id = /^id:\s*(\d+)/m.exec(text);
-      if (id) {
+      const end = Math.max(text.lastIndexOf("\n\n"), text.lastIndexOf("\r\n\r\n"));
+      const id = done ? firstId(text) : end >= 0 ? firstId(text.slice(0, end)) : null;
+      if (id !== null) {
         reader.cancel().catch(() => undefined);
-        return Number(id[1]);
+        return id;
       }
       if (done) return null;
     }
@@ -83,17 +83,19 @@ export async function latestEventId(signal?: AbortSignal, probe = firstEventAfte
   let hi: number;
   for (;;) {
     const next = await probe(lo + step, signal);
-    if (next === null) {
+    if (next === null || next <= lo) {
       hi = lo + step; // nothing after hi
       break;
     }
     lo = next;
     step *= 2;
   }
-  while (lo < hi) {
+  // Bounded: the stream orders by commit, so an answer below `mid` (an event of a later
+  // transaction with a lower id) is treated as "none up there" rather than looping.
+  for (let rounds = 0; lo < hi && rounds < 80; rounds++) {
     const mid = Math.ceil((lo + hi) / 2);
     const found = await probe(mid - 1, signal); // the first event at or after mid
-    if (found === null) hi = mid - 1;
+    if (found === null || found < mid) hi = mid - 1;
     else {
       lo = found;
       if (found > hi) hi = found; // new events arrived meanwhile: this one is recent enough

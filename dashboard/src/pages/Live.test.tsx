@@ -4,6 +4,7 @@ import userEvent from "@testing-library/user-event";
 import LivePage, { summarize } from "./Live";
 import { pushEvent, resetFeed, type LiveEvent } from "../live";
 import { renderPage } from "../test/utils";
+import { leadDetail } from "../test/fixtures";
 import { latestEventId, parseSse } from "../history";
 
 let next = 100;
@@ -12,17 +13,19 @@ function event(over: Partial<LiveEvent>): LiveEvent {
   return { id, cursor: String(id), lead_id: null, campaign_id: null, event_type: "EMAIL_SENT", timestamp: "2026-12-03T09:00:00Z", details: {}, ...over };
 }
 
-function sse(events: LiveEvent[]): string {
-  return ": connected\n\n" + events.map((e) => `id: ${e.id}\nevent: ${e.event_type}\ndata: ${JSON.stringify(e)}\n\n`).join("");
+function sse(events: LiveEvent[], xact = false): string {
+  return ": connected\n\n" + events.map((e) => `id: ${xact ? `${e.id + 7000}-` : ""}${e.id}\nevent: ${e.event_type}\ndata: ${JSON.stringify(e)}\n\n`).join("");
 }
 
-/** The stream endpoint over a fixed list of past events (follow=false). */
-function stubStream(past: LiveEvent[]) {
+/** The stream endpoint over a fixed list of past events (follow=false), and lead details. */
+function stubStream(past: LiveEvent[], leads: Record<string, unknown> = {}, xact = false) {
   const fn = vi.fn(async (input: RequestInfo | URL) => {
     const url = new URL(String(input), "http://localhost");
+    const lead = /^\/api\/leads\/(.+)$/.exec(url.pathname);
+    if (lead && leads[lead[1]]) return new Response(JSON.stringify(leads[lead[1]]), { headers: { "Content-Type": "application/json" } });
     if (url.pathname !== "/api/events/stream") return new Response("{}", { status: 404 });
     const since = Number(url.searchParams.get("since") ?? 0);
-    return new Response(sse(past.filter((e) => e.id > since)), { headers: { "Content-Type": "text/event-stream" } });
+    return new Response(sse(past.filter((e) => e.id > since), xact), { headers: { "Content-Type": "text/event-stream" } });
   });
   vi.stubGlobal("fetch", fn);
   return fn;
@@ -88,6 +91,32 @@ describe("Live page", () => {
     expect(after).toHaveLength(items.length + 1);
     expect(after[0]).toHaveTextContent("SMS · step 3");
   });
+
+  it("shows the reply's text from the lead's timeline when the event does not carry it", async () => {
+    const LEAD = "bbbbbbbb-0000-0000-0000-000000000000";
+    const message = (at: string, content: string, direction = "INBOUND") => ({
+      at, kind: "message" as const, direction, channel: "EMAIL", step: null, subject: null, content, delivery_status: null, event_type: null, details: null,
+    });
+    stubStream([], {
+      [LEAD]: leadDetail({
+        timeline: [
+          message("2026-12-03T08:00:00Z", "older reply"),
+          message("2026-12-03T08:30:00Z", "our email", "OUTBOUND"),
+          message("2026-12-03T09:00:00.100Z", "Sounds <b>great</b>, call me on Tuesday"),
+        ],
+      }),
+    });
+    renderPage(<LivePage params={{}} />);
+    act(() => {
+      pushEvent(event({ id: 20, event_type: "REPLY_RECEIVED", lead_id: LEAD, timestamp: "2026-12-03T09:00:00.100Z", details: { channel: "EMAIL", message_id: "m1" } }));
+      pushEvent(event({ id: 21, event_type: "INTENT_CLASSIFIED", lead_id: LEAD, timestamp: "2026-12-03T09:00:00.400Z", details: { intent: "interested", message_id: "m1", reason: "asks for a call" } }));
+    });
+    const items = screen.getAllByTestId("feed-item");
+    await waitFor(() => expect(items[1]).toHaveTextContent("“Sounds <b>great</b>, call me on Tuesday”"));
+    await waitFor(() => expect(items[0]).toHaveTextContent("Sounds <b>great</b>, call me on Tuesday"));
+    expect(items[0]).toHaveTextContent("interested");
+    expect(screen.getByTestId("feed").querySelector("b")).toBeNull();
+  });
 });
 
 describe("history", () => {
@@ -97,6 +126,12 @@ describe("history", () => {
       expect(await latestEventId(undefined, probe)).toBe(latest);
       expect(probe.mock.calls.length).toBeLessThan(60);
     }
+  });
+
+  it("reads event ids from the data, whatever the cursor looks like (<xact>-<id>)", async () => {
+    const past = Array.from({ length: 30 }, (_, i) => event({ id: 500 + i * 7 }));
+    stubStream(past, {}, true);
+    expect(await latestEventId()).toBe(500 + 29 * 7);
   });
 
   it("parses the stream's text", () => {

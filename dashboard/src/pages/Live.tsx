@@ -2,10 +2,12 @@
 // the last ~50 past events loaded once so the page is not blank on arrival.
 import { useMemo, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
+import { api } from "../api";
 import { Badge, Card, ErrorBox, Loading, PageHeader, formatTime } from "../components/ui";
 import { recentEvents } from "../history";
-import { useFeed, useLiveStatus, type LiveEvent } from "../live";
+import { keys, useFeed, useLiveStatus, type LiveEvent } from "../live";
 import { Link } from "../router";
+import type { LeadDetail } from "../types";
 
 export type Kind = "sends" | "replies" | "status" | "ops";
 export const KINDS: { kind: Kind; label: string }[] = [
@@ -49,12 +51,46 @@ function oneLine(text: string, max = 160): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
+const REPLY_TYPES = new Set(["REPLY_RECEIVED", "INTENT_CLASSIFIED"]);
+
+function replyTextOf(details: Record<string, unknown>): string | null {
+  return str(details.text) ?? str(details.content) ?? str(details.body) ?? str(details.preview) ?? str(details.snippet) ?? str(details.reply);
+}
+
+/** The reply an event is about, from the lead's timeline: the event log does not carry the
+ *  text, and timeline messages carry no id, so it is the latest inbound message received at
+ *  most a few seconds after the event (both are written in the same transaction). */
+export function replyFor(detail: LeadDetail, event: Pick<LiveEvent, "timestamp">): string | null {
+  const at = Date.parse(event.timestamp);
+  let best: { at: number; text: string } | null = null;
+  for (const t of detail.timeline) {
+    if (t.kind !== "message" || t.direction !== "INBOUND" || t.content === null) continue;
+    const when = Date.parse(t.at);
+    if (Number.isNaN(at) || when <= at + 5_000) {
+      if (!best || when > best.at) best = { at: when, text: t.content };
+    }
+  }
+  return best?.text ?? null;
+}
+
+function ReplyText({ leadId, event }: { leadId: string; event: LiveEvent }) {
+  // The lead page's own query: live events for this lead keep it fresh.
+  const detail = useQuery({
+    queryKey: keys.lead(leadId),
+    queryFn: () => api.get<LeadDetail>(`/api/leads/${encodeURIComponent(leadId)}`),
+    staleTime: 5_000,
+  });
+  const text = detail.data ? replyFor(detail.data, event) : null;
+  if (!text) return null;
+  return <span className="feed-reply">“{oneLine(text, 200)}”</span>;
+}
+
 /** A one-line description of an event, as plain text. */
 export function summarize(event: Pick<LiveEvent, "event_type" | "details">): string {
   const d = event.details ?? {};
   const step = str(d.step);
   const channel = str(d.channel);
-  const replyText = str(d.text) ?? str(d.content) ?? str(d.body) ?? str(d.preview) ?? str(d.snippet) ?? str(d.reply);
+  const replyText = replyTextOf(d);
   const parts: string[] = [];
   switch (event.event_type) {
     case "EMAIL_SENT":
@@ -106,6 +142,9 @@ function FeedItem({ event }: { event: LiveEvent }) {
           </Link>
         ) : null}
         <span className="feed-summary">{summarize(event)}</span>
+        {REPLY_TYPES.has(event.event_type) && event.lead_id && !replyTextOf(event.details ?? {}) && (
+          <ReplyText leadId={event.lead_id} event={event} />
+        )}
       </span>
     </li>
   );
