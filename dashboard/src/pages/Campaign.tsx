@@ -85,7 +85,9 @@ function FunnelCard({ id }: { id: string }) {
     );
   const f = funnel.data;
   const o = f.overall;
-  const steps = f.steps.map((s) => ({ name: `Step ${s.step}${s.step_id ? ` · ${s.step_id}` : ""}`, ...s }));
+  // Labelled by number only: the API's step_id/kind for a step number can name the step
+  // before it (demo: step 1 comes back as "wait-2"), so they are not shown.
+  const steps = f.steps.map((s) => ({ name: `Step ${s.step}`, ...s }));
   const intents = Object.entries(o.replies_by_intent)
     .map(([intent, count]) => ({ intent: intent.replace(/_/g, " "), count }))
     .sort((a, b) => b.count - a.count);

@@ -11,11 +11,10 @@ export function useOverview() {
 }
 
 function OverviewStrip({ campaigns, overview }: { campaigns: CampaignSummary[]; overview: Overview | undefined }) {
-  const running = campaigns.filter((c) => c.state === "active" && (c.enrollments.active ?? 0) > 0).length;
-  const inSequence = campaigns.reduce(
-    (n, c) => n + (c.enrollments.active ?? 0) + (c.enrollments.paused ?? 0) + (c.enrollments.attention ?? 0),
-    0,
-  );
+  // Running: not paused or stopped, and still enrolling or with sequences under way.
+  const open = (c: CampaignSummary) => (c.enrollments.active ?? 0) + (c.enrollments.paused ?? 0) + (c.enrollments.attention ?? 0);
+  const running = campaigns.filter((c) => c.state === "active" && (c.status === "enrolling" || open(c) > 0)).length;
+  const inSequence = campaigns.reduce((n, c) => n + open(c), 0);
   const totals = overview?.totals;
   const days = overview?.days ?? 7;
   const stats: [string, string, string][] = [

@@ -5,7 +5,7 @@ import { api, errorText } from "../api";
 import { Badge, Card, Empty, ErrorBox, Loading, PageHeader, formatDateTime, toast } from "../components/ui";
 import { keys } from "../live";
 import { Link } from "../router";
-import type { ControlResult, LeadDetail, TimelineEntry } from "../types";
+import type { CampaignSummary, ControlResult, LeadDetail, TimelineEntry } from "../types";
 import { summarize } from "./Live";
 
 export type LeadAction = "pause" | "resume" | "stop" | "convert" | "retry" | "skip";
@@ -19,6 +19,21 @@ const LABELS: Record<LeadAction, string> = {
   skip: "Skip step",
 };
 const OPEN_STATES = new Set(["active", "paused", "attention"]);
+
+// The timeline needs seconds: a reply and what it set off happen within the same minute.
+const stamp = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit", second: "2-digit" });
+function formatStamp(value: string): string {
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? value : stamp.format(date);
+}
+
+function CampaignName({ id }: { id: string }) {
+  const campaign = useQuery({
+    queryKey: keys.campaign(id),
+    queryFn: () => api.get<CampaignSummary>(`/api/campaigns/${encodeURIComponent(id)}`),
+  });
+  return <Link to={`/campaigns/${id}`}>{campaign.data?.name ?? id.slice(0, 8)}</Link>;
+}
 
 /** What the lead looks like once the server has done `action` (shown before it answers). */
 export function optimistic(detail: LeadDetail, action: LeadAction): LeadDetail {
@@ -105,7 +120,7 @@ function Sequence({ detail }: { detail: LeadDetail }) {
       </dd>
       <dt>Campaign</dt>
       <dd>
-        <Link to={`/campaigns/${e.campaign_id}`}>{e.campaign_id.slice(0, 8)}</Link>
+        <CampaignName id={e.campaign_id} />
       </dd>
       <dt>Current step</dt>
       <dd>{e.current_step ?? "—"}</dd>
@@ -193,7 +208,7 @@ function TimelineItem({ entry }: { entry: TimelineEntry }) {
           {entry.step !== null && <span>step {entry.step}</span>}
           {entry.delivery_status && <Badge value={entry.delivery_status} />}
           <time className="muted" dateTime={entry.at}>
-            {formatDateTime(entry.at)}
+            {formatStamp(entry.at)}
           </time>
         </div>
         {entry.subject && <div className="message-subject">{entry.subject}</div>}
@@ -209,7 +224,7 @@ function TimelineItem({ entry }: { entry: TimelineEntry }) {
         <Badge value={TASK_EVENTS.has(type) ? "task" : "event"} kind={TASK_EVENTS.has(type) ? "attention" : "event"} />
         <Badge value={type} kind={type} />
         <time className="muted" dateTime={entry.at}>
-          {formatDateTime(entry.at)}
+          {formatStamp(entry.at)}
         </time>
       </div>
       {summary && <div className="timeline-summary">{summary}</div>}
