@@ -48,7 +48,7 @@ describe("Live page", () => {
     });
     const items = screen.getAllByTestId("feed-item");
     expect(items).toHaveLength(3);
-    expect(items[0]).toHaveTextContent("DEAD_LETTERED");
+    expect(items[0]).toHaveTextContent("DEAD LETTERED");
     expect(items[0]).toHaveTextContent("SendGrid said 550");
     expect(items[1]).toHaveTextContent("<script>alert(1)</script>");
     expect(items[2]).toHaveTextContent("EMAIL · step 1");

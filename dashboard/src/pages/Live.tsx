@@ -133,7 +133,7 @@ function FeedItem({ event }: { event: LiveEvent }) {
         {formatTime(event.timestamp)}
       </time>
       <span>
-        <Badge value={event.event_type} kind={kindOf(event.event_type)} />
+        <Badge value={event.event_type.replace(/_/g, " ")} kind={kindOf(event.event_type)} />
       </span>
       <span className="feed-text">
         {event.lead_id ? (
