@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     api_port: int = 8000
     api_key: SecretStr | None = None
     public_url: str = "http://127.0.0.1:8000"
+    # The dashboard's built bundle (index.html + assets/); unset: the one shipped in the
+    # package, api/static/dashboard (`make dashboard` builds it there).
+    dashboard_dir: Path | None = None
     # JSON bodies under /api larger than this are refused (413) before they are read further.
     api_max_body_bytes: int = Field(default=2_000_000, ge=1_000)
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
