@@ -1,6 +1,6 @@
-"""The FastAPI application: REST under /api (Bearer API key), /healthz, OpenAPI at /docs,
-provider webhooks under /webhooks, and the dashboard's bundle at / (api.dashboard: whatever no
-route answers)."""
+"""The FastAPI application: REST under /api (Bearer API key, or the dashboard's session cookie
+from /api/session), /healthz, OpenAPI at /docs, provider webhooks under /webhooks, and the
+dashboard's bundle at / (api.dashboard: whatever no route answers)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from api.routes import (
     ops,
     ops_unmatched,
     sequences,
+    session,
     tasks,
     webhooks_out,
 )
@@ -86,6 +87,8 @@ def create_app(
     # Outermost, so the input guard's own refusals carry it too.
     app.add_middleware(NoSniff, prefixes=("/api/",))
     app.include_router(health.router)
+    # Signing in is how a browser gets its credentials: outside the API-key router.
+    app.include_router(session.router)
     api = APIRouter(prefix="/api", dependencies=[ApiKeyDep])
     api.include_router(leads.router)
     api.include_router(imports.router)
