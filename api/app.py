@@ -1,14 +1,18 @@
-"""The FastAPI application: REST under /api (Bearer API key), /healthz, OpenAPI at /docs."""
+"""The FastAPI application: REST under /api (Bearer API key, or the dashboard's session cookie
+from /api/session), /healthz, OpenAPI at /docs, provider webhooks under /webhooks, and the
+dashboard's bundle at / (api.dashboard: whatever no route answers)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from temporalio.client import Client
 
+from api.dashboard import BUNDLED, NoSniff, install_dashboard
 from api.deps import ApiKeyDep, AppState
 from api.errors import install_error_handlers
 from api.input_guard import InputGuard
@@ -27,6 +31,7 @@ from api.routes import (
     ops,
     ops_unmatched,
     sequences,
+    session,
     tasks,
     webhooks_out,
 )
@@ -47,9 +52,11 @@ def create_app(
     temporal: Client | None = None,
     workflows: LeadWorkflowGateway | None = None,
     events: EventHub | None = None,
+    dashboard_dir: Path | None = None,
 ) -> FastAPI:
-    """Build the app. Tests pass their own database, Temporal client, workflow gateway or
-    event hub."""
+    """Build the app. Tests pass their own database, Temporal client, workflow gateway or event
+    hub, and the dashboard bundle's directory (else SALESPAD_DASHBOARD_DIR, else the packaged
+    one)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -81,7 +88,11 @@ def create_app(
         max_body_bytes=settings.api_max_body_bytes,
         prefixes=("/api/",),
     )
+    # Outermost, so the input guard's own refusals carry it too.
+    app.add_middleware(NoSniff, prefixes=("/api/",))
     app.include_router(health.router)
+    # Signing in is how a browser gets its credentials: outside the API-key router.
+    app.include_router(session.router)
     api = APIRouter(prefix="/api", dependencies=[ApiKeyDep])
     api.include_router(leads.router)
     api.include_router(imports.router)
@@ -100,4 +111,5 @@ def create_app(
     api.include_router(webhooks_out.router)
     app.include_router(api)
     app.include_router(webhooks_router)
+    install_dashboard(app, dashboard_dir or settings.dashboard_dir or BUNDLED)
     return app

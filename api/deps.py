@@ -1,17 +1,18 @@
-"""Dependencies as Annotated aliases: SessionDep, WorkflowsDep, SettingsDep, ApiKeyDep."""
+"""Dependencies as Annotated aliases: SessionDep, WorkflowsDep, SettingsDep, ApiKeyDep (the
+Bearer key or the dashboard's session cookie, api.sessions), SessionCookieDep."""
 
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
+from api import sessions
 from api.errors import Unauthorized
 from config.settings import Settings
 from config.temporal import connect
@@ -98,23 +99,52 @@ async def get_workflows(state: StateDep) -> LeadWorkflowGateway:
 
 WorkflowsDep = Annotated[LeadWorkflowGateway, Depends(get_workflows)]
 
-_bearer = HTTPBearer(auto_error=False, description="SALESPAD_API_KEY (printed by salespad dev)")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="SALESPAD_API_KEY (printed by salespad dev). A browser may send the dashboard's "
+    "session cookie instead (POST /api/session), with X-CSRF-Token on POST, PUT, PATCH and DELETE",
+)
+_session_cookie = APIKeyCookie(
+    name=sessions.COOKIE,
+    auto_error=False,
+    scheme_name="SessionCookie",
+    description="The dashboard's session (POST /api/session); with it, POST, PUT, PATCH and "
+    "DELETE also need the X-CSRF-Token header",
+)
 
 
 def require_api_key(
+    request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
-    expected = settings.api_key.get_secret_value() if settings.api_key else ""
-    if credentials is None:
+    """The Bearer API key (API clients), else the dashboard's session cookie, which on a
+    state-changing method must come with its CSRF token and from this server's origin.
+
+    The cookie is read from the request, not declared as a second security scheme: the
+    document keeps one scheme per route (Bearer, whose description names the cookie), which
+    is what API clients and the schema fuzz work from."""
+    cookie = request.cookies.get(sessions.COOKIE)
+    if credentials is not None:
+        if not sessions.api_key_matches(settings, credentials.credentials):
+            raise Unauthorized("invalid API key")
+        return
+    if cookie is None:
         raise Unauthorized("missing API key: send `Authorization: Bearer <SALESPAD_API_KEY>`")
-    # Bytes: compare_digest refuses non-ASCII str, and a key with such characters is just wrong.
-    offered = credentials.credentials.encode("utf-8", "surrogateescape")
-    if not expected or not secrets.compare_digest(offered, expected.encode()):
-        raise Unauthorized("invalid API key")
+    session = sessions.current(settings, cookie)
+    if session is None:
+        raise Unauthorized(
+            "session expired or invalid: sign in again (POST /api/session)",
+            "or send `Authorization: Bearer <SALESPAD_API_KEY>`",
+        )
+    if request.method not in sessions.SAFE_METHODS:
+        sessions.require_same_origin(settings, request)
+        sessions.require_csrf(session, request)
 
 
 ApiKeyDep = Depends(require_api_key)
+# The session cookie's raw value, for the routes that sign in and out.
+SessionCookieDep = Annotated[str | None, Depends(_session_cookie)]
 
 # `?wait=` wherever a reply is handed to a lead's sequence (POST .../replies, .../assign).
 ReplyWaitQuery = Annotated[

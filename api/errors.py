@@ -1,5 +1,5 @@
 """One JSON shape for every error: {"error": "...", "detail": ...}. The hierarchy lives in
-`services.errors`; only the API's own 401 is defined here."""
+`services.errors`; only the API's own 401 and 403 (authentication) are defined here."""
 
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ from services.errors import SalesPadError, field_errors
 
 class Unauthorized(SalesPadError):
     status_code = 401
+
+
+class Forbidden(SalesPadError):
+    """A session-cookie request without its CSRF token, or from another origin."""
+
+    status_code = 403
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -115,6 +115,15 @@ class Settings(BaseSettings):
     api_port: int = 8000
     api_key: SecretStr | None = None
     public_url: str = "http://127.0.0.1:8000"
+    # The dashboard's sign-in (POST /api/session) lasts this long; then the browser signs in
+    # again. Rotating SALESPAD_API_KEY ends every session at once.
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    # Mark the session cookie `Secure` even when the request reached the API over plain http
+    # (TLS ends at a proxy that does not forward the scheme); over https it always is.
+    session_cookie_secure: bool = False
+    # The dashboard's built bundle (index.html + assets/); unset: the one shipped in the
+    # package, api/static/dashboard (`make dashboard` builds it there).
+    dashboard_dir: Path | None = None
     # JSON bodies under /api larger than this are refused (413) before they are read further.
     api_max_body_bytes: int = Field(default=2_000_000, ge=1_000)
     secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
