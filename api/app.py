@@ -35,6 +35,7 @@ from config.settings import Settings
 from config.temporal import connect
 from models.db import Database
 from services.gateway import LeadWorkflowGateway
+from services.simulation.service import Simulator
 
 log = logging.getLogger("salespad.api")
 
@@ -45,8 +46,10 @@ def create_app(
     db: Database | None = None,
     temporal: Client | None = None,
     workflows: LeadWorkflowGateway | None = None,
+    simulator: Simulator | None = None,
 ) -> FastAPI:
-    """Build the app. Tests pass their own database, Temporal client or workflow gateway."""
+    """Build the app. Tests pass their own database, Temporal client or workflow gateway;
+    the composition root passes the sequence simulator (without one, simulate answers 503)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,7 +61,7 @@ def create_app(
                 client = await connect(settings.temporal_target, settings.temporal_namespace)
             except Exception as exc:  # served lazily; /healthz explains
                 log.warning("Temporal not reachable at %s: %s", settings.temporal_target, exc)
-        app.state.salespad = AppState(settings, database, client, workflows)
+        app.state.salespad = AppState(settings, database, client, workflows, simulator)
         yield
         await app.state.salespad.imports.aclose()
         if own_db:

@@ -20,6 +20,7 @@ from services.errors import ServiceUnavailable
 from services.gateway import LeadWorkflowGateway, LeadWorkflows
 from services.imports.service import ImportRunner
 from services.replies.schemas import ReplyWait
+from services.simulation.service import SimulationRunner, Simulator
 
 
 class AppState:
@@ -32,6 +33,7 @@ class AppState:
         db: Database,
         temporal: Client | None,
         workflows: LeadWorkflowGateway | None = None,
+        simulator: Simulator | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -39,6 +41,8 @@ class AppState:
         self._lock = asyncio.Lock()
         # Imports too big to finish within a request run here, in the background.
         self.imports = ImportRunner()
+        # `salespad simulate` behind POST /api/sequences/{name}/simulate (given by the CLI).
+        self.simulations = SimulationRunner(simulator)
         # The one way services reach a lead's workflow; it connects on first use.
         self.workflows: LeadWorkflowGateway = workflows or LeadWorkflows(
             self.temporal_client, settings.task_queue
