@@ -58,7 +58,8 @@ export type SimulationReport = {
   ended: { outcome: string; sends: number; last_step: number | null; reason: string; days: number };
 };
 
-const CHANNEL_ICONS: Record<string, string> = { EMAIL: "✉", WHATSAPP: "💬", SMS: "📱", LINKEDIN: "in", manual: "✋", linkedin: "in" };
+// Short text marks (no emoji: not every system has the fonts).
+const CHANNEL_ICONS: Record<string, string> = { EMAIL: "@", WHATSAPP: "WA", SMS: "SMS", linkedin: "in", manual: "TODO" };
 const DAYS = ["", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 export function duration(seconds: number): string {
@@ -158,7 +159,7 @@ function Flow({ sequence }: { sequence: Extract<Sequence, { valid: true }> }) {
               <>
                 <div className="flow-title">
                   <span className="flow-icon" aria-hidden="true">
-                    {CHANNEL_ICONS[step.channel] ?? "•"}
+                    {CHANNEL_ICONS[step.channel] ?? "SEND"}
                   </span>
                   <strong>{step.channel}</strong>
                   {step.thread && <span className="muted">in the same thread</span>}
@@ -176,7 +177,7 @@ function Flow({ sequence }: { sequence: Extract<Sequence, { valid: true }> }) {
             )}
             {step.kind === "wait" && (
               <div className="flow-title">
-                <span className="flow-icon" aria-hidden="true">⏱</span>
+                <span className="flow-icon" aria-hidden="true">WAIT</span>
                 <strong>Wait {duration(step.seconds)}</strong>
                 {step.window && <span className="muted">then within {windowText(step.window)}</span>}
               </div>
@@ -184,7 +185,7 @@ function Flow({ sequence }: { sequence: Extract<Sequence, { valid: true }> }) {
             {step.kind === "branch" && (
               <>
                 <div className="flow-title">
-                  <span className="flow-icon" aria-hidden="true">⑂</span>
+                  <span className="flow-icon" aria-hidden="true">IF</span>
                   <strong>If {conditionText(step.when)}</strong>
                 </div>
                 <ul className="flow-paths">
@@ -206,7 +207,7 @@ function Flow({ sequence }: { sequence: Extract<Sequence, { valid: true }> }) {
               <>
                 <div className="flow-title">
                   <span className="flow-icon" aria-hidden="true">
-                    {CHANNEL_ICONS[step.task_type] ?? "✋"}
+                    {CHANNEL_ICONS[step.task_type] ?? "TODO"}
                   </span>
                   <strong>
                     {step.task_type === "linkedin" ? "LinkedIn" : "Manual"} task: {step.action}
@@ -218,7 +219,7 @@ function Flow({ sequence }: { sequence: Extract<Sequence, { valid: true }> }) {
             )}
             {step.kind === "end" && (
               <div className="flow-title">
-                <span className="flow-icon" aria-hidden="true">■</span>
+                <span className="flow-icon" aria-hidden="true">END</span>
                 <strong>End</strong>
               </div>
             )}
