@@ -9,36 +9,18 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
 from config.settings import Settings
 from models.db import Database
 from salespad.simulate import simulate
 from services.simulation.schemas import Simulation, SimulationRun
-from services.simulation.service import Simulator
-from tests.conftest import API_KEY
-
-
-async def _client(
-    settings: Settings, db: Database, env: WorkflowEnvironment, simulator: Simulator | None
-) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, db=db, temporal=env.client, simulator=simulator)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://salespad.test",
-            headers={"Authorization": f"Bearer {API_KEY}"},
-            timeout=180,
-        ) as http,
-    ):
-        yield http
+from tests.conftest import _api
 
 
 @pytest.fixture
 async def sim_api(
     settings: Settings, db: Database, ts_env: WorkflowEnvironment
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async for http in _client(settings, db, ts_env, simulate):
+    async for http in _api(settings, db, ts_env.client, simulator=simulate):
         yield http
 
 
@@ -50,7 +32,7 @@ async def _refuses(sim: Simulation) -> SimulationRun:
 async def broken_api(
     settings: Settings, db: Database, ts_env: WorkflowEnvironment
 ) -> AsyncIterator[httpx.AsyncClient]:
-    async for http in _client(settings, db, ts_env, _refuses):
+    async for http in _api(settings, db, ts_env.client, simulator=_refuses):
         yield http
 
 
