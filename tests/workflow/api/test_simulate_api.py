@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -129,3 +129,17 @@ async def test_a_simulator_that_cannot_start_is_503(broken_api: httpx.AsyncClien
     body = res.json()
     assert "could not run" in body["error"]
     assert "temporal-test-server" in body["detail"]
+
+
+async def test_a_later_start_enrolls_the_lead_then(sim_api: httpx.AsyncClient) -> None:
+    start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+
+    res = await sim_api.post(
+        "/api/sequences/demo/simulate", json={"start": start.isoformat(), "timezone": "Asia/Tokyo"}
+    )
+
+    assert res.status_code == 200, res.text
+    first = res.json()["timeline"][0]
+    assert first["step"] == 1
+    assert start <= datetime.fromisoformat(first["at"]) < start + timedelta(minutes=5)
+    assert first["local"].endswith("+09:00")
