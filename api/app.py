@@ -41,6 +41,7 @@ from config.temporal import connect
 from models.db import Database
 from services.gateway import LeadWorkflowGateway
 from services.live.hub import EventHub
+from services.simulation.service import Simulator
 
 log = logging.getLogger("salespad.api")
 
@@ -53,10 +54,12 @@ def create_app(
     workflows: LeadWorkflowGateway | None = None,
     events: EventHub | None = None,
     dashboard_dir: Path | None = None,
+    simulator: Simulator | None = None,
 ) -> FastAPI:
     """Build the app. Tests pass their own database, Temporal client, workflow gateway or event
     hub, and the dashboard bundle's directory (else SALESPAD_DASHBOARD_DIR, else the packaged
-    one)."""
+    one); the composition root passes the sequence simulator (without one, simulate answers
+    503)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,7 +71,7 @@ def create_app(
                 client = await connect(settings.temporal_target, settings.temporal_namespace)
             except Exception as exc:  # served lazily; /healthz explains
                 log.warning("Temporal not reachable at %s: %s", settings.temporal_target, exc)
-        app.state.salespad = AppState(settings, database, client, workflows, events)
+        app.state.salespad = AppState(settings, database, client, workflows, events, simulator)
         yield
         await app.state.salespad.events.aclose()
         await app.state.salespad.imports.aclose()

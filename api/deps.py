@@ -22,6 +22,7 @@ from services.gateway import LeadWorkflowGateway, LeadWorkflows
 from services.imports.service import ImportRunner
 from services.live.hub import EventHub
 from services.replies.schemas import ReplyWait
+from services.simulation.service import SimulationRunner, Simulator
 
 
 class AppState:
@@ -35,6 +36,7 @@ class AppState:
         temporal: Client | None,
         workflows: LeadWorkflowGateway | None = None,
         events: EventHub | None = None,
+        simulator: Simulator | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -42,6 +44,8 @@ class AppState:
         self._lock = asyncio.Lock()
         # Imports too big to finish within a request run here, in the background.
         self.imports = ImportRunner()
+        # `salespad simulate` behind POST /api/sequences/{name}/simulate (given by the CLI).
+        self.simulations = SimulationRunner(simulator)
         # The one way services reach a lead's workflow; it connects on first use.
         self.workflows: LeadWorkflowGateway = workflows or LeadWorkflows(
             self.temporal_client, settings.task_queue

@@ -39,6 +39,7 @@ def api(
     import uvicorn
 
     from api.app import create_app
+    from salespad.simulate import simulate
 
     settings = Settings()
     if settings.api_key is None:
@@ -48,7 +49,7 @@ def api(
         raise typer.Exit(2)
     settings.require_database_url()
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, simulator=simulate),
         host=host or settings.api_host,
         port=port or settings.api_port,
         log_level=log_level,
@@ -192,6 +193,10 @@ def simulate(
         str | None,
         typer.Option(help="The lead's preferred channel (EMAIL, WHATSAPP, SMS): Message steps"),
     ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(help="When the lead is enrolled, ISO 8601 with offset (default: now)"),
+    ] = None,
 ) -> None:
     """Run a sequence on a time-skipping Temporal server and print its timeline."""
     import asyncio
@@ -199,49 +204,47 @@ def simulate(
 
     from pydantic import ValidationError
 
-    from salespad.simulate import Simulation, render_timeline, simulated_lead
+    from salespad.simulate import render_timeline
     from salespad.simulate import simulate as run_simulation
-    from sequences import REGISTRY, SequenceError, get_sequence
+    from services.errors import Conflict, SalesPadError
+    from services.simulation.schemas import SimulateRequest
+    from services.simulation.service import prepare
 
-    seq = get_sequence(sequence)
-    if seq is None:
-        typer.echo(f"unknown sequence {sequence!r}; known: {', '.join(sorted(REGISTRY))}", err=True)
-        raise typer.Exit(2)
-    if tasks not in ("done", "skip", "ignore"):
-        typer.echo("--tasks is one of done, skip, ignore", err=True)
-        raise typer.Exit(2)
-    replies: dict[int, str] = {}
+    replies = []
     for item in reply or []:
         step, sep, text = item.partition(":")
         if not sep or not step.strip().isdigit() or not text.strip():
             typer.echo(f"--reply wants STEP:TEXT (e.g. 1:'Not interested'), got {item!r}", err=True)
             raise typer.Exit(2)
-        replies[int(step)] = text.strip()
+        replies.append({"step": int(step), "content": text.strip()})
     try:
-        spec = seq.compile()
-    except SequenceError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
-    try:
-        lead = simulated_lead(
-            name=name,
-            email=email,
-            phone=phone,
-            company=company,
-            timezone=timezone,
-            preferred_channel=preferred_channel,
+        request = SimulateRequest.model_validate(
+            {
+                "replies": replies,
+                "timezone": timezone,
+                "start": start,
+                "name": name,
+                "email": email,
+                "phone": phone,
+                "company": company,
+                "tasks": tasks,
+                "preferred_channel": preferred_channel,
+            }
         )
+        sim = prepare(sequence, request)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        typer.echo(f"invalid lead: {problems}", err=True)
+        typer.echo(f"invalid option: {problems}", err=True)
         raise typer.Exit(2) from None
+    except SalesPadError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1 if isinstance(exc, Conflict) else 2) from None
+    spec = sim.spec
     typer.echo(f"simulating {spec.name} ({spec.version}) for {name}, timezone {timezone} ...")
     # SIGTERM unwinds like Ctrl-C, so the throwaway PostgreSQL is stopped on the way out.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    rows, result = asyncio.run(
-        run_simulation(Simulation(spec=spec, lead=lead, replies=replies, tasks=tasks))
-    )
-    typer.echo(render_timeline(rows, timezone, result))
+    run = asyncio.run(run_simulation(sim))
+    typer.echo(render_timeline(run.rows, timezone, run.result))
 
 
 @app.command()

@@ -7,11 +7,11 @@ the offline reply classifier. Only the channels are the outbox and the clock ski
 
 from __future__ import annotations
 
+import asyncio
 import io
 import tempfile
 import uuid
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -33,14 +33,14 @@ from models.tables import EventLog, Message, Task
 from salespad.local import EmbeddedPostgres, find_binary
 from services.campaigns.service import launch_campaign
 from services.gateway import LeadWorkflows
-from services.leads.schemas import LeadCreate
 from services.leads.service import upsert_lead
 from services.replies.schemas import ReplyCreate
 from services.replies.service import handle_reply
+from services.simulation.schemas import Simulation, SimulationRun, TimelineRow, simulated_lead
+from services.simulation.service import local_display, outcome_of
 from services.tasks.service import answer_task
 from worker import build_worker
 from workflows.contracts import STATUS_QUERY, LeadSequenceResult, SequenceStatus
-from workflows.spec import SequenceSpec
 
 RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
 SHOWN_EVENTS = {
@@ -60,33 +60,6 @@ SHOWN_EVENTS = {
 }
 
 
-def simulated_lead(**fields: str | None) -> LeadCreate:
-    """The lead a simulation enrolls: Ada, in UTC, unless `fields` say otherwise."""
-    defaults = {
-        "name": "Ada Lovelace",
-        "email": "ada@example.com",
-        "company": "Analytical Engines",
-        "timezone": "UTC",
-    }
-    return LeadCreate.model_validate(defaults | fields)
-
-
-@dataclass
-class Simulation:
-    spec: SequenceSpec
-    lead: LeadCreate = field(default_factory=simulated_lead)
-    # step number -> reply text, arriving right after that step was sent
-    replies: dict[int, str] = field(default_factory=dict)
-    tasks: str = "done"  # done | skip | ignore
-    max_days: int = 365
-
-
-@dataclass
-class TimelineRow:
-    at: datetime
-    text: str
-
-
 async def workflow_running(client: Client, workflow_id: str) -> bool:
     """Raw describe: the SDK's describe() cannot decode the test server's Datetime attributes."""
     raw = await client.workflow_service.describe_workflow_execution(
@@ -97,28 +70,42 @@ async def workflow_running(client: Client, workflow_id: str) -> bool:
     return raw.workflow_execution_info.status == RUNNING
 
 
-async def simulate(sim: Simulation) -> tuple[list[TimelineRow], LeadSequenceResult]:
+async def simulate(sim: Simulation) -> SimulationRun:
+    """Run `sim` on its own PostgreSQL and time-skipping server. The blocking server starts and
+    stops run in threads, so an API process keeps serving meanwhile; PostgreSQL is stopped on
+    every way out, cancellation included."""
     with tempfile.TemporaryDirectory(prefix="salespad-sim-") as tmp:
-        pg = EmbeddedPostgres(Path(tmp) / "pg", delete_on_stop=True).start()
+        pg = EmbeddedPostgres(Path(tmp) / "pg", delete_on_stop=True)
+        starting = asyncio.ensure_future(asyncio.to_thread(pg.start))
         try:
+            await asyncio.shield(starting)
             url = pg.url("simulation")
-            upgrade(url)
+            await asyncio.to_thread(upgrade, url)
             db = Database(url)
             try:
                 return await _run(sim, db)
             finally:
                 await db.dispose()
         finally:
-            pg.stop()
+            await asyncio.shield(_stop(starting, pg))
 
 
-async def _run(sim: Simulation, db: Database) -> tuple[list[TimelineRow], LeadSequenceResult]:
+async def _stop(starting: asyncio.Future[EmbeddedPostgres], pg: EmbeddedPostgres) -> None:
+    await asyncio.wait([starting])  # a start still under way finishes before the stop
+    await asyncio.to_thread(pg.stop)
+
+
+async def _run(sim: Simulation, db: Database) -> SimulationRun:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
     )
     async with env:
         await ensure_search_attributes(env.client)
+        if sim.start is not None:
+            ahead = sim.start - await env.get_current_time()
+            if ahead > timedelta(0):
+                await env.sleep(ahead)
         queue = f"simulate-{uuid.uuid4().hex[:8]}"
         quiet = ChannelRouter({t: OutboxChannel(t, io.StringIO()) for t in CHANNEL_TYPES})
         workflows = LeadWorkflows(env.client, queue)
@@ -133,7 +120,7 @@ async def _run(sim: Simulation, db: Database) -> tuple[list[TimelineRow], LeadSe
             result = await env.client.get_workflow_handle(
                 workflow_id, result_type=LeadSequenceResult
             ).result()
-        return await _timeline(db, lead.id), result
+        return SimulationRun(await _timeline(db, lead.id), result)
 
 
 async def _drive(
@@ -203,11 +190,18 @@ async def _timeline(db: Database, lead_id: uuid.UUID) -> list[TimelineRow]:
         for m in (await session.exec(select(Message).where(Message.lead_id == lead_id))).all():
             at = m.sent_at or m.created_at
             if m.direction == Direction.INBOUND:
-                rows.append(TimelineRow(at, f"reply     {_preview(m.content)}"))
+                rows.append(TimelineRow(at, "reply", preview=_preview(m.content)))
             elif m.delivery_status != "failed":
-                channel = (m.details.get("channel") or "").upper()
-                what = f'"{m.subject}"' if m.subject else _preview(m.content)
-                rows.append(TimelineRow(at, f"step {m.step:<3} {channel:9} {what}".rstrip()))
+                rows.append(
+                    TimelineRow(
+                        at,
+                        "send",
+                        step=m.step,
+                        channel=(m.details.get("channel") or "").upper() or None,
+                        subject=m.subject or None,
+                        preview=_preview(m.content),
+                    )
+                )
         for e in (
             await session.exec(
                 select(EventLog).where(
@@ -227,7 +221,13 @@ async def _timeline(db: Database, lead_id: uuid.UUID) -> list[TimelineRow]:
                 )
             )
             rows.append(
-                TimelineRow(e.timestamp, f"          {label}{f': {extra}' if extra else ''}")
+                TimelineRow(
+                    e.timestamp,
+                    "event",
+                    event=e.event_type,
+                    label=label,
+                    detail=str(extra) if extra else None,
+                )
             )
     rows.sort(key=lambda r: r.at)
     return rows
@@ -240,13 +240,15 @@ def _preview(text: str, width: int = 60) -> str:
 
 def render_timeline(rows: list[TimelineRow], tz_name: str, result: LeadSequenceResult) -> str:
     tz = ZoneInfo(tz_name)
-    lines = [f"{r.at.astimezone(tz):%a %Y-%m-%d %H:%M %Z}  {r.text}" for r in rows]
+    lines = [f"{local_display(r.at, tz)}  {r.text}" for r in rows]
     if rows:
-        span = rows[-1].at - rows[0].at
-        days = span.total_seconds() / 86400
+        ended = outcome_of(rows, result)
         lines.append("")
         lines.append(
-            f"outcome: {result.outcome}, {result.sends} sends over {days:.1f} days"
-            + (f" ({result.reason})" if result.reason else "")
+            f"outcome: {ended.outcome}, {ended.sends} sends over {ended.days:.1f} days"
+            + (f" ({ended.reason})" if ended.reason else "")
         )
     return "\n".join(lines)
+
+
+__all__ = ["Simulation", "SimulationRun", "render_timeline", "simulate", "simulated_lead"]

@@ -57,6 +57,7 @@ from models.db import Database, normalize_url
 from models.migrate import upgrade
 from salespad.local import EmbeddedPostgres, find_binary
 from services.gateway import LeadWorkflowGateway
+from services.simulation.service import Simulator
 from worker import build_worker
 
 API_KEY = "test-api-key"
@@ -228,8 +229,9 @@ async def _api(
     db: Database,
     client: Client,
     workflows: LeadWorkflowGateway | None = None,
+    simulator: Simulator | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, db=db, temporal=client, workflows=workflows)
+    app = create_app(settings, db=db, temporal=client, workflows=workflows, simulator=simulator)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(

@@ -19,7 +19,8 @@ async def test_simulating_cold_outbound_with_an_out_of_office_reply() -> None:
         lead=simulated_lead(timezone="America/New_York"),
         replies={3: "I'm out of the office and back on 15 December."},
     )
-    rows, result = await simulate(sim)
+    run = await simulate(sim)
+    rows, result = run.rows, run.result
     text = render_timeline(rows, "America/New_York", result)
 
     assert result.outcome == "completed"
@@ -51,7 +52,8 @@ async def test_simulate_names_the_channel_each_send_used() -> None:
         spec=REGISTRY["multichannel"].compile(),
         lead=simulated_lead(phone="+4915112345678", preferred_channel="WHATSAPP"),
     )
-    rows, result = await simulate(sim)
+    run = await simulate(sim)
+    rows, result = run.rows, run.result
     text = render_timeline(rows, "UTC", result)
 
     assert result.outcome == "completed"

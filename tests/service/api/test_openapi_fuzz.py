@@ -94,6 +94,15 @@ _SEMANTIC_422: list[tuple[str, re.Pattern[str]]] = [
     ("POST /api/tasks/{task_id}/approve", re.compile(r"^body: must not be empty$")),
     # Lead capture takes a lead as POST /api/leads does, and checks it the same way.
     ("POST /webhooks/leads", re.compile(r"(?s).")),
+    # A simulation's lead is checked as a lead is (zone, phone, channel, email or phone), its
+    # start is not in the past and its replies name steps the sequence has.
+    (
+        "POST /api/sequences/{name}/simulate",
+        re.compile(
+            r"^(timezone|start|name|email|phone|company|preferred_channel"
+            r"|replies\.\d+\.(step|content)): "
+        ),
+    ),
     # The file is required, in a multipart body; its options are checked like any field.
     ("POST /api/imports", re.compile(r"^(file|mapping|on_duplicate|campaign|body): ")),
 ]
@@ -141,8 +150,9 @@ def _checks(case: schemathesis.Case, engine: bool) -> dict[str, list[Check]]:
     excluded: list[Check] = [oas.positive_data_acceptance]
     additional: list[Check] = [positive_data_acceptance]
     # /healthz answers 503 whenever Temporal is down, which it is in this tier: that is its
-    # documented meaning ("degraded"), not a server error.
-    if not engine or case.path == "/healthz":
+    # documented meaning ("degraded"), not a server error. So does simulate: this app has no
+    # simulator (the composition root gives one; tests/workflow/api/test_simulate_api.py).
+    if not engine or case.path in ("/healthz", "/api/sequences/{name}/simulate"):
         excluded.append(st_checks.not_a_server_error)
         additional.append(only_a_documented_503)
     return {"excluded_checks": excluded, "additional_checks": additional}
