@@ -36,8 +36,11 @@ export function useSignOut() {
     mutationFn: () => api.delete<void>("/api/session"),
     onSettled: () => {
       setCsrfToken(null);
-      client.clear();
+      // Signed out first (the gate shows the form and the pages unmount), then forget what
+      // they fetched. clear() would also drop the session query under the gate's observer,
+      // which would then never hear of the sign-out.
       client.setQueryData(sessionKey, null);
+      client.removeQueries({ predicate: (query) => query.queryKey[0] !== sessionKey[0] });
     },
   });
 }

@@ -258,8 +258,8 @@ async def test_every_page_at_laptop_sizes(page: Any, api: httpx.AsyncClient) -> 
 
     await page.set_viewport_size({"width": 1440, "height": 900})
     await page.goto("/sequences")
-    flow = page.get_by_test_id("sequence-flow").filter(has_text="demo").first
-    await expect(flow).to_be_visible()
-    await flow.get_by_role("button", name=re.compile("Simulate")).first.click()
+    await expect(page.get_by_role("list", name="Steps of demo")).to_be_visible()
+    simulator = page.get_by_role("region", name="Simulate demo")
+    await simulator.get_by_role("button", name="Simulate").click()
     await expect(page.get_by_test_id("simulation").first).to_be_visible(timeout=60_000)
     await shot(page, "sequences-simulated")
