@@ -94,9 +94,10 @@ def _step_order(item: tuple[tuple[str, str], Counts]) -> tuple[str, int]:
 
 
 def _spec_steps(spec: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """The sequence's steps by number: from 1, as the engine numbers them in its events."""
     return {
         no: {"step_id": step.get("id"), "kind": step.get("kind")}
-        for no, step in enumerate(spec.get("steps", []))
+        for no, step in enumerate(spec.get("steps", []), start=1)
         if isinstance(step, dict)
     }
 

@@ -163,10 +163,10 @@ async def test_funnel_equals_a_campaign_built_with_known_outcomes(
     other_lead = await api_lead(api, "other@example.com")
     other = Campaign(db, (await enrolled_campaign_now(api, gateway, db, [other_lead]))["id"], {})
     other.channels = c.channels
-    await other.send(other_lead, 0, "EMAIL", T0, "A")
+    await other.send(other_lead, 1, "EMAIL", T0, "A")
     await other.reply(other_lead, "interested", T0 + timedelta(minutes=5))
 
-    m1 = await c.send(l1, 0, "EMAIL", T0, "A")
+    m1 = await c.send(l1, 1, "EMAIL", T0, "A")
     await c.report(m1, "delivered")
     await c.report(m1, "opened")
     await c.report(m1, "opened")  # opened twice: one lead, two opens
@@ -175,23 +175,23 @@ async def test_funnel_equals_a_campaign_built_with_known_outcomes(
     res = await api.post(f"/api/leads/{l1}/convert")
     assert res.status_code == 200, res.text
 
-    m2 = await c.send(l2, 0, "EMAIL", T0, "B")
+    m2 = await c.send(l2, 1, "EMAIL", T0, "B")
     await c.report(m2, "delivered")
-    m2b = await c.send(l2, 2, "EMAIL", T0 + timedelta(days=2), "B")
+    m2b = await c.send(l2, 3, "EMAIL", T0 + timedelta(days=2), "B")
     await c.report(m2b, "opened")
     await c.reply(l2, "out_of_office", T0 + timedelta(days=2, hours=2))  # not a reply
     await c.reply(l2, "question", T0 + timedelta(days=2, hours=5))
 
-    m3 = await c.send(l3, 0, "EMAIL", T0, "A")
+    m3 = await c.send(l3, 1, "EMAIL", T0, "A")
     await c.report(m3, "bounced", email="l3@example.com")
 
-    await c.send(l4, 0, "EMAIL", T0, "B")
-    await c.send(l4, 2, "EMAIL", T0 + timedelta(days=2), "B")
-    await c.send(l4, 4, "SMS", T0 + timedelta(days=4), "B")
+    await c.send(l4, 1, "EMAIL", T0, "B")
+    await c.send(l4, 3, "EMAIL", T0 + timedelta(days=2), "B")
+    await c.send(l4, 5, "SMS", T0 + timedelta(days=4), "B")
     await c.reply(l4, "unsubscribe", T0 + timedelta(days=4, hours=3), channel="SMS")
 
-    await c.send(l5, 0, "EMAIL", T0, "A")
-    await c.dead_letter(l5, 2)
+    await c.send(l5, 1, "EMAIL", T0, "A")
+    await c.dead_letter(l5, 3)
     # l6: enrolled, nothing sent yet.
 
     res = await api.get(f"/api/campaigns/{c.id}/funnel")
@@ -222,9 +222,10 @@ async def test_funnel_equals_a_campaign_built_with_known_outcomes(
     assert funnel["median_time_to_first_reply_seconds"] == (2 * 24 + 5) * 3600
 
     steps = {s["step"]: s for s in funnel["steps"]}
-    assert sorted(steps) == [0, 2, 4]
-    assert [steps[n]["step_id"] for n in (0, 2, 4)] == ["intro", "bump", "breakup"]
-    intro, bump, last = steps[0], steps[2], steps[4]
+    # Step numbers count from 1, as the engine writes them (the demo sends at 1, 3 and 5).
+    assert sorted(steps) == [1, 3, 5]
+    assert [steps[n]["step_id"] for n in (1, 3, 5)] == ["intro", "bump", "breakup"]
+    intro, bump, last = steps[1], steps[3], steps[5]
     assert (intro["sent"], intro["delivered"], intro["opened"], intro["opens"]) == (5, 2, 1, 2)
     assert (intro["clicked"], intro["replied"], intro["positive"]) == (1, 1, 1)
     assert (intro["bounced"], intro["converted"], intro["reply_rate"]) == (1, 1, 0.2)
