@@ -33,25 +33,27 @@ function Shell() {
   return (
     <div className="shell">
       <nav className="sidebar" aria-label="Main">
-        <div className="brand">SalesPad</div>
-        <ul>
-          {routes
-            .filter((r) => r.nav)
-            .map((r) => (
-              <li key={r.path}>
-                <Link to={r.path} className={active(r.path) ? "nav-link active" : "nav-link"}>
-                  {r.nav}
-                </Link>
-              </li>
-            ))}
-        </ul>
-        <div className="sidebar-footer">
-          <span className={`live-dot live-${live}`} data-testid="live-status" title={`Live updates: ${live}`}>
-            {live === "live" ? "Live" : live === "reconnecting" ? "Reconnecting…" : "Connecting…"}
-          </span>
-          <button type="button" className="link" onClick={() => signOut.mutate()}>
-            Sign out
-          </button>
+        <div className="sidebar-inner">
+          <div className="brand">SalesPad</div>
+          <ul>
+            {routes
+              .filter((r) => r.nav)
+              .map((r) => (
+                <li key={r.path}>
+                  <Link to={r.path} className={active(r.path) ? "nav-link active" : "nav-link"}>
+                    {r.nav}
+                  </Link>
+                </li>
+              ))}
+          </ul>
+          <div className="sidebar-footer">
+            <span className={`live-dot live-${live}`} data-testid="live-status" title={`Live updates: ${live}`}>
+              {live === "live" ? "Live" : live === "reconnecting" ? "Reconnecting…" : "Connecting…"}
+            </span>
+            <button type="button" className="link" onClick={() => signOut.mutate()}>
+              Sign out
+            </button>
+          </div>
         </div>
       </nav>
       <main className="content">{page}</main>

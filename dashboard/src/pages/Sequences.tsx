@@ -285,9 +285,9 @@ function Timeline({ report }: { report: SimulationReport }) {
         <Badge value={ended.outcome} /> {ended.sends} send{ended.sends === 1 ? "" : "s"} over {ended.days.toFixed(1)} days
         {ended.reason && <span className="muted"> ({ended.reason})</span>}
       </p>
-      <ol className="timeline">
+      <ol className="sim-timeline">
         {report.timeline.map((entry, i) => (
-          <li key={i} className={`timeline-${entry.kind}`} data-testid="simulation-entry">
+          <li key={i} className={`sim-${entry.kind}`} data-testid="simulation-entry">
             <time dateTime={entry.at} title={`${entry.at} UTC`}>
               {entry.local_display}
             </time>
