@@ -83,6 +83,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory, provider: DeadOnFirstTry) ->
 
 
 @pytest.fixture
+def fresh_stack(tmp_path: Path, provider: DeadOnFirstTry) -> Iterator[Stack]:
+    """A stack of its own with nothing in it yet: for the empty states."""
+    if CHROMIUM is None:
+        pytest.skip("chromium not found: `make test` installs Debian's chromium package")
+    with running_stack(tmp_path / "salespad-data") as s:
+        s.start()
+        yield s
+
+
+@pytest.fixture
 async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
         base_url=stack.api, headers={"Authorization": f"Bearer {KEY}"}, timeout=30

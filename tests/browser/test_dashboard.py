@@ -23,7 +23,7 @@ from tests.browser.conftest import (
     timeline_types,
     wait_for,
 )
-from tests.processes import KEY
+from tests.processes import KEY, Stack
 
 pytestmark = pytest.mark.browser
 
@@ -263,3 +263,67 @@ async def test_every_page_at_laptop_sizes(page: Any, api: httpx.AsyncClient) -> 
     await simulator.get_by_role("button", name="Simulate").click()
     await expect(page.get_by_test_id("simulation").first).to_be_visible(timeout=60_000)
     await shot(page, "sequences-simulated")
+
+
+async def test_empty_loading_and_error_states(
+    chromium: Any, fresh_stack: Stack, page: Any, console: Any
+) -> None:
+    """What a new team sees before anything happened, while a slow answer is on its way, and
+    when the server fails: a page that says so and how to go on, never a blank one."""
+    empty = await chromium.new_context(
+        base_url=fresh_stack.api, viewport={"width": 1440, "height": 900}
+    )
+    try:
+        tab = await empty.new_page()
+        tab.on("console", console)
+        await sign_in(tab)
+        await expect(tab.get_by_text("No campaigns yet")).to_be_visible()
+        await shot(tab, "campaigns-empty")
+        for path, text, name in (
+            ("/leads", "No leads yet", "leads-empty"),
+            ("/attention", "Nothing needs you", "attention-empty"),
+            ("/live", "Waiting for activity", "live-empty"),
+            ("/inbox", "", "inbox-empty"),
+        ):
+            await tab.goto(path)
+            await expect(tab.get_by_role("heading", level=1).first).to_be_visible()
+            if text:
+                await expect(tab.get_by_text(text).first).to_be_visible()
+            else:
+                await expect(tab.locator(".state-empty").first).to_be_visible()
+            await shot(tab, name)
+    finally:
+        await empty.close()
+
+    await sign_in(page)
+    # A slow answer: the page says it is loading.
+    release: list[Any] = []
+
+    async def hold(route: Any) -> None:
+        release.append(route)
+
+    await page.route("**/api/leads?*", hold)
+    await page.goto("/leads")
+    await expect(page.get_by_role("status").filter(has_text="Loading").first).to_be_visible()
+    await shot(page, "leads-loading")
+    for route in release:
+        await route.continue_()
+    await page.unroute("**/api/leads?*", hold)
+    await expect(page.get_by_role("status").filter(has_text="Loading")).to_have_count(0)
+
+    # A failing server: the error, and a way to try again.
+    async def fail(route: Any) -> None:
+        await route.fulfill(
+            status=503,
+            content_type="application/json",
+            body='{"error": "database unavailable", "detail": "connection refused"}',
+        )
+
+    await page.route("**/api/campaigns", fail)
+    await page.goto("/campaigns")
+    alert = page.get_by_role("alert").filter(has_text="database unavailable")
+    await expect(alert.first).to_be_visible()
+    await shot(page, "campaigns-error")
+    await page.unroute("**/api/campaigns", fail)
+    await alert.first.get_by_role("button", name="Try again").click()
+    await expect(page.get_by_role("alert").filter(has_text="database unavailable")).to_have_count(0)
