@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import AttentionPage, { type AttentionItem } from "./Attention";
-import { gate, renderWithClient, stubApi, type Answer } from "../test/pages-utils";
+import { gate, renderWithClient, stubApi, type Answer } from "../test/utils";
 
 afterEach(() => vi.unstubAllGlobals());
 

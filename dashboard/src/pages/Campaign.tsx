@@ -2,6 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { api, errorText } from "../api";
+import { LeadsTable } from "../components/LeadsTable";
 import { Badge, Card, Empty, ErrorBox, Loading, PageHeader, formatDateTime, percent, toast } from "../components/ui";
 import { keys } from "../live";
 import { Link } from "../router";
@@ -224,34 +225,7 @@ function CampaignLeads({ id }: { id: string }) {
   if (leads.data.items.length === 0) return <Empty title="No leads enrolled yet" />;
   return (
     <>
-      <div className="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Email</th>
-              <th>Company</th>
-              <th>Status</th>
-              <th>Owner</th>
-            </tr>
-          </thead>
-          <tbody>
-            {leads.data.items.map((l) => (
-              <tr key={l.id} data-testid="campaign-lead-row">
-                <td>
-                  <Link to={`/leads/${l.id}`}>{l.name}</Link>
-                </td>
-                <td>{l.email ?? "—"}</td>
-                <td>{l.company ?? "—"}</td>
-                <td>
-                  <Badge value={l.status} />
-                </td>
-                <td>{l.owner ?? "—"}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <LeadsTable items={leads.data.items} rowTestId="campaign-lead-row" />
       {leads.data.total > leads.data.items.length && (
         <p className="muted">
           Showing {leads.data.items.length} of {leads.data.total}.{" "}

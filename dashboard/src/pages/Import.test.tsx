@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import ImportPage, { guessField, readHeader, type ImportDetail } from "./Import";
-import { renderWithClient, stubApi } from "../test/pages-utils";
+import { renderWithClient, stubApi } from "../test/utils";
 
 afterEach(() => vi.unstubAllGlobals());
 

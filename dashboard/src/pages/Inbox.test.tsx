@@ -3,7 +3,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import InboxPage, { parseDraft, type InboxList, type TaskItem, type UnmatchedList } from "./Inbox";
 import { navigate } from "../router";
-import { gate, renderWithClient, stubApi, type Answer } from "../test/pages-utils";
+import { gate, renderWithClient, stubApi, type Answer } from "../test/utils";
 
 afterEach(() => vi.unstubAllGlobals());
 beforeEach(() => navigate("/inbox", true));

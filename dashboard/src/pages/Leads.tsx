@@ -3,7 +3,8 @@
 import { useEffect, useRef, useState } from "react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { api, type Query } from "../api";
-import { Badge, Card, Empty, ErrorBox, Loading, PageHeader, formatDateTime } from "../components/ui";
+import { LeadsTable } from "../components/LeadsTable";
+import { Card, Empty, ErrorBox, Loading, PageHeader } from "../components/ui";
 import { keys } from "../live";
 import { Link, navigate, useLocation } from "../router";
 import { LEAD_STATUSES, type CampaignSummary, type LeadList } from "../types";
@@ -113,36 +114,7 @@ export default function LeadsPage(_props: { params: Record<string, string> }) {
   else
     body = (
       <>
-        <div className="table-wrap">
-          <table className={leads.isPlaceholderData ? "stale" : undefined}>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Email</th>
-                <th>Company</th>
-                <th>Status</th>
-                <th>Owner</th>
-                <th>Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {leads.data.items.map((l) => (
-                <tr key={l.id} data-testid="lead-row">
-                  <td>
-                    <Link to={`/leads/${l.id}`}>{l.name}</Link>
-                  </td>
-                  <td>{l.email ?? "—"}</td>
-                  <td>{l.company ?? "—"}</td>
-                  <td>
-                    <Badge value={l.status} />
-                  </td>
-                  <td>{l.owner ?? "—"}</td>
-                  <td>{formatDateTime(l.created_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <LeadsTable items={leads.data.items} rowTestId="lead-row" showCreated stale={leads.isPlaceholderData} />
         <div className="pager">
           <span className="muted" data-testid="leads-total">
             {leads.data.total} lead(s){stack.length ? ` · page ${stack.length + 1}` : ""}

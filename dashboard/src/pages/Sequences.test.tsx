@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import SequencesPage, { conditionText, duration, type Sequence, type SimulationReport } from "./Sequences";
-import { gate, renderWithClient, stubApi, type Answer } from "../test/pages-utils";
+import { gate, renderWithClient, stubApi, type Answer } from "../test/utils";
 
 afterEach(() => vi.unstubAllGlobals());
 
