@@ -180,3 +180,15 @@ async def test_filters_by_lead_and_campaign(api: httpx.AsyncClient, database_url
 async def test_needs_the_api_key(api: httpx.AsyncClient) -> None:
     res = await api.get("/api/events", headers={"Authorization": "Bearer wrong"})
     assert res.status_code == 401
+
+
+async def test_a_reply_event_carries_a_preview_of_its_text(api: httpx.AsyncClient) -> None:
+    ada = await _lead(api, "Ada", "ada@example.com")
+    text = "Sounds  <b>great</b>,\n\n\tcall me   on Tuesday. " + "x" * 300
+    res = await api.post(f"/api/leads/{ada}/replies", json={"content": text, "channel": "EMAIL"})
+    assert res.status_code == 200, res.text
+    [reply] = [i for i in (await _recent(api))["items"] if i["event_type"] == "REPLY_RECEIVED"]
+    preview = reply["details"]["preview"]
+    assert preview.startswith("Sounds <b>great</b>, call me on Tuesday. xxx")
+    assert len(preview) == 200
+    assert reply["lead_name"] == "Ada"
