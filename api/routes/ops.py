@@ -5,6 +5,7 @@ process's EventHub: services/live/hub.py)."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,10 +13,11 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
 from api.deps import SessionDep, SettingsDep, StateDep
-from models.tables import EventLog
 from services.live import queries
+from services.live import service as live
 from services.live.cursor import CURSOR_PATTERN, Cursor
 from services.live.cursor import parse as parse_cursor
+from services.live.schemas import RecentEvents
 from services.ops import service
 from services.ops.schemas import AttentionItem
 
@@ -34,18 +36,40 @@ async def attention(session: SessionDep, settings: SettingsDep) -> list[Attentio
     return await service.attention(session, settings.temporal_ui, settings.temporal_namespace)
 
 
-def _sse(event: EventLog) -> str:
-    assert event.xact is not None and event.id is not None
+@router.get(
+    "/events",
+    response_model=RecentEvents,
+    summary="The most recent events, newest first, and the stream cursor that follows them",
+)
+async def recent_events(
+    session: SessionDep,
+    limit: int = Query(default=50, ge=1, le=500, description="How many events, at most"),
+    lead: uuid.UUID | None = Query(default=None, description="Only this lead's events"),
+    campaign: uuid.UUID | None = Query(default=None, description="Only this campaign's events"),
+) -> RecentEvents:
+    """The events a page shows on arrival: each item is what a stream message's data holds,
+    plus its `cursor`. Only events the stream can deliver are listed (their transaction is
+    below the oldest one still running), so none listed can be preceded by a later commit.
+    `GET /api/events/stream?since=<cursor>` then sends every event committed after them
+    exactly once (with a filter, `cursor` is the tail: the stream sends what happens from
+    then on, not the other leads' or campaigns' past)."""
+    return await live.recent(session, limit, lead_id=lead, campaign_id=campaign)
+
+
+def _sse(logged: queries.Logged) -> str:
+    event = logged.event
+    assert event.id is not None
     payload: dict[str, Any] = {
         "id": event.id,
         "lead_id": str(event.lead_id) if event.lead_id else None,
+        "lead_name": logged.lead_name,
         "campaign_id": str(event.campaign_id) if event.campaign_id else None,
         "event_type": event.event_type,
         "timestamp": event.timestamp.isoformat(),
         "details": event.details,
     }
     data = json.dumps(payload, default=str)
-    return f"id: {Cursor(event.xact, event.id)}\nevent: {event.event_type}\ndata: {data}\n\n"
+    return f"id: {logged.cursor}\nevent: {event.event_type}\ndata: {data}\n\n"
 
 
 @router.get(
@@ -76,9 +100,11 @@ async def events_stream(
     ),
     follow: bool = Query(default=True, description="false: send what is there, then close"),
 ) -> StreamingResponse:
-    """Each message is `id: <cursor>`, `event: <event_type>`, `data: {id, lead_id,
-    campaign_id, event_type, timestamp, details}`, in commit order; resuming after a cursor
-    sends every later event exactly once. `poll_seconds` is accepted but unused (kept so old
+    """Each message is `id: <cursor>`, `event: <event_type>`, `data: {id, lead_id, lead_name,
+    campaign_id, event_type, timestamp, details}` (`lead_name`: the lead's name, null for an
+    event of no lead), in commit order; resuming after a cursor sends every later event
+    exactly once. `GET /api/events` lists the most recent events and the cursor to resume
+    after them. `poll_seconds` is accepted but unused (kept so old
     clients are not refused): one LISTEN per process wakes the streams when events commit."""
     raw = last_event_id if last_event_id is not None else since
     async with state.db.session() as session:

@@ -41,5 +41,13 @@ describe("parseEvent", () => {
     expect(event?.campaign_id).toBeNull();
     expect(parseEvent("not json", "x")).toBeNull();
     expect(parseEvent(JSON.stringify({ id: "7" }), "x")).toBeNull();
+    expect(parseEvent("null", "x")).toBeNull();
+  });
+
+  it("reads the lead's name, null when absent or empty", () => {
+    const named = parseEvent(JSON.stringify({ id: 8, event_type: "EMAIL_SENT", lead_id: "L", lead_name: "Ada Lovelace" }), "5-8");
+    expect(named?.lead_name).toBe("Ada Lovelace");
+    expect(parseEvent(JSON.stringify({ id: 9, event_type: "EMAIL_SENT", lead_id: "L" }), "5-9")?.lead_name).toBeNull();
+    expect(parseEvent(JSON.stringify({ id: 10, event_type: "X", lead_name: "" }), "5-10")?.lead_name).toBeNull();
   });
 });

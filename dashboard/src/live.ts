@@ -9,10 +9,19 @@ export type LiveEvent = {
   id: number;
   cursor: string;
   lead_id: string | null;
+  /** The lead's name (null: an event of no lead, or an older server that does not send it). */
+  lead_name: string | null;
   campaign_id: string | null;
   event_type: string;
   timestamp: string;
   details: Record<string, unknown>;
+};
+
+/** GET /api/events: the most recent events (newest commit first), each the stream's data plus
+ *  its cursor, and the cursor the stream continues at. */
+export type RecentEvents = {
+  items: (Omit<LiveEvent, "cursor"> & { cursor: string })[];
+  cursor: string;
 };
 
 // Every event type the server writes (models/enums.py EventType). SSE messages carry the
@@ -135,19 +144,27 @@ export function useLiveStatus(): typeof status {
   return useSyncExternalStore(subscribe, () => status, () => status);
 }
 
+/** An event as the server sends it (a stream message's data, or an item of GET /api/events),
+ *  or null when it is not one. */
+export function toEvent(value: unknown, cursor: string): LiveEvent | null {
+  if (typeof value !== "object" || value === null) return null;
+  const raw = value as Partial<LiveEvent>;
+  if (typeof raw.event_type !== "string" || typeof raw.id !== "number") return null;
+  return {
+    id: raw.id,
+    cursor,
+    lead_id: raw.lead_id ?? null,
+    lead_name: typeof raw.lead_name === "string" && raw.lead_name !== "" ? raw.lead_name : null,
+    campaign_id: raw.campaign_id ?? null,
+    event_type: raw.event_type,
+    timestamp: raw.timestamp ?? new Date().toISOString(),
+    details: raw.details ?? {},
+  };
+}
+
 export function parseEvent(data: string, cursor: string): LiveEvent | null {
   try {
-    const raw = JSON.parse(data) as Partial<LiveEvent>;
-    if (typeof raw.event_type !== "string" || typeof raw.id !== "number") return null;
-    return {
-      id: raw.id,
-      cursor,
-      lead_id: raw.lead_id ?? null,
-      campaign_id: raw.campaign_id ?? null,
-      event_type: raw.event_type,
-      timestamp: raw.timestamp ?? new Date().toISOString(),
-      details: raw.details ?? {},
-    };
+    return toEvent(JSON.parse(data), cursor);
   } catch {
     return null;
   }

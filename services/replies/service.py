@@ -73,11 +73,19 @@ async def record_reply(
     return message, False
 
 
+PREVIEW_CHARS = 200
+
+
+def reply_preview(text: str | None) -> str:
+    """The start of a reply for the live feed: whitespace collapsed, at most 200 characters."""
+    return " ".join((text or "").split())[:PREVIEW_CHARS]
+
+
 def reply_received(
     session: AsyncSession, lead: Lead, message: Message, channel: ChannelType, **details: Any
 ) -> None:
-    """What makes an inbound message the lead's reply on record: its REPLY_RECEIVED event and
-    the channel it came on learned as preferred."""
+    """What makes an inbound message the lead's reply on record: its REPLY_RECEIVED event (with
+    a `preview` of the text) and the channel it came on learned as preferred."""
     add_event(
         session,
         lead.id,
@@ -85,6 +93,7 @@ def reply_received(
         channel=channel,
         provider_message_id=message.provider_message_id,
         message_id=str(message.id),
+        preview=reply_preview(message.content),
         **details,
     )
     _learn_preferred_channel(session, lead, channel, message)

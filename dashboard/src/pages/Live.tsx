@@ -1,11 +1,10 @@
 // The live feed: every event as it arrives (the shell's one EventSource), newest first, with
-// the last ~50 past events loaded once so the page is not blank on arrival.
+// the last 50 past events (GET /api/events) loaded once so the page is not blank on arrival.
 import { useMemo, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { api } from "../api";
 import { Badge, Card, ErrorBox, Loading, PageHeader, formatTime } from "../components/ui";
-import { recentEvents } from "../history";
-import { keys, useFeed, useLiveStatus, type LiveEvent } from "../live";
+import { keys, toEvent, useFeed, useLiveStatus, type LiveEvent, type RecentEvents } from "../live";
 import { Link } from "../router";
 import type { LeadDetail } from "../types";
 
@@ -57,9 +56,10 @@ function replyTextOf(details: Record<string, unknown>): string | null {
   return str(details.text) ?? str(details.content) ?? str(details.body) ?? str(details.preview) ?? str(details.snippet) ?? str(details.reply);
 }
 
-/** The reply an event is about, from the lead's timeline: the event log does not carry the
- *  text, and timeline messages carry no id, so it is the latest inbound message received at
- *  most a few seconds after the event (both are written in the same transaction). */
+/** The reply an event is about, from the lead's timeline, for events that carry no preview
+ *  (written before REPLY_RECEIVED had one, and no reply of the same message in the feed):
+ *  timeline messages carry no id, so it is the latest inbound message received at most a few
+ *  seconds after the event (both are written in the same transaction). */
 export function replyFor(detail: LeadDetail, event: Pick<LiveEvent, "timestamp">): string | null {
   const at = Date.parse(event.timestamp);
   let best: { at: number; text: string } | null = null;
@@ -126,6 +126,18 @@ export function summarize(event: Pick<LiveEvent, "event_type" | "details">): str
   }
 }
 
+/** The link text for an event's lead: its name, else the start of its id. */
+export function leadLabel(event: Pick<LiveEvent, "lead_id" | "lead_name">): string {
+  return event.lead_name ?? `lead ${(event.lead_id ?? "").slice(0, 8)}`;
+}
+
+/** An INTENT_CLASSIFIED event carries no text; the REPLY_RECEIVED of the same message does. */
+function withPreview(event: LiveEvent, previews: Map<string, string>): LiveEvent {
+  const messageId = str(event.details?.message_id);
+  if (!messageId || replyTextOf(event.details ?? {}) || !previews.has(messageId)) return event;
+  return { ...event, details: { ...event.details, preview: previews.get(messageId) } };
+}
+
 function FeedItem({ event }: { event: LiveEvent }) {
   return (
     <li data-testid="feed-item" className={`feed-${kindOf(event.event_type)}`}>
@@ -138,7 +150,7 @@ function FeedItem({ event }: { event: LiveEvent }) {
       <span className="feed-text">
         {event.lead_id ? (
           <Link to={`/leads/${event.lead_id}`} className="feed-lead">
-            lead {event.lead_id.slice(0, 8)}
+            {leadLabel(event)}
           </Link>
         ) : null}
         <span className="feed-summary">{summarize(event)}</span>
@@ -161,7 +173,11 @@ export default function LivePage(_props: { params: Record<string, string> }) {
   // The past, once per visit: live events take over from there (merged by id).
   const past = useQuery({
     queryKey: ["events", "recent"],
-    queryFn: ({ signal }) => recentEvents(50, signal),
+    // Not a key live events invalidate: they are merged in below instead.
+    queryFn: async ({ signal }) => {
+      const body = await api.get<RecentEvents>("/api/events", { limit: 50 }, signal);
+      return body.items.map((item) => toEvent(item, item.cursor)).filter((e): e is LiveEvent => e !== null);
+    },
     staleTime: Infinity,
     gcTime: 0,
     retry: false,
@@ -170,7 +186,14 @@ export default function LivePage(_props: { params: Record<string, string> }) {
     const byId = new Map<number, LiveEvent>();
     for (const e of past.data ?? []) byId.set(e.id, e);
     for (const e of feed) byId.set(e.id, e);
-    return [...byId.values()].sort((a, b) => b.id - a.id);
+    const all = [...byId.values()].sort((a, b) => b.id - a.id);
+    const previews = new Map<string, string>();
+    for (const e of all) {
+      const messageId = str(e.details?.message_id);
+      const preview = str(e.details?.preview);
+      if (e.event_type === "REPLY_RECEIVED" && messageId && preview) previews.set(messageId, preview);
+    }
+    return all.map((e) => withPreview(e, previews));
   }, [feed, past.data]);
   const visible = events.filter((e) => shown[kindOf(e.event_type)]);
 

@@ -21,7 +21,6 @@ import psycopg
 import pytest
 
 from models.db import Database, libpq_url
-from models.tables import EventLog
 from salespad.local import free_port
 from services.live import queries
 from services.live.cursor import Cursor
@@ -64,7 +63,7 @@ class _Reader:
     """Follows the hub from a cursor in the background, keeping every event it is given."""
 
     def __init__(self, hub: EventHub, cursor: Cursor) -> None:
-        self.events: list[EventLog] = []
+        self.events: list[queries.Logged] = []
         self._arrived = asyncio.Event()
         self._task = asyncio.create_task(self._run(hub, cursor))
 
@@ -77,7 +76,7 @@ class _Reader:
 
     @property
     def ids(self) -> list[int | None]:
-        return [e.id for e in self.events]
+        return [e.event.id for e in self.events]
 
     async def until(self, n: int, within: float) -> float:
         """Seconds until at least n events arrived; fails after `within`."""
@@ -123,7 +122,7 @@ async def test_an_event_committed_late_is_delivered_in_commit_order_and_once(
     finally:
         await reader.aclose()
     after = await hub.read(start)
-    assert [e.id for e in after.events] == [a_id, b_id] and not after.held_back
+    assert [e.event.id for e in after.events] == [a_id, b_id] and not after.held_back
     assert (await hub.read(after.cursor)).events == []
 
 
@@ -223,8 +222,16 @@ async def test_resuming_sends_exactly_the_events_after_the_cursor(
     assert int(event_id) == ids[1] and int(xact) > 0
     assert second["event"] == "E1"
     data = json.loads(second["data"])
-    assert data.keys() == {"id", "lead_id", "campaign_id", "event_type", "timestamp", "details"}
-    assert data["lead_id"] is None and data["campaign_id"] is None
+    assert data.keys() == {
+        "id",
+        "lead_id",
+        "lead_name",
+        "campaign_id",
+        "event_type",
+        "timestamp",
+        "details",
+    }
+    assert data["lead_id"] is None and data["lead_name"] is None and data["campaign_id"] is None
 
     for resume in (
         {"headers": {"Last-Event-ID": second["id"]}},
