@@ -63,5 +63,7 @@ export default defineConfig({
     environment: "jsdom",
     setupFiles: ["./src/test/setup.ts"],
     css: false,
+    // The suite runs beside the Python tiers on two cores: 5 s per test is too tight there.
+    testTimeout: 30_000,
   },
 });
