@@ -17,8 +17,16 @@ DEV_PLACEHOLDER = "change-me"
 DEV_SECRET_KEY = "salespad-dev-secret-key-not-for-production"
 
 
+# Every settings class reads the same way: an empty variable (`SENDGRID_API_KEY=` in a .env file,
+# `${SENDGRID_API_KEY:-}` in docker-compose.yml) counts as unset, so the default applies.
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=".env", env_ignore_empty=True, extra="ignore"
+    )
+
+
 class SendGridSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SENDGRID_", extra="ignore")
+    model_config = _config("SENDGRID_")
 
     api_key: SecretStr | None = None
     api_host: str = "https://api.sendgrid.com"
@@ -31,7 +39,7 @@ class SendGridSettings(BaseSettings):
 
 
 class TwilioSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TWILIO_", extra="ignore")
+    model_config = _config("TWILIO_")
 
     account_sid: str | None = None
     auth_token: SecretStr | None = None
@@ -43,7 +51,7 @@ class TwilioSettings(BaseSettings):
 
 
 class OpenAISettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="OPENAI_", extra="ignore")
+    model_config = _config("OPENAI_")
 
     api_key: SecretStr | None = None
     base_url: str | None = None
@@ -54,9 +62,7 @@ class WebhookSettings(BaseSettings):
     after backoff_base_seconds, doubling up to backoff_max_seconds (each delay +-jitter), until
     retry_window_hours after its first attempt; then the delivery is `failed`."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="SALESPAD_WEBHOOK_", env_file=".env", extra="ignore"
-    )
+    model_config = _config("SALESPAD_WEBHOOK_")
 
     dispatch: bool = True  # false: this worker sends no webhooks (another process does)
     timeout_seconds: float = Field(default=10.0, gt=0)
@@ -84,7 +90,7 @@ class WebhookSettings(BaseSettings):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SALESPAD_", env_file=".env", extra="ignore")
+    model_config = _config("SALESPAD_")
 
     env: Literal["dev", "test", "prod"] = "dev"
     data_dir: Path = Path(".salespad")
@@ -192,3 +198,22 @@ class Settings(BaseSettings):
                 "postgresql+psycopg://user:pass@host:5432/salespad"
             )
         return self.database_url
+
+
+def environment_variables() -> list[str]:
+    """Every environment variable the settings read, in the order they are defined: the nested
+    groups (SendGrid, Twilio, OpenAI, webhooks) under their own prefixes. `.env.example` and
+    docker-compose.yml list exactly these (tests/unit/test_compose.py)."""
+
+    def names(cls: type[BaseSettings]) -> list[str]:
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        found: list[str] = []
+        for name, field in cls.model_fields.items():
+            kind = field.annotation
+            if isinstance(kind, type) and issubclass(kind, BaseSettings):
+                found += names(kind)
+            else:
+                found.append(f"{prefix}{name}".upper())
+        return found
+
+    return names(Settings)

@@ -65,12 +65,59 @@ def worker() -> None:
 
 
 @app.command()
-def migrate() -> None:
+def migrate(
+    search_attributes: Annotated[
+        bool,
+        typer.Option(
+            "--search-attributes",
+            help="Also register SalesPad's search attributes in SALESPAD_TEMPORAL_NAMESPACE "
+            "at SALESPAD_TEMPORAL_ADDRESS (docker-compose.yml's migrate job does)",
+        ),
+    ] = False,
+    wait: Annotated[
+        float, typer.Option(help="With --search-attributes: seconds to wait for Temporal")
+    ] = 120,
+) -> None:
     """Apply database migrations to SALESPAD_DATABASE_URL."""
+    import asyncio
+
     from models.migrate import upgrade
 
-    upgrade(Settings().require_database_url())
+    settings = Settings()
+    upgrade(settings.require_database_url())
     typer.echo("database is up to date")
+    if search_attributes:
+        try:
+            added = asyncio.run(_register_search_attributes(settings, wait))
+        except TimeoutError as exc:
+            typer.echo(f"salespad migrate: {exc}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(
+            f"search attributes registered in namespace {settings.temporal_namespace!r}"
+            + (f" (added {', '.join(added)})" if added else " (all there already)")
+        )
+
+
+async def _register_search_attributes(settings: Settings, within: float) -> list[str]:
+    """Register them once Temporal answers: a namespace created a moment ago is refused until
+    the server's namespace cache refreshes, so keep trying until `within` seconds pass."""
+    import asyncio
+    import time
+
+    from config.temporal import connect, ensure_search_attributes
+
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            client = await connect(settings.temporal_target, settings.temporal_namespace)
+            return await ensure_search_attributes(client, settings.temporal_namespace)
+        except Exception as exc:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f"could not register search attributes at {settings.temporal_target} "
+                    f"(namespace {settings.temporal_namespace!r}) within {within:.0f}s: {exc}"
+                ) from exc
+            await asyncio.sleep(1)
 
 
 @app.command("import")
