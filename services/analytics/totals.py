@@ -39,16 +39,26 @@ COUNTED: dict[str, tuple[str, str]] = {
 }
 
 # One pass over the counted types (the event_type index narrows it); a few hundred ms at
-# millions of events, hence the cache in front of it (SALESPAD_METRICS_CACHE_SECONDS).
+# millions of events, hence the cache in front of it (SALESPAD_METRICS_CACHE_SECONDS). A dead
+# letter names no channel when its step never sent anything: the failed attempt's message
+# (same enrollment and step) does.
 _TOTALS = text(
     """
-    SELECT event_type,
-           coalesce(lower(channel), '') AS channel,
-           coalesce(intent, '') AS intent,
-           coalesce(left(details->>'error_type', 64), '') AS error_type,
+    SELECT e.event_type,
+           coalesce(lower(coalesce(e.channel, failed.type)), '') AS channel,
+           coalesce(e.intent, '') AS intent,
+           coalesce(left(e.details->>'error_type', 64), '') AS error_type,
            count(*) AS n
-      FROM event_log
-     WHERE event_type = ANY(:types)
+      FROM event_log e
+      LEFT JOIN LATERAL (
+            SELECT c.type
+              FROM message m JOIN channel c ON c.id = m.channel_id
+             WHERE e.event_type = 'DEAD_LETTERED' AND e.channel IS NULL
+               AND m.enrollment_id = e.enrollment_id AND m.step = e.step
+               AND m.direction = 'OUTBOUND'
+             LIMIT 1
+           ) failed ON true
+     WHERE e.event_type = ANY(:types)
      GROUP BY 1, 2, 3, 4
     """
 )
