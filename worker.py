@@ -20,12 +20,14 @@ from activities.drafting import DraftActivities
 from activities.enrollment import EnrollmentActivities
 from activities.replies import ReplyActivities, ReplySweepActivities
 from activities.sending import SendActivities
+from activities.telemetry import RetryMetrics
 from adapters.channels.registry import ChannelRouter
 from adapters.llm.base import OfflineReplyClassifier, ReplyClassifier
 from adapters.llm.drafts import Drafter, TemplateDrafter
 from adapters.llm.factory import build_classifier, build_drafter
+from config.logs import configure_logging
 from config.settings import Settings
-from config.temporal import connect, ensure_search_attributes
+from config.temporal import connect, ensure_search_attributes, metrics_runtime
 from models.db import Database
 from services import loops
 from services.analytics.compactor import run_compactor
@@ -93,6 +95,7 @@ def build_worker(
     # cancelled between the provider call and the commit would become an unknown outcome.
     worker_options.setdefault("graceful_shutdown_timeout", timedelta(seconds=30))
     worker_options.setdefault("workflow_runner", workflow_runner())
+    worker_options.setdefault("interceptors", [RetryMetrics()])
     return Worker(
         client,
         task_queue=task_queue,
@@ -118,7 +121,12 @@ def build_worker(
 
 
 async def run_worker(settings: Settings) -> None:
-    client = await connect(settings.temporal_target, settings.temporal_namespace)
+    runtime = None
+    if settings.worker_metrics_address:
+        # The SDK's own metrics, served by its core on this address (README "Observability").
+        runtime = metrics_runtime(settings.worker_metrics_address)
+        log.info("Temporal SDK metrics on http://%s/metrics", settings.worker_metrics_address)
+    client = await connect(settings.temporal_target, settings.temporal_namespace, runtime)
     try:
         await ensure_search_attributes(client, settings.temporal_namespace)
     except Exception as exc:  # e.g. Temporal Cloud, where the CLI/UI registers them
@@ -187,8 +195,9 @@ async def _webhooks(dispatcher: WebhookDispatcher, enabled: bool) -> AsyncIterat
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(run_worker(Settings()))
+    settings = Settings()
+    configure_logging(settings)
+    asyncio.run(run_worker(settings))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from api.dashboard import BUNDLED, NoSniff, install_dashboard
 from api.deps import ApiKeyDep, AppState
 from api.errors import install_error_handlers
 from api.input_guard import InputGuard
+from api.metrics import RequestTelemetry, Telemetry
+from api.metrics import router as metrics_router
 from api.openapi import install_openapi
 from api.routes import (
     ai,
@@ -93,7 +95,11 @@ def create_app(
     )
     # Outermost, so the input guard's own refusals carry it too.
     app.add_middleware(NoSniff, prefixes=("/api/",))
+    # Outermost of all: every answer gets its request id and is timed (api.metrics).
+    app.state.telemetry = Telemetry(settings.metrics_cache_seconds)
+    app.add_middleware(RequestTelemetry, telemetry=app.state.telemetry)
     app.include_router(health.router)
+    app.include_router(metrics_router)
     # Signing in is how a browser gets its credentials: outside the API-key router.
     app.include_router(session.router)
     api = APIRouter(prefix="/api", dependencies=[ApiKeyDep])

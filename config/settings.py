@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_PLACEHOLDER = "change-me"
@@ -156,10 +156,32 @@ class Settings(BaseSettings):
     # lead.dead_lettered (POST /api/webhook-subscriptions) is the durable, signed way.
     ops_webhook_url: str | None = None
 
+    # Observability (README "Observability"). Logs: "text" for a terminal, "json" (one object
+    # per line, with the request id) for a log collector.
+    log_format: Literal["text", "json"] = "text"
+    # Set: GET /metrics wants `Authorization: Bearer <token>`; unset: /metrics is open.
+    metrics_token: SecretStr | None = None
+    # The event-log totals behind /metrics are recounted at most this often per API process.
+    metrics_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    # host:port where a worker serves the Temporal SDK's Prometheus metrics; unset: off.
+    worker_metrics_address: str | None = None
+
     sendgrid: SendGridSettings = Field(default_factory=SendGridSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+
+    @field_validator("worker_metrics_address")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        if not value:  # empty means unset
+            return None
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(
+                "SALESPAD_WORKER_METRICS_ADDRESS must be HOST:PORT, e.g. 127.0.0.1:9464"
+            )
+        return value
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_outside_dev(self) -> Settings:

@@ -11,6 +11,7 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.search_attributes import ALL_KEYS
@@ -18,9 +19,29 @@ from workflows.search_attributes import ALL_KEYS
 log = logging.getLogger(__name__)
 
 
-async def connect(address: str, namespace: str = "default") -> Client:
+async def connect(
+    address: str, namespace: str = "default", runtime: Runtime | None = None
+) -> Client:
+    """`runtime`: the SDK runtime its workers run on (the worker's, with metrics); else the
+    default one."""
     return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter
+        address, namespace=namespace, data_converter=pydantic_data_converter, runtime=runtime
+    )
+
+
+def metrics_runtime(bind_address: str) -> Runtime:
+    """An SDK runtime serving its metrics (task queue polls, workflow and activity task
+    latencies and failures, cache size, and our own activity retries) in Prometheus text at
+    http://<bind_address>/metrics. Counters end in `_total` and durations are in seconds, as
+    Prometheus expects."""
+    return Runtime(
+        telemetry=TelemetryConfig(
+            metrics=PrometheusConfig(
+                bind_address=bind_address,
+                counters_total_suffix=True,
+                durations_as_seconds=True,
+            )
+        )
     )
 
 

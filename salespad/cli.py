@@ -39,9 +39,11 @@ def api(
     import uvicorn
 
     from api.app import create_app
+    from config.logs import configure_logging
     from salespad.simulate import simulate
 
     settings = Settings()
+    configure_logging(settings, log_level)
     if settings.api_key is None:
         typer.echo(
             "salespad api: set SALESPAD_API_KEY (clients send it as a Bearer token)", err=True
@@ -53,6 +55,8 @@ def api(
         host=host or settings.api_host,
         port=port or settings.api_port,
         log_level=log_level,
+        # Logging is ours (configure_logging): SALESPAD_LOG_FORMAT, request ids, redaction.
+        log_config=None,
     )
 
 

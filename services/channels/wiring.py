@@ -18,6 +18,7 @@ from adapters.channels.registry import CHANNEL_TYPES, ChannelRouter
 from adapters.channels.sendgrid import SendGridChannel
 from adapters.channels.smtp import SmtpChannel
 from adapters.channels.twilio import TwilioChannel
+from config.logs import redact_also
 from config.settings import Settings
 from models.db import Database
 from models.secrets import unseal
@@ -42,6 +43,8 @@ def _status_callback(settings: Settings) -> str:
 
 def from_row(row: Channel, settings: Settings) -> OutreachChannel:
     config: dict[str, Any] = unseal(row.config, settings.secret_key.get_secret_value())
+    # Credentials kept in the database are secrets too: never in a log line.
+    redact_also(*(str(config[k]) for k in ("api_key", "password", "auth_token") if config.get(k)))
     if row.provider == "sendgrid":
         return SendGridChannel(
             config["api_key"],
