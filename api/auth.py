@@ -5,13 +5,14 @@ A caller is one of
 - `Authorization: Bearer sp_...`: a stored key (`salespad apikey create`), its own scope;
 - the dashboard's session cookie (api.sessions): the scope of the key it was signed in with.
 
-Scopes nest: read < write < ops. Every route under /api needs one (tests/service/api/
-test_api_keys.py walks the app to prove it): the /api router's default, `scope_by_method`, asks
+Scopes nest: read < write < ops. Every route under /api needs one (tests/unit/
+test_api_scopes.py walks the app to prove it): the /api router's default, `scope_by_method`, asks
 read for GET and HEAD and write for anything else, and a route that needs more says so with
 `dependencies=[OPS]`. A caller whose scope falls short gets a 403 naming the scope needed.
 
-Nothing is cached: every request reads its stored key's row, so a revoked key (or a session
-signed in with one) is refused by the next request.
+Nothing is cached: every request with a stored key (or a session signed in with one) reads
+that key's row, so a revoked key is refused by the next request. SALESPAD_API_KEY needs no
+database read.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
@@ -43,24 +44,20 @@ _bearer = HTTPBearer(
 @dataclass(frozen=True)
 class Caller:
     scope: Scope
-    # The stored key (None: SALESPAD_API_KEY) and how it came: a header or the session cookie.
-    key_id: uuid.UUID | None
-    key_name: str | None
-    via: Literal["bearer", "session"]
-
-
-ENV_KEY_NAME = "SALESPAD_API_KEY"
+    # The stored key; None: SALESPAD_API_KEY.
+    key_id: uuid.UUID | None = None
+    key_name: str | None = None
 
 
 async def check_key(state: StateDep, offered: str) -> Caller | None:
     """The caller a presented key is: SALESPAD_API_KEY (scope ops) or an active stored key."""
     if sessions.api_key_matches(state.settings, offered):
-        return Caller("ops", None, None, "bearer")
+        return Caller("ops")
     if not api_keys.looks_like_key(offered):
         return None
     async with state.db.session() as db:
         found = await api_keys.authenticate(db, offered)
-    return None if found is None else Caller(found.scope, found.id, found.name, "bearer")
+    return None if found is None else Caller(found.scope, found.id, found.name)
 
 
 async def signed_in(state: StateDep, cookie: str | None) -> tuple[sessions.Session, Caller] | None:
@@ -70,12 +67,12 @@ async def signed_in(state: StateDep, cookie: str | None) -> tuple[sessions.Sessi
     if session is None:
         return None
     if session.key_id is None:
-        return session, Caller("ops", None, None, "session")
+        return session, Caller("ops")
     async with state.db.session() as db:
         found = await api_keys.active(db, session.key_id)
     if found is None:
         return None
-    return session, Caller(found.scope, found.id, found.name, "session")
+    return session, Caller(found.scope, found.id, found.name)
 
 
 async def current_caller(
