@@ -12,8 +12,9 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from temporalio.client import Client
 
+from api.auth import ApiKeyDep
 from api.dashboard import BUNDLED, NoSniff, install_dashboard
-from api.deps import ApiKeyDep, AppState
+from api.deps import AppState
 from api.errors import install_error_handlers
 from api.input_guard import InputGuard
 from api.metrics import RequestTelemetry, Telemetry

@@ -1,5 +1,5 @@
-"""Dependencies as Annotated aliases: SessionDep, WorkflowsDep, SettingsDep, ApiKeyDep (the
-Bearer key or the dashboard's session cookie, api.sessions), SessionCookieDep."""
+"""Dependencies as Annotated aliases: SessionDep, WorkflowsDep, SettingsDep, SessionCookieDep.
+Who the caller is and what their API key's scope allows: api.auth."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
-from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from api import sessions
-from api.errors import Unauthorized
 from config.settings import Settings
 from config.temporal import connect
 from models.db import Database
@@ -103,11 +102,6 @@ async def get_workflows(state: StateDep) -> LeadWorkflowGateway:
 
 WorkflowsDep = Annotated[LeadWorkflowGateway, Depends(get_workflows)]
 
-_bearer = HTTPBearer(
-    auto_error=False,
-    description="SALESPAD_API_KEY (printed by salespad dev). A browser may send the dashboard's "
-    "session cookie instead (POST /api/session), with X-CSRF-Token on POST, PUT, PATCH and DELETE",
-)
 _session_cookie = APIKeyCookie(
     name=sessions.COOKIE,
     auto_error=False,
@@ -117,36 +111,6 @@ _session_cookie = APIKeyCookie(
 )
 
 
-def require_api_key(
-    request: Request,
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """The Bearer API key (API clients), else the dashboard's session cookie, which on a
-    state-changing method must come with its CSRF token and from this server's origin.
-
-    The cookie is read from the request, not declared as a second security scheme: the
-    document keeps one scheme per route (Bearer, whose description names the cookie), which
-    is what API clients and the schema fuzz work from."""
-    cookie = request.cookies.get(sessions.COOKIE)
-    if credentials is not None:
-        if not sessions.api_key_matches(settings, credentials.credentials):
-            raise Unauthorized("invalid API key")
-        return
-    if cookie is None:
-        raise Unauthorized("missing API key: send `Authorization: Bearer <SALESPAD_API_KEY>`")
-    session = sessions.current(settings, cookie)
-    if session is None:
-        raise Unauthorized(
-            "session expired or invalid: sign in again (POST /api/session)",
-            "or send `Authorization: Bearer <SALESPAD_API_KEY>`",
-        )
-    if request.method not in sessions.SAFE_METHODS:
-        sessions.require_same_origin(settings, request)
-        sessions.require_csrf(session, request)
-
-
-ApiKeyDep = Depends(require_api_key)
 # The session cookie's raw value, for the routes that sign in and out.
 SessionCookieDep = Annotated[str | None, Depends(_session_cookie)]
 

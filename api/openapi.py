@@ -2,9 +2,9 @@
 (`ErrorBody`, as `api.errors` renders it), and every status a route can return.
 
 Routes name their own statuses with `errors(404, 409, ...)`; what every route under /api shares
-is added here once: 401 (the API key or session cookie), 403 on a state-changing route that
-takes the session cookie (its CSRF token), 422 (the input guard refuses a NUL in any query
-parameter) and, for a route that takes a body, 413 (the size limit). FastAPI's own 422 schema
+is added here once: 401 (the API key or session cookie), 403 on a state-changing route (the
+API key's scope, or the session cookie's CSRF token), 422 (the input guard refuses a NUL in any
+query parameter) and, for a route that takes a body, 413 (the size limit). FastAPI's own 422 schema
 (`HTTPValidationError`, with `loc` / `msg` / `type`) is not what the app sends, so it is
 replaced by `ErrorBody` wherever it appears.
 """
@@ -34,8 +34,8 @@ class ErrorBody(BaseModel):
 
 DESCRIPTIONS: dict[int, str] = {
     400: "The request cannot be read",
-    401: "Missing or wrong API key (`Authorization: Bearer <SALESPAD_API_KEY>`), or no valid "
-    "session cookie",
+    401: "Missing, wrong or revoked API key (`Authorization: Bearer <SALESPAD_API_KEY>` or a "
+    "key from `salespad apikey create`), or no valid session cookie",
     403: "Wrong token or signature; nothing was recorded",
     404: "Not found",
     409: "Conflicts with the current state (the error says which)",
@@ -80,10 +80,11 @@ _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 _FASTAPI_422 = {"$ref": "#/components/schemas/HTTPValidationError"}
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 _UNSAFE = frozenset({"post", "put", "patch", "delete"})
-# Routes behind the API key take the session cookie too (api.deps.require_api_key).
+# Routes behind the API key take the session cookie too (api.auth.current_caller).
 _KEY_AUTH: dict[str, list[str]] = {"HTTPBearer": []}
 _CSRF_403 = (
-    "With the session cookie: the X-CSRF-Token header is missing or wrong, or the Origin is "
+    "The API key's scope does not allow this route (the error names the scope it needs), or, "
+    "with the session cookie, the X-CSRF-Token header is missing or wrong, or the Origin is "
     "not this server's"
 )
 

@@ -3,7 +3,13 @@ for an HttpOnly cookie, and never lives in the page, its storage or a URL.
 
 Design: a stateless signed token, not a table of sessions.
 
-    salespad_session = <session id>.<expiry, unix seconds>.<HMAC-SHA256 of both, base64url>
+    salespad_session = <session id>.<expiry, unix seconds>[.<API key id>].<HMAC-SHA256, base64url>
+
+(the HMAC covers everything before it). Signed in with SALESPAD_API_KEY, the token carries no
+key id and the session may do everything (scope ops), as before stored keys existed. Signed in
+with a stored key (`salespad apikey create`), it carries that key's id: every request checks
+the key is still active and takes its scope from it (api.auth), so revoking a key ends its
+sessions at once and a session never holds more than its key.
 
 - The signing key is derived from SALESPAD_API_KEY (HMAC-SHA256 of a fixed label under the
   key), so the cookie proves its holder knew the key, and rotating the key invalidates every
@@ -29,6 +35,7 @@ import hmac
 import re
 import secrets
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -42,7 +49,7 @@ COOKIE = "salespad_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _LABEL = b"salespad/dashboard-session/v1"
-_TOKEN = re.compile(r"([A-Za-z0-9_-]{22})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})")
+_TOKEN = re.compile(r"([A-Za-z0-9_-]{22})\.([0-9]{1,12})(?:\.([0-9a-f]{32}))?\.([A-Za-z0-9_-]{43})")
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,8 @@ class Session:
     session_id: str
     expires: int  # unix seconds
     csrf_token: str
+    # The stored API key signed in with; None: SALESPAD_API_KEY.
+    key_id: uuid.UUID | None = None
 
     @property
     def expires_at(self) -> datetime:
@@ -68,8 +77,8 @@ def _mac(key: bytes, message: str) -> str:
     return _b64(hmac.new(key, message.encode(), hashlib.sha256).digest())
 
 
-def _session(key: bytes, session_id: str, expires: int) -> Session:
-    return Session(session_id, expires, _mac(key, f"csrf/{session_id}"))
+def _session(key: bytes, session_id: str, expires: int, key_id: uuid.UUID | None) -> Session:
+    return Session(session_id, expires, _mac(key, f"csrf/{session_id}"), key_id)
 
 
 def api_key_matches(settings: Settings, offered: str) -> bool:
@@ -81,32 +90,39 @@ def api_key_matches(settings: Settings, offered: str) -> bool:
 
 
 def issue(
-    api_key: str, lifetime_seconds: float, *, now: float | None = None
+    api_key: str,
+    lifetime_seconds: float,
+    *,
+    key_id: uuid.UUID | None = None,
+    now: float | None = None,
 ) -> tuple[str, Session]:
-    """A new session: the cookie value and what it stands for."""
+    """A new session: the cookie value and what it stands for. `key_id`: the stored key signed
+    in with (None: SALESPAD_API_KEY, which signs every token either way)."""
     key = _signing_key(api_key)
     session_id = _b64(secrets.token_bytes(16))
     expires = int((time.time() if now is None else now) + lifetime_seconds)
-    body = f"{session_id}.{expires}"
-    return f"{body}.{_mac(key, body)}", _session(key, session_id, expires)
+    body = f"{session_id}.{expires}" + (f".{key_id.hex}" if key_id else "")
+    return f"{body}.{_mac(key, body)}", _session(key, session_id, expires, key_id)
 
 
 def verify(api_key: str, token: str | None, *, now: float | None = None) -> Session | None:
     """The session a cookie value stands for, or None: malformed, forged, signed under another
-    API key, or expired."""
+    API key, or expired. (Whether its stored key is still active is api.auth's to check.)"""
     if not api_key or not token or not (match := _TOKEN.fullmatch(token)):
         return None
-    session_id, expires, mac = match.groups()
+    session_id, expires, key_hex, mac = match.groups()
     key = _signing_key(api_key)
-    if not hmac.compare_digest(mac, _mac(key, f"{session_id}.{expires}")):
+    body = f"{session_id}.{expires}" + (f".{key_hex}" if key_hex else "")
+    if not hmac.compare_digest(mac, _mac(key, body)):
         return None
     if int(expires) <= (time.time() if now is None else now):
         return None
-    return _session(key, session_id, int(expires))
+    return _session(key, session_id, int(expires), uuid.UUID(key_hex) if key_hex else None)
 
 
 def current(settings: Settings, cookie: str | None) -> Session | None:
-    """The valid session a cookie value carries under the configured API key, if any."""
+    """The valid session a cookie value carries under the configured API key, if any (its
+    stored key's state aside: api.auth.signed_in checks that)."""
     api_key = settings.api_key.get_secret_value() if settings.api_key else ""
     return verify(api_key, cookie)
 

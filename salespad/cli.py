@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,6 +14,8 @@ from config.settings import Settings
 app = typer.Typer(no_args_is_help=True, help="SalesPad: outbound sequences on Temporal.")
 sequences_app = typer.Typer(no_args_is_help=True, help="Sequences written in code.")
 app.add_typer(sequences_app, name="sequences")
+apikey_app = typer.Typer(no_args_is_help=True, help="API keys: stored hashed, each with a scope.")
+app.add_typer(apikey_app, name="apikey")
 
 
 @app.command()
@@ -348,6 +350,54 @@ def classify(
         typer.echo(f"salespad classify: {exc.error_type}: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+def _apikey_run(coro: Any) -> Any:
+    """Run an `apikey` command's work; a bad input or a missing database is one line, exit 2."""
+    import asyncio
+
+    from salespad.apikeys import NoDatabase
+    from services.errors import SalesPadError
+
+    try:
+        return asyncio.run(coro)
+    except (NoDatabase, SalesPadError) as exc:
+        typer.echo(f"salespad apikey: {getattr(exc, 'message', exc)}", err=True)
+        raise typer.Exit(2) from None
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Option(help="A unique name: who or what uses the key")],
+    scope: Annotated[
+        str, typer.Option(help="read (GET only) | write (read + changes) | ops (everything)")
+    ],
+) -> None:
+    """Create a key and print it once (stdout; the note about it goes to stderr)."""
+    from salespad.apikeys import create, render_created
+
+    key, note = render_created(_apikey_run(create(Settings(), name, scope)))
+    typer.echo(note, err=True)
+    typer.echo(key)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(
+    name_or_id: Annotated[str, typer.Argument(help="The key's name or id")],
+) -> None:
+    """Revoke a key: refused from the next request on, its dashboard sessions too."""
+    from salespad.apikeys import revoke
+
+    key = _apikey_run(revoke(Settings(), name_or_id))
+    typer.echo(f"revoked API key {key.name!r} ({key.prefix}..., id {key.id})")
+
+
+@apikey_app.command("list")
+def apikey_list() -> None:
+    """Every key: name, scope, prefix, created, last used, revoked (never the key)."""
+    from salespad.apikeys import list_keys, render_list
+
+    typer.echo(render_list(_apikey_run(list_keys(Settings()))))
 
 
 if __name__ == "__main__":

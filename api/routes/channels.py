@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.auth import OPS
 from api.deps import SessionDep, SettingsDep
 from models.enums import ChannelType
 from services.channels import service
@@ -14,6 +15,7 @@ router = APIRouter(prefix="/channels", tags=["channels"])
 
 @router.post(
     "",
+    dependencies=[OPS],
     response_model=ChannelPublic,
     summary="Configure a provider for a channel type (secrets are encrypted, never returned); "
     "workers pick it up when they start",
@@ -31,6 +33,7 @@ async def list_channels(session: SessionDep) -> list[ChannelPublic]:
 
 @router.put(
     "/{channel_type}/pacing",
+    dependencies=[OPS],
     response_model=list[ChannelPublic],
     summary="Set the daily cap and send window of a channel type (sends beyond wait, never drop)",
 )

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from starlette.convertors import Convertor, register_url_convertor
 
+from api.auth import OPS
 from api.deps import SessionDep, WorkflowsDep
 from api.openapi import errors
 from services.campaigns.controls import control_campaign
@@ -81,6 +82,7 @@ class OpsNote(BaseModel):
 
 @router.post(
     "/ops/leads/{lead_id}/{action:ops_action}",
+    dependencies=[OPS],
     response_model=ControlResult,
     summary="Answer a dead letter: retry the step, skip it, or stop the sequence",
     responses=errors(404, 503, e409="The lead is not waiting for ops"),

@@ -10,6 +10,7 @@ import uuid
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
 
+from api.auth import OPS
 from api.deps import ReplyWaitQuery, SessionDep, StateDep
 from api.openapi import errors
 from models.enums import ChannelType
@@ -42,6 +43,7 @@ async def list_unmatched(
 
 @router.post(
     "/{message_id}/assign",
+    dependencies=[OPS],
     response_model=ReplyResult,
     summary="Make an unmatched reply a lead's reply; the lead's sequence handles it",
     responses=errors(
@@ -68,6 +70,7 @@ async def assign(
 
 @router.post(
     "/{message_id}/discard",
+    dependencies=[OPS],
     status_code=204,
     response_class=Response,
     summary="Set an unmatched reply aside (kept on record, off the list)",

@@ -1,6 +1,7 @@
-"""The dashboard's sign-in: the API key for an HttpOnly session cookie (api.sessions says why it
-is a signed token and what the CSRF token is for). Mounted outside the API-key router: signing
-in is how a browser gets its credentials."""
+"""The dashboard's sign-in: an API key (SALESPAD_API_KEY or a stored `sp_...` key) for an
+HttpOnly session cookie (api.sessions says why it is a signed token and what the CSRF token is
+for). The session has its key's scope, and ends when that key is revoked. Mounted outside the
+API-key router: signing in is how a browser gets its credentials."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from api import sessions
-from api.deps import SessionCookieDep, SettingsDep
+from api.auth import Caller, check_key, signed_in
+from api.deps import SessionCookieDep, SettingsDep, StateDep
 from api.errors import Unauthorized
 from api.openapi import errors
+from services.api_keys.schemas import Scope
 
 router = APIRouter(prefix="/api/session", tags=["session"])
 
@@ -21,7 +24,10 @@ _FOREIGN = "The request names an Origin other than this server's"
 
 class SignIn(BaseModel):
     api_key: str = Field(
-        min_length=1, max_length=1000, description="SALESPAD_API_KEY (printed by salespad dev)"
+        min_length=1,
+        max_length=1000,
+        description="SALESPAD_API_KEY (printed by salespad dev) or a key from `salespad apikey "
+        "create`; the session gets that key's scope",
     )
 
 
@@ -31,34 +37,44 @@ class SessionPublic(BaseModel):
         "with the session cookie; keep it in memory, not in storage"
     )
     expires_at: datetime = Field(description="When the session ends and sign-in is needed again")
+    scope: Scope = Field(
+        description="What the session may do, its API key's scope: read (GET), write (read "
+        "and changes), ops (everything)"
+    )
 
 
-def _public(session: sessions.Session, response: Response) -> SessionPublic:
+def _public(session: sessions.Session, caller: Caller, response: Response) -> SessionPublic:
     # The CSRF token is a credential of sorts: no cache keeps a copy.
     response.headers["Cache-Control"] = "no-store"
-    return SessionPublic(csrf_token=session.csrf_token, expires_at=session.expires_at)
+    return SessionPublic(
+        csrf_token=session.csrf_token, expires_at=session.expires_at, scope=caller.scope
+    )
 
 
 @router.post(
     "",
     response_model=SessionPublic,
-    summary="Sign in with the API key: sets the HttpOnly session cookie (no auth)",
+    summary="Sign in with an API key: sets the HttpOnly session cookie (no auth)",
     responses=errors(401, e403=_FOREIGN),
 )
 async def sign_in(
-    body: SignIn, request: Request, response: Response, settings: SettingsDep
+    body: SignIn, request: Request, response: Response, state: StateDep
 ) -> SessionPublic:
+    settings = state.settings
     sessions.require_same_origin(settings, request)
-    if settings.api_key is None or not sessions.api_key_matches(settings, body.api_key):
+    # Every session is signed under SALESPAD_API_KEY, whichever key signed in (api.sessions).
+    caller = None if settings.api_key is None else await check_key(state, body.api_key)
+    if settings.api_key is None or caller is None:
         raise Unauthorized(
-            "wrong API key: sign in with the SALESPAD_API_KEY the API was started with",
+            "wrong API key: sign in with the SALESPAD_API_KEY the API was started with, or an "
+            "active key from `salespad apikey create`",
             "salespad dev prints it and keeps it in .salespad/api_key",
         )
     token, session = sessions.issue(
-        settings.api_key.get_secret_value(), settings.session_hours * 3600
+        settings.api_key.get_secret_value(), settings.session_hours * 3600, key_id=caller.key_id
     )
     sessions.set_cookie(settings, request, response, token)
-    return _public(session, response)
+    return _public(session, caller, response)
 
 
 @router.get(
@@ -68,15 +84,16 @@ async def sign_in(
     responses=errors(401),
 )
 async def current_session(
-    cookie: SessionCookieDep, response: Response, settings: SettingsDep
+    cookie: SessionCookieDep, response: Response, state: StateDep
 ) -> SessionPublic:
-    session = sessions.current(settings, cookie)
-    if session is None:
+    found = await signed_in(state, cookie)
+    if found is None:
         raise Unauthorized(
-            "not signed in: the session cookie is missing, expired or from another API key",
+            "not signed in: the session cookie is missing, expired, from another API key, or "
+            "its API key was revoked",
             "sign in with POST /api/session",
         )
-    return _public(session, response)
+    return _public(*found, response)
 
 
 @router.delete(

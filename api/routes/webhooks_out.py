@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from api.auth import OPS
 from api.deps import SessionDep, SettingsDep
 from api.openapi import errors
 from services.webhooks_out import service
@@ -31,6 +32,7 @@ DELIVERIES = "/webhook-deliveries"
 
 @router.post(
     SUBSCRIPTIONS,
+    dependencies=[OPS],
     status_code=201,
     response_model=SubscriptionCreated,
     summary="Subscribe a URL to events; the answer holds the signing secret, shown only here",
@@ -55,6 +57,7 @@ async def get_subscription(subscription_id: uuid.UUID, session: SessionDep) -> S
 
 @router.patch(
     f"{SUBSCRIPTIONS}/{{subscription_id}}",
+    dependencies=[OPS],
     response_model=SubscriptionPublic,
     summary="Change url, events, active or description (inactive: pending deliveries wait)",
     responses=errors(404),
@@ -67,6 +70,7 @@ async def update_subscription(
 
 @router.delete(
     f"{SUBSCRIPTIONS}/{{subscription_id}}",
+    dependencies=[OPS],
     status_code=204,
     response_class=Response,
     summary="Delete a subscription with its deliveries and their log",
@@ -109,6 +113,7 @@ async def get_delivery(delivery_id: uuid.UUID, session: SessionDep) -> DeliveryD
 
 @router.post(
     f"{DELIVERIES}/{{delivery_id}}/redeliver",
+    dependencies=[OPS],
     response_model=DeliveryPublic,
     summary="Send it again now under the same delivery id, with a fresh retry window",
     responses=errors(404),

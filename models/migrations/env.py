@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import pool
 from sqlmodel import SQLModel
 
+import models.api_keys
 import models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from models.db import sync_engine
 

@@ -37,7 +37,8 @@ async def test_sign_in_sets_an_http_only_strict_cookie(browser: httpx.AsyncClien
     res = await browser.post("/api/session", json={"api_key": API_KEY})
     assert res.status_code == 200, res.text
     body = res.json()
-    assert set(body) == {"csrf_token", "expires_at"}
+    assert set(body) == {"csrf_token", "expires_at", "scope"}
+    assert body["scope"] == "ops"  # SALESPAD_API_KEY may do everything
     assert len(body["csrf_token"]) >= 32
     expires = datetime.fromisoformat(body["expires_at"])
     assert abs((expires - datetime.now(UTC)).total_seconds() - 12 * 3600) < 60
