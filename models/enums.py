@@ -98,6 +98,8 @@ class EventType(StrEnum):
     DRAFT_REJECTED = "DRAFT_REJECTED"
     # The lead replied on another channel than its preferred one: that one is preferred now.
     PREFERRED_CHANNEL_LEARNED = "PREFERRED_CHANNEL_LEARNED"
+    # The lead's personal data was erased (GDPR Art. 17): counts only, no personal data.
+    ERASED = "ERASED"
 
 
 SENT_EVENT_BY_CHANNEL = {

@@ -114,6 +114,10 @@ class Lead(LeadBase, table=True):
     status: str = Field(default=LeadStatus.NEW, max_length=16, index=True)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+    # Set by an erasure (services/erasure): the row stays, anonymised, for analytics' counts.
+    erased_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
 
 
 class Channel(SQLModel, table=True):
@@ -297,11 +301,26 @@ class Suppression(SQLModel, table=True):
     __table_args__ = (
         Index("uq_suppression_email_ci", text("lower(email)"), unique=True),
         Index("uq_suppression_phone", "phone", unique=True),
+        Index(
+            "uq_suppression_email_sha256",
+            "email_sha256",
+            unique=True,
+            postgresql_where=text("email_sha256 IS NOT NULL"),
+        ),
+        Index(
+            "uq_suppression_phone_sha256",
+            "phone_sha256",
+            unique=True,
+            postgresql_where=text("phone_sha256 IS NOT NULL"),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     email: str | None = None
     phone: str | None = None
+    # An erased person's suppression keeps only these (services/erasure/hashing.py).
+    email_sha256: str | None = Field(default=None, max_length=64)
+    phone_sha256: str | None = Field(default=None, max_length=64)
     reason: str
     created_at: datetime = _ts()
 

@@ -176,6 +176,22 @@ def import_leads(
     typer.echo(summary)
 
 
+@app.command()
+def erase(
+    email: Annotated[str, typer.Argument(help="The lead's email address")],
+) -> None:
+    """Erase a person (GDPR Art. 17): stop and delete their sequence in Temporal, remove their
+    personal data, keep the counts, and suppress the address (hashed) for good."""
+    from salespad.erase import EraseFailed, erase_email
+
+    try:
+        summary = erase_email(Settings(), email)
+    except EraseFailed as exc:
+        typer.echo(f"salespad erase: {exc}", err=True)
+        raise typer.Exit(exc.code) from None
+    typer.echo(summary)
+
+
 @sequences_app.command("list")
 def sequences_list() -> None:
     """List the sequences with their version and step count."""

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from pydantic import BaseModel
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import (
     Client,
     WorkflowUpdateFailedError,
@@ -29,6 +31,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from services.errors import ServiceUnavailable
 from workflows import search_attributes as sa
 from workflows.campaign_contracts import (
     ENROLL_CAMPAIGN_WORKFLOW,
@@ -92,6 +95,21 @@ class ReplyDelivery:
     processed: ProcessReplyResult | None = None
 
 
+@dataclass(frozen=True)
+class WorkflowErasure:
+    """What an erasure did in Temporal: whether a running sequence was terminated, how many
+    executions' deletion the server accepted (it deletes asynchronously), and why deletion was
+    refused, if it was (e.g. not permitted on this namespace)."""
+
+    terminated: bool
+    deleted: int
+    refused: str | None = None
+
+
+# Carries no personal data: it stays in the history until the execution is deleted.
+ERASE_REASON = "erased (GDPR Art. 17)"
+
+
 class LeadWorkflowGateway(Protocol):
     """What services need from Temporal; `LeadWorkflows` is the real one."""
 
@@ -128,6 +146,11 @@ class LeadWorkflowGateway(Protocol):
         update_timeout: float,
         signal_only: bool = False,
     ) -> ReplyDelivery: ...
+
+    async def erase(self, lead_id: uuid.UUID, reply_message_ids: Sequence[str]) -> WorkflowErasure:
+        """Terminate the lead's sequence and delete every execution that holds its data: each
+        run of `lead-<id>` and the ProcessReply workflow of each of its replies."""
+        ...
 
 
 class LeadWorkflows:
@@ -300,3 +323,54 @@ class LeadWorkflows:
         except TimeoutError:
             return ReplyDelivery(via="queued")
         return ReplyDelivery(via="processed", processed=result)
+
+    async def erase(self, lead_id: uuid.UUID, reply_message_ids: Sequence[str]) -> WorkflowErasure:
+        client = await self.client()
+        workflow_id = workflow_id_for(str(lead_id))
+        try:
+            terminated = await self._terminate(client, workflow_id)
+            runs = await self._runs(client, workflow_id)
+            deleted, refused = 0, None
+            for wf_id, run_id in [*runs, *((reply_workflow_id(m), "") for m in reply_message_ids)]:
+                request = DeleteWorkflowExecutionRequest(
+                    namespace=client.namespace,
+                    workflow_execution=WorkflowExecution(workflow_id=wf_id, run_id=run_id),
+                )
+                try:
+                    await client.workflow_service.delete_workflow_execution(request)
+                    deleted += 1
+                except RPCError as exc:
+                    if exc.status == RPCStatusCode.NOT_FOUND:
+                        continue
+                    if exc.status in (RPCStatusCode.PERMISSION_DENIED, RPCStatusCode.UNIMPLEMENTED):
+                        refused = f"{exc.status.name}: {exc.message}"
+                        break
+                    raise
+        except RPCError as exc:
+            if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+                raise ServiceUnavailable("Temporal is not reachable", exc.message) from exc
+            raise
+        return WorkflowErasure(terminated=terminated, deleted=deleted, refused=refused)
+
+    @staticmethod
+    async def _terminate(client: Client, workflow_id: str) -> bool:
+        try:
+            await client.get_workflow_handle(workflow_id).terminate(reason=ERASE_REASON)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:  # ended, or never started
+                return False
+            raise
+        return True
+
+    @staticmethod
+    async def _runs(client: Client, workflow_id: str) -> list[tuple[str, str]]:
+        """Every run of the workflow id (continued-as-new, re-enrolled), from visibility; a
+        server without it (the time-skipping test server) gets the latest run only ("")."""
+        runs: list[tuple[str, str]] = []
+        try:
+            async for execution in client.list_workflows(f"WorkflowId = '{workflow_id}'"):
+                runs.append((execution.id, execution.run_id))
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.UNIMPLEMENTED:
+                raise
+        return runs or [(workflow_id, "")]

@@ -6,10 +6,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response
 from pydantic import ValidationError
 
-from api.deps import ReplyWaitQuery, SessionDep, SettingsDep, StateDep
+from api.deps import ReplyWaitQuery, SessionDep, SettingsDep, StateDep, WorkflowsDep
 from api.openapi import errors
 from models.enums import LeadStatus
 from services.datetimes import IsoDateTime
+from services.erasure.schemas import ErasureResult
+from services.erasure.service import erase_lead
 from services.errors import InvalidInput, field_errors
 from services.leads import service
 from services.leads.listing import (
@@ -127,6 +129,19 @@ async def get_lead(lead_id: uuid.UUID, session: SessionDep, settings: SettingsDe
     return await service.lead_detail(
         session, lead_id, settings.temporal_ui, settings.temporal_namespace
     )
+
+
+@router.delete(
+    "/{lead_id}",
+    response_model=ErasureResult,
+    summary="Erase the lead (GDPR Art. 17): its sequence is stopped and deleted from Temporal, "
+    "its personal data removed, its counts kept, its address suppressed (hashed)",
+    responses=errors(404, 503),
+)
+async def delete_lead(
+    lead_id: uuid.UUID, session: SessionDep, workflows: WorkflowsDep
+) -> ErasureResult:
+    return await erase_lead(session, workflows, lead_id)
 
 
 @router.post(

@@ -52,6 +52,8 @@ _FACTS = text(
            (SELECT s.reason FROM suppression s
              WHERE (l.email IS NOT NULL AND lower(s.email) = lower(l.email))
                 OR (l.phone IS NOT NULL AND s.phone = l.phone)
+                OR (l.email IS NOT NULL AND s.email_sha256 = salespad_pii_hash(l.email))
+                OR (l.phone IS NOT NULL AND s.phone_sha256 = salespad_pii_hash(l.phone))
              LIMIT 1) AS suppressed,
            (SELECT e.campaign_id FROM enrollment e
              WHERE e.lead_id = ids.id AND e.state = ANY(CAST(:open AS text[]))

@@ -10,16 +10,20 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Channel, Suppression
+from services.erasure.hashing import pii_hash
 
 
 async def suppression_for(
     session: AsyncSession, email: str | None, phone: str | None
 ) -> Suppression | None:
+    """The suppression of this address or number: kept as it is, or hashed by an erasure."""
     conditions: list[ColumnElement[bool]] = []
     if email:
         conditions.append(func.lower(Suppression.email) == email.lower())
+        conditions.append(col(Suppression.email_sha256) == pii_hash(email))
     if phone:
         conditions.append(col(Suppression.phone) == phone)
+        conditions.append(col(Suppression.phone_sha256) == pii_hash(phone))
     if not conditions:
         return None
     result = await session.exec(select(Suppression).where(or_(*conditions)).limit(1))

@@ -42,6 +42,11 @@ SUPPRESSED = """
 UPDATE import_stage s SET suppressed = true
 WHERE (s.email IS NOT NULL AND EXISTS (SELECT 1 FROM suppression x WHERE lower(x.email) = s.email))
    OR (s.phone IS NOT NULL AND EXISTS (SELECT 1 FROM suppression x WHERE x.phone = s.phone))
+   -- An erased person's suppression (migration 0009) holds hashes only.
+   OR (s.email IS NOT NULL AND EXISTS (
+        SELECT 1 FROM suppression x WHERE x.email_sha256 = salespad_pii_hash(s.email)))
+   OR (s.phone IS NOT NULL AND EXISTS (
+        SELECT 1 FROM suppression x WHERE x.phone_sha256 = salespad_pii_hash(s.phone)))
 """
 # By email (case-insensitive), else an email-less lead with this phone: as POST /api/leads.
 # Two statements, so each probes its own index (lower(email); phone).

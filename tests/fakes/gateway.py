@@ -16,7 +16,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.campaigns import CampaignActivities
 from models.db import Database
-from services.gateway import ReplyDelivery, SequenceStart, StartResult
+from services.gateway import ReplyDelivery, SequenceStart, StartResult, WorkflowErasure
 from workflows.campaign_contracts import (
     EnrollBatchInput,
     EnrollCampaignInput,
@@ -49,6 +49,8 @@ class RecordingGateway:
     # Campaign enrollments started in the background (no Temporal here: nothing runs them).
     enrollments: list[EnrollCampaignInput] = field(default_factory=list)
     enrolled_by_test: int = 0  # how many of those enroll_pending has run
+    # (lead id, its replies' message ids) per erasure, in call order.
+    erased: list[tuple[str, list[str]]] = field(default_factory=list)
 
     def _engine_call(self, call: str) -> None:
         if self.guard_url is None:
@@ -147,3 +149,11 @@ class RecordingGateway:
         self.replies.append((str(lead_id), notice, sequence_running))
         # As the real gateway does when no worker answers in time: queued durably.
         return ReplyDelivery(via="signal" if sequence_running else "queued")
+
+    async def erase(self, lead_id: uuid.UUID, reply_message_ids: Sequence[str]) -> WorkflowErasure:
+        self._engine_call("erase")
+        running = str(lead_id) in self.running
+        self.running.discard(str(lead_id))
+        self.erased.append((str(lead_id), list(reply_message_ids)))
+        runs = sum(1 for s in self.started if s.input.lead_id == str(lead_id))
+        return WorkflowErasure(terminated=running, deleted=runs + len(reply_message_ids))
