@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response
 from pydantic import ValidationError
 
+from api.auth import OPS
 from api.deps import ReplyWaitQuery, SessionDep, SettingsDep, StateDep, WorkflowsDep
 from api.openapi import errors
 from models.enums import LeadStatus
@@ -134,6 +135,7 @@ async def get_lead(lead_id: uuid.UUID, session: SessionDep, settings: SettingsDe
 @router.delete(
     "/{lead_id}",
     response_model=ErasureResult,
+    dependencies=[OPS],  # irreversible: an ops key (README "API keys")
     summary="Erase the lead (GDPR Art. 17): its sequence is stopped and deleted from Temporal, "
     "its personal data removed, its counts kept, its address suppressed (hashed)",
     responses=errors(404, 503),

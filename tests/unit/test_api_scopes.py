@@ -13,8 +13,10 @@ from api.auth import route_scope
 from config.settings import Settings
 
 # What only an ops key may do (README: "API keys"): answer dead letters and unmatched replies,
-# configure channels and their pacing, manage webhook subscriptions and redeliveries.
+# configure channels and their pacing, manage webhook subscriptions and redeliveries, erase a
+# person.
 OPS_ROUTES = {
+    ("DELETE", "/api/leads/{lead_id}"),
     ("POST", "/api/ops/leads/{lead_id}/{action}"),
     ("POST", "/api/ops/unmatched/{message_id}/assign"),
     ("POST", "/api/ops/unmatched/{message_id}/discard"),
