@@ -7,6 +7,7 @@ import contextlib
 import functools
 import logging
 import signal
+import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -25,7 +26,12 @@ from adapters.llm.base import OfflineReplyClassifier, ReplyClassifier
 from adapters.llm.drafts import Drafter, TemplateDrafter
 from adapters.llm.factory import build_classifier, build_drafter
 from config.settings import Settings
-from config.temporal import connect, ensure_search_attributes
+from config.temporal import (
+    TemporalConfigError,
+    connect,
+    connect_options,
+    ensure_search_attributes,
+)
 from models.db import Database
 from services import loops
 from services.analytics.compactor import run_compactor
@@ -118,7 +124,7 @@ def build_worker(
 
 
 async def run_worker(settings: Settings) -> None:
-    client = await connect(settings.temporal_target, settings.temporal_namespace)
+    client = await connect(settings)
     try:
         await ensure_search_attributes(client, settings.temporal_namespace)
     except Exception as exc:  # e.g. Temporal Cloud, where the CLI/UI registers them
@@ -188,7 +194,13 @@ async def _webhooks(dispatcher: WebhookDispatcher, enabled: bool) -> AsyncIterat
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(run_worker(Settings()))
+    settings = Settings()
+    try:
+        connect_options(settings)  # a TLS or API-key setting that cannot work: one line
+    except TemporalConfigError as exc:
+        print(f"salespad worker: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    asyncio.run(run_worker(settings))
 
 
 if __name__ == "__main__":

@@ -158,7 +158,9 @@ class DevStack:
             "temporal",
             temporal_dev_server_args(
                 self.data_dir / "temporal.db", s.temporal_port, s.temporal_ui_port
-            ),
+            )
+            # The dev server has only `default`; it creates another one asked for at start.
+            + (["--namespace", s.temporal_namespace] if s.temporal_namespace != "default" else []),
             env=dict(os.environ),
             log=self.logs / "temporal.log",
         )
@@ -172,7 +174,12 @@ class DevStack:
             if self.temporal is not None and not self.temporal.alive():
                 raise DevError(f"the Temporal dev server exited; see {self.logs / 'temporal.log'}")
             try:
-                client = await connect(address, self.settings.temporal_namespace)
+                # A cluster of the user's own: with its TLS and API key; else the dev server.
+                client = await (
+                    connect(self.settings)
+                    if self.settings.temporal_address
+                    else connect(address, self.settings.temporal_namespace)
+                )
                 await ensure_search_attributes(client, self.settings.temporal_namespace)
                 return
             except Exception as exc:
