@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     # TLS verified against the system's roots (temporal_tls) or a CA file, mTLS with a client
     # certificate and key (PEM files), and/or an API key sent as a Bearer token (Temporal
     # Cloud's API-key auth; TLS is then on by default).
-    temporal_tls: bool = False
+    temporal_tls: bool | None = None  # None: on when a CA, certificate or API key is given
     temporal_tls_ca: Path | None = None
     temporal_tls_cert: Path | None = None
     temporal_tls_key: Path | None = None

@@ -84,7 +84,14 @@ def connect_options(settings: Settings) -> ConnectOptions:
     if not api_key:
         api_key = None
     tls: bool | TLSConfig | None
-    if ca or cert or s.temporal_tls_server_name:
+    files = ca or cert or s.temporal_tls_server_name
+    if s.temporal_tls is False and files:
+        raise TemporalConfigError(
+            "SALESPAD_TEMPORAL_TLS is false but a TLS CA, certificate or server name is set"
+        )
+    if s.temporal_tls is False:
+        tls = False  # plain, even with an API key (a cluster behind a TLS-ending proxy)
+    elif files:
         tls = TLSConfig(
             server_root_ca_cert=ca,
             client_cert=cert,
@@ -94,7 +101,7 @@ def connect_options(settings: Settings) -> ConnectOptions:
     elif s.temporal_tls:
         tls = True  # the system's roots verify the server; no client certificate
     else:
-        tls = None  # on with an API key (Temporal Cloud), off otherwise
+        tls = None  # the SDK's default: on with an API key (Temporal Cloud), off otherwise
     return ConnectOptions(tls=tls, api_key=api_key)
 
 

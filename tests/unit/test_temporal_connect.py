@@ -39,6 +39,13 @@ def test_server_verified_tls_without_client_certificate() -> None:
     assert connect_options(settings(temporal_tls=True)).tls is True
 
 
+def test_tls_false_means_plain_even_with_an_api_key(pems: dict[str, Path]) -> None:
+    options = connect_options(settings(temporal_tls=False, temporal_api_key="k"))
+    assert options.tls is False and options.api_key == "k"
+    with pytest.raises(TemporalConfigError, match=r"^SALESPAD_TEMPORAL_TLS is false but"):
+        connect_options(settings(temporal_tls=False, temporal_tls_ca=pems["ca"]))
+
+
 def test_mtls_reads_the_files_from_the_environment(
     pems: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
