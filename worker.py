@@ -7,6 +7,7 @@ import contextlib
 import functools
 import logging
 import signal
+import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -27,7 +28,13 @@ from adapters.llm.drafts import Drafter, TemplateDrafter
 from adapters.llm.factory import build_classifier, build_drafter
 from config.logs import configure_logging
 from config.settings import Settings
-from config.temporal import connect, ensure_search_attributes, metrics_runtime
+from config.temporal import (
+    TemporalConfigError,
+    connect,
+    connect_options,
+    ensure_search_attributes,
+    metrics_runtime,
+)
 from models.db import Database
 from services import loops
 from services.analytics.compactor import run_compactor
@@ -126,7 +133,7 @@ async def run_worker(settings: Settings) -> None:
         # The SDK's own metrics, served by its core on this address (README "Observability").
         runtime = metrics_runtime(settings.worker_metrics_address)
         log.info("Temporal SDK metrics on http://%s/metrics", settings.worker_metrics_address)
-    client = await connect(settings.temporal_target, settings.temporal_namespace, runtime)
+    client = await connect(settings, runtime=runtime)
     try:
         await ensure_search_attributes(client, settings.temporal_namespace)
     except Exception as exc:  # e.g. Temporal Cloud, where the CLI/UI registers them
@@ -197,6 +204,11 @@ async def _webhooks(dispatcher: WebhookDispatcher, enabled: bool) -> AsyncIterat
 def main() -> None:
     settings = Settings()
     configure_logging(settings)
+    try:
+        connect_options(settings)  # a TLS or API-key setting that cannot work: one line
+    except TemporalConfigError as exc:
+        print(f"salespad worker: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     asyncio.run(run_worker(settings))
 
 

@@ -71,7 +71,7 @@ def create_app(
         client = temporal
         if client is None:
             try:
-                client = await connect(settings.temporal_target, settings.temporal_namespace)
+                client = await connect(settings)
             except Exception as exc:  # served lazily; /healthz explains
                 log.warning("Temporal not reachable at %s: %s", settings.temporal_target, exc)
         app.state.salespad = AppState(settings, database, client, workflows, events, simulator)

@@ -59,7 +59,7 @@ class AppState:
             if self.temporal is None:
                 try:
                     self.temporal = await asyncio.wait_for(
-                        connect(self.settings.temporal_target, self.settings.temporal_namespace),
+                        connect(self.settings),
                         timeout=5,
                     )
                 except Exception as exc:

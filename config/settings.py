@@ -102,6 +102,19 @@ class Settings(BaseSettings):
     # commands fall back to the local default address.
     temporal_address: str | None = None
     temporal_namespace: str = "default"
+    # A Temporal cluster or Temporal Cloud (config/temporal.py builds the connection):
+    # TLS verified against the system's roots (temporal_tls) or a CA file, mTLS with a client
+    # certificate and key (PEM files), and/or an API key sent as a Bearer token (Temporal
+    # Cloud's API-key auth; TLS is then on by default).
+    temporal_tls: bool | None = None  # None: on when a CA, certificate or API key is given
+    temporal_tls_ca: Path | None = None
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    # The name the server's certificate is checked against (and SNI), when not the host dialed.
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: SecretStr | None = None
+    # `salespad temporal setup`: a namespace it registers keeps closed workflows this long.
+    temporal_retention_days: int = Field(default=30, ge=1, le=3650)
     task_queue: str = "salespad"
     # Workflows a worker keeps in memory (about 0.25 MB each); one evicted and woken again is
     # replayed from its history. 500 keeps a worker under 400 MB with 10,000 leads asleep.

@@ -16,6 +16,8 @@ sequences_app = typer.Typer(no_args_is_help=True, help="Sequences written in cod
 app.add_typer(sequences_app, name="sequences")
 apikey_app = typer.Typer(no_args_is_help=True, help="API keys: stored hashed, each with a scope.")
 app.add_typer(apikey_app, name="apikey")
+temporal_app = typer.Typer(no_args_is_help=True, help="The Temporal cluster SalesPad runs on.")
+app.add_typer(temporal_app, name="temporal")
 
 
 @app.command()
@@ -52,6 +54,13 @@ def api(
         )
         raise typer.Exit(2)
     settings.require_database_url()
+    from config.temporal import TemporalConfigError, connect_options
+
+    try:
+        connect_options(settings)  # a TLS or API-key setting that cannot work: one line
+    except TemporalConfigError as exc:
+        typer.echo(f"salespad api: {exc}", err=True)
+        raise typer.Exit(2) from None
     uvicorn.run(
         create_app(settings, simulator=simulate),
         host=host or settings.api_host,
@@ -68,6 +77,24 @@ def worker() -> None:
     import worker as worker_module
 
     worker_module.main()
+
+
+@temporal_app.command("setup")
+def temporal_setup() -> None:
+    """Register the namespace (SALESPAD_TEMPORAL_NAMESPACE) and SalesPad's search attributes
+    where the server permits; print the tcld / Web UI steps where it does not (Temporal
+    Cloud). Exit 0: ready (or not checkable: warning); 1: steps remain; 2: bad settings."""
+    import asyncio
+
+    from config.temporal import TemporalConfigError
+    from salespad.temporal_setup import run_setup
+
+    try:
+        code = asyncio.run(run_setup(Settings(), typer.echo))
+    except TemporalConfigError as exc:
+        typer.echo(f"salespad temporal setup: {exc}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -115,7 +142,7 @@ async def _register_search_attributes(settings: Settings, within: float) -> list
     deadline = time.monotonic() + within
     while True:
         try:
-            client = await connect(settings.temporal_target, settings.temporal_namespace)
+            client = await connect(settings)
             return await ensure_search_attributes(client, settings.temporal_namespace)
         except Exception as exc:
             if time.monotonic() >= deadline:

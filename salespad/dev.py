@@ -16,14 +16,16 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import ClassVar
+from typing import IO, ClassVar
 
 import httpx
 
+import sequences
 from config.settings import Settings
 from config.temporal import connect, ensure_search_attributes
 from models.db import redact_url
@@ -63,12 +65,25 @@ class Restarts:
         return len(self.attempts) <= self.LIMIT
 
 
+def _tee(pipe: IO[bytes], log: IO[bytes]) -> None:
+    """Copy a child's output, line by line, to the terminal and its log file, until it ends."""
+    with pipe, log:
+        for line in iter(pipe.readline, b""):
+            sys.stdout.write(line.decode(errors="replace"))
+            sys.stdout.flush()
+            log.write(line)
+            log.flush()
+
+
 @dataclass
 class Child:
     name: str
     args: list[str]
     env: dict[str, str]
     log: Path | None = None
+    # With a log: also show the output on the terminal (the API and the worker), not only in
+    # the file (the Temporal dev server's chatter).
+    tee: bool = False
     proc: subprocess.Popen[bytes] | None = None
     restarts: Restarts = field(default_factory=Restarts)
 
@@ -79,12 +94,17 @@ class Child:
             # and exec here: see salespad/deathsig.py).
             [sys.executable, "-m", "salespad.deathsig", str(os.getpid()), *self.args],
             env=self.env,
-            stdout=out,
+            stdout=subprocess.PIPE if out and self.tee else out,
             stderr=subprocess.STDOUT if out else None,
             # Own session: a terminal Ctrl-C reaches only the supervisor, which stops the
             # children in order.
             start_new_session=True,
         )
+        if out and self.tee:
+            assert self.proc.stdout is not None
+            threading.Thread(
+                target=_tee, args=(self.proc.stdout, out), name=f"{self.name} log", daemon=True
+            ).start()
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -100,6 +120,37 @@ class Child:
             self.proc.wait(5)
 
 
+class SequenceWatch:
+    """Notices a change under sequences/ (a file added, edited or removed), by polling mtimes:
+    the API and the worker load the sequences at start, so `salespad dev` restarts them."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.seen = self._scan()
+
+    def _scan(self) -> dict[Path, int]:
+        return {p: p.stat().st_mtime_ns for p in self.root.rglob("*.py") if p.is_file()}
+
+    def changed(self) -> bool:
+        now = self._scan()
+        if now == self.seen:
+            return False
+        self.seen = now
+        return True
+
+
+def sequences_valid(env: dict[str, str]) -> tuple[bool, str]:
+    """`salespad sequences validate` in a fresh process (the edited modules as they are now)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "salespad.cli", "sequences", "validate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done.returncode == 0, (done.stdout + done.stderr).strip()
+
+
 class DevStack:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -111,6 +162,7 @@ class DevStack:
         self.pg_guard: Child | None = None
         self.children: list[Child] = []
         self._stopping = False
+        self.sequences = SequenceWatch(Path(sequences.__file__).parent)
 
     # -- start -------------------------------------------------------------------------
 
@@ -158,7 +210,9 @@ class DevStack:
             "temporal",
             temporal_dev_server_args(
                 self.data_dir / "temporal.db", s.temporal_port, s.temporal_ui_port
-            ),
+            )
+            # The dev server has only `default`; it creates another one asked for at start.
+            + (["--namespace", s.temporal_namespace] if s.temporal_namespace != "default" else []),
             env=dict(os.environ),
             log=self.logs / "temporal.log",
         )
@@ -172,7 +226,12 @@ class DevStack:
             if self.temporal is not None and not self.temporal.alive():
                 raise DevError(f"the Temporal dev server exited; see {self.logs / 'temporal.log'}")
             try:
-                client = await connect(address, self.settings.temporal_namespace)
+                # A cluster of the user's own: with its TLS and API key; else the dev server.
+                client = await (
+                    connect(self.settings)
+                    if self.settings.temporal_address
+                    else connect(address, self.settings.temporal_namespace)
+                )
                 await ensure_search_attributes(client, self.settings.temporal_namespace)
                 return
             except Exception as exc:
@@ -201,9 +260,16 @@ class DevStack:
             "PYTHONUNBUFFERED": "1",
         }
         cli = [sys.executable, "-m", "salespad.cli"]
+        # Their output goes to the terminal and to .salespad/logs/{worker,api}.log.
         self.children = [
-            Child("worker", [*cli, "worker"], env),
-            Child("api", [*cli, "api", "--log-level", "warning"], env),
+            Child("worker", [*cli, "worker"], env, log=self.logs / "worker.log", tee=True),
+            Child(
+                "api",
+                [*cli, "api", "--log-level", "warning"],
+                env,
+                log=self.logs / "api.log",
+                tee=True,
+            ),
         ]
         for child in self.children:
             child.start()
@@ -249,10 +315,31 @@ class DevStack:
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self._stopping = True
 
+    def reload_sequences(self) -> None:
+        """sequences/ changed: restart the API and the worker on the new sequences, once they
+        validate (else say why and keep the running ones)."""
+        if not self.children:
+            return
+        print("sequences/ changed: validating ...", file=sys.stderr, flush=True)
+        ok, output = sequences_valid(self.children[0].env)
+        if not ok:
+            print(
+                f"{output}\nthe API and the worker keep the previous sequences; fix and save",
+                file=sys.stderr,
+                flush=True,
+            )
+            return
+        print("restarting the API and the worker on the new sequences", file=sys.stderr)
+        for child in self.children:
+            child.stop()
+            child.start()
+
     def supervise(self) -> int:
         pg_restarts = Restarts()
         while not self._stopping:
             now = time.monotonic()
+            if self.sequences.changed() and not self._stopping:
+                self.reload_sequences()
             if self.postgres is not None and not self.postgres.running() and pg_restarts.due(now):
                 if not pg_restarts.record(now):
                     print("PostgreSQL keeps stopping; stopping", file=sys.stderr)

@@ -47,7 +47,7 @@ def temporal_workflows(settings: Settings) -> LeadWorkflowGateway:
         if client is None:
             try:
                 client = await asyncio.wait_for(
-                    connect(settings.temporal_target, settings.temporal_namespace),
+                    connect(settings),
                     CONNECT_TIMEOUT,
                 )
             except Exception as exc:

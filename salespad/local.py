@@ -130,8 +130,11 @@ class EmbeddedPostgres:
 
         server, self._server = self._server, None
         user = getattr(server, "system_user", None)
+        # A throwaway server (deleted next) needs no shutdown checkpoint: `immediate` skips it,
+        # seconds off every `salespad simulate`.
+        mode = "immediate" if self.delete_on_stop else "fast"
         try:
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=user, timeout=30)
+            pg_ctl(["-w", "-m", mode, "stop"], pgdata=self.pgdata, user=user, timeout=30)
         except Exception as exc:  # already stopped, or stop timed out
             print(f"postgres stop: {exc}", file=sys.stderr)
         if self.delete_on_stop:

@@ -145,6 +145,7 @@ class WhatsApp:
     id: str
     body: str
     content_sid: str | None = None  # approved template for outside the 24 h window
+    variants: tuple[Variant, ...] = ()
     ai: AIDraft | None = None
 
     def compile(self) -> SendStep:
@@ -153,6 +154,7 @@ class WhatsApp:
             channel="WHATSAPP",
             body=self.body,
             content_sid=self.content_sid,
+            variants=self.variants,
             ai=self.ai.compile("WHATSAPP") if self.ai else None,
         )
 

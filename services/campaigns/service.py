@@ -37,9 +37,17 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 def compile_sequence(name: str) -> SequenceSpec:
     seq = get_sequence(name)
     if seq is None:
+        known = ", ".join(sorted(REGISTRY))
         raise InvalidInput(
-            f"unknown sequence {name!r}",
-            [{"field": "sequence", "message": f"choose one of: {', '.join(sorted(REGISTRY))}"}],
+            f"unknown sequence {name!r}; known: {known}",
+            # The API and the workers load sequences/ when they start.
+            [
+                {
+                    "field": "sequence",
+                    "message": f"choose one of: {known} (a sequence added since the API "
+                    "started needs the API and the workers restarted)",
+                }
+            ],
         )
     try:
         return seq.compile()

@@ -103,6 +103,9 @@ def test_dev_stack_runs_the_demo_stops_cleanly_and_keeps_data(
     assert asyncio.run(visible()) == [f"lead-{lead_id}"]
     assert httpx.get(f"http://127.0.0.1:{stack.ui_port}/", timeout=10).status_code == 200
     assert "outbox] EMAIL step 5" in stack.log.read_text()
+    # The worker's and the API's output is also kept in .salespad/logs/.
+    assert "outbox] EMAIL step 5" in (stack.data_dir / "logs" / "worker.log").read_text()
+    assert (stack.data_dir / "logs" / "api.log").exists()
 
     assert stack.stop(signal.SIGTERM) == 0
     assert stack.leftovers() == []

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from models.db import Database
+from sequences import REGISTRY
 from tests.fakes.gateway import RecordingGateway
 from tests.helpers import add_lead, api_lead
 from workflows.campaign_contracts import enroll_workflow_id
@@ -88,7 +89,11 @@ async def test_selection_and_sequence_errors_name_the_field(
     assert res.json()["error"] == "import imp-1 not found"
     assert res.json()["detail"][0]["field"] == "import_id"
     res = await _post(api, {"sequence": "nope", "lead_ids": [lead_id]})
+    assert res.status_code == 422
+    # The headline names the known sequences too, and why a new one may not be among them.
+    assert res.json()["error"] == f"unknown sequence 'nope'; known: {', '.join(sorted(REGISTRY))}"
     assert res.json()["detail"][0]["field"] == "sequence"
+    assert "restarted" in res.json()["detail"][0]["message"]
     assert "demo" in res.json()["detail"][0]["message"]
     assert gateway.enrollments == []
 

@@ -488,7 +488,7 @@ async def test_cli_import_into_a_new_then_an_existing_campaign(
     assert unknown.output.strip() == "salespad import: no campaign has the id or name 'Nope'"
     bad_sequence = await salespad_import(str(second), "--campaign", "X", "--sequence", "nope")
     assert bad_sequence.exit_code == 2
-    assert bad_sequence.output.startswith("salespad import: unknown sequence 'nope' (choose one")
+    assert bad_sequence.output.startswith("salespad import: unknown sequence 'nope'; known: ")
     no_name = await salespad_import(str(second), "--sequence", "demo")
     assert no_name.exit_code == 2
     assert no_name.output.strip() == (

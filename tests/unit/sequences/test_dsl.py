@@ -162,3 +162,15 @@ def test_cli_lists_and_validates() -> None:
     shown = runner.invoke(app, ["sequences", "show", "demo"])
     assert shown.exit_code == 0
     assert '"version"' in shown.output
+
+
+def test_whatsapp_takes_ab_variants_and_validates_each_one() -> None:
+    from sequences.dsl import Variant, WhatsApp
+
+    arms = (Variant(name="a", body="Hi {{ lead.first_name }}"), Variant(name="b", body="Yo"))
+    step = Sequence("wa", WhatsApp("wa", body="Hello", variants=arms)).compile().steps[0]
+    assert step.kind == "send" and step.channel == "WHATSAPP"
+    assert [v.name for v in step.variants] == ["a", "b"]
+    bad = Sequence("wa", WhatsApp("wa", body="Hello", variants=(Variant(name="a", body=" "),)))
+    with pytest.raises(SequenceError, match=r"step 1 \('wa'\): variant 'a': the body is empty"):
+        bad.compile()

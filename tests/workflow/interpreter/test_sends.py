@@ -7,7 +7,7 @@ from datetime import timedelta
 from temporalio.testing import WorkflowEnvironment
 
 from sequences import REGISTRY, Email, Sequence
-from sequences.dsl import Branch, End, HasPhone, Variant
+from sequences.dsl import Branch, End, HasPhone, Variant, WhatsApp
 from tests.workflow.interpreter.scripted import (
     Scripted,
     deferred,
@@ -127,6 +127,33 @@ async def test_the_ab_arm_drawn_first_is_sent_at_every_step(
     assert variants[1] is None  # a step without variants sends its own body
     assert [v.name if v else None for v in variants] == ["a", None, "a"]
     assert [v.body if v else None for v in variants] == ["a intro", None, "a bump"]
+
+
+WHATSAPP_AB = Sequence(
+    "wa-ab",
+    WhatsApp(
+        "wa",
+        body="unused",
+        variants=(
+            Variant(name="short", weight=1000, body="Hi {{ lead.first_name }}!"),
+            Variant(name="long", weight=0.001, body="Hello {{ lead.first_name }}, ..."),
+        ),
+    ),
+).compile()
+
+
+async def test_a_whatsapp_step_draws_an_ab_arm_as_the_readme_says(
+    ts_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    fakes = Scripted()
+    async with fakes.worker(ts_env.client, task_queue):
+        handle = await start(ts_env.client, task_queue, WHATSAPP_AB)
+        assert (await handle.result()).sends == 1
+
+    (send,) = fakes.sends
+    assert send.step.channel == "WHATSAPP"
+    assert send.variant is not None
+    assert (send.variant.name, send.variant.body) == ("short", "Hi {{ lead.first_name }}!")
 
 
 BRANCHY = Sequence(
