@@ -22,3 +22,20 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
+
+
+def revisions(url: str) -> tuple[set[str], set[str]]:
+    """(the database's current revisions, the heads of our migrations); empty current: none."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from models.db import sync_engine
+
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    engine = sync_engine(url, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+    return current, heads

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from config.settings import Settings
+
+if TYPE_CHECKING:
+    from config.checks import Check
 
 app = typer.Typer(no_args_is_help=True, help="SalesPad: outbound sequences on Temporal.")
 sequences_app = typer.Typer(no_args_is_help=True, help="Sequences written in code.")
@@ -19,10 +22,15 @@ app.add_typer(sequences_app, name="sequences")
 @app.command()
 def dev() -> None:
     """Start the whole stack: PostgreSQL, Temporal + Web UI, migrations, API and a worker."""
-    from salespad.dev import DevError, DevStack
+    from config.checks import start_settings
+    from salespad.dev import ChildConfigError, DevError, DevStack
 
+    settings = start_settings("dev")  # a configuration error: one line, exit 2, nothing started
     try:
-        code = DevStack(Settings()).run()
+        code = DevStack(settings).run()
+    except ChildConfigError as exc:  # a child's own line, shown once
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
     except DevError as exc:
         typer.echo(f"salespad dev: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -39,15 +47,10 @@ def api(
     import uvicorn
 
     from api.app import create_app
+    from config.checks import needs_database, start_settings
     from salespad.simulate import simulate
 
-    settings = Settings()
-    if settings.api_key is None:
-        typer.echo(
-            "salespad api: set SALESPAD_API_KEY (clients send it as a Bearer token)", err=True
-        )
-        raise typer.Exit(2)
-    settings.require_database_url()
+    settings = start_settings("api", requires=lambda s: needs_database(s) + _needs_api_key(s))
     uvicorn.run(
         create_app(settings, simulator=simulate),
         host=host or settings.api_host,
@@ -56,12 +59,35 @@ def api(
     )
 
 
+def _needs_api_key(settings: Settings) -> list[Check]:
+    from config.checks import Check
+
+    if settings.api_key is not None:
+        return []
+    return [
+        Check(
+            "FAIL",
+            "SALESPAD_API_KEY",
+            "not set; set a long random secret (clients send it as a Bearer token)",
+        )
+    ]
+
+
 @app.command()
 def worker() -> None:
     """Run a Temporal worker (needs SALESPAD_DATABASE_URL and SALESPAD_TEMPORAL_ADDRESS)."""
     import worker as worker_module
 
     worker_module.main()
+
+
+@app.command()
+def doctor() -> None:
+    """Check settings, database, migrations, Temporal and each channel's credentials: one line
+    per check (ok / warn / FAIL and what to do); exits 1 on any FAIL."""
+    from salespad.doctor import run
+
+    raise typer.Exit(run(typer.echo))
 
 
 @app.command()

@@ -4,7 +4,9 @@ Embedded PostgreSQL and the Temporal dev server (state under .salespad/), migrat
 API and a worker as child processes: the SDK's native core does not mix well with a web
 server's threads, and production runs them apart too. Every part is watched: a child that
 dies (API, worker, the Temporal dev server) is restarted, and so is PostgreSQL; Ctrl-C or
-SIGTERM stops everything in order and leaves no process behind. Children also die with the
+SIGTERM stops everything in order and leaves no process behind. A child that exits on a
+configuration error (exit code 2 and its one `configuration error:` line) is not restarted:
+restarting cannot fix it, so the line is shown once and the stack stops. Children also die with the
 supervisor itself, so even a SIGKILLed `salespad dev` leaves no port taken for the next one.
 """
 
@@ -16,14 +18,16 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import ClassVar
+from typing import IO, ClassVar
 
 import httpx
 
+from config.checks import CONFIG_ERROR_EXIT, CONFIG_ERROR_MARKER
 from config.settings import Settings
 from config.temporal import connect, ensure_search_attributes
 from models.db import redact_url
@@ -38,6 +42,10 @@ from salespad.local import (
 
 class DevError(RuntimeError):
     """A problem the user can fix; printed without a traceback."""
+
+
+class ChildConfigError(DevError):
+    """A child stopped on a configuration error; the message is its one line, as it wrote it."""
 
 
 @dataclass
@@ -71,8 +79,13 @@ class Child:
     log: Path | None = None
     proc: subprocess.Popen[bytes] | None = None
     restarts: Restarts = field(default_factory=Restarts)
+    # The child's `salespad <part>: configuration error: ...` line, held back from the relay
+    # so that the supervisor prints it once, however many children hit it.
+    config_error: str | None = None
+    relay: threading.Thread | None = None
 
     def start(self) -> None:
+        self.config_error = None
         out = open(self.log, "ab") if self.log else None  # noqa: SIM115  (lives with the child)
         self.proc = subprocess.Popen(
             # Through a shim that makes it die with the supervisor (no Python between fork
@@ -80,11 +93,35 @@ class Child:
             [sys.executable, "-m", "salespad.deathsig", str(os.getpid()), *self.args],
             env=self.env,
             stdout=out,
-            stderr=subprocess.STDOUT if out else None,
+            stderr=subprocess.STDOUT if out else subprocess.PIPE,
             # Own session: a terminal Ctrl-C reaches only the supervisor, which stops the
             # children in order.
             start_new_session=True,
         )
+        if self.proc.stderr is not None:
+            self.relay = threading.Thread(
+                target=self._relay_stderr, args=(self.proc.stderr,), daemon=True
+            )
+            self.relay.start()
+
+    def _relay_stderr(self, stream: IO[bytes]) -> None:
+        """Pass the child's stderr through, all but its configuration-error line."""
+        with stream:
+            for raw in iter(stream.readline, b""):
+                line = raw.decode(errors="replace")
+                if line.startswith("salespad ") and CONFIG_ERROR_MARKER in line:
+                    self.config_error = line.strip()
+                    continue
+                sys.stderr.write(line)
+                sys.stderr.flush()
+
+    def configuration_error(self) -> str | None:
+        """The line of a child that exited on a configuration error (else None)."""
+        if self.proc is None or self.proc.poll() != CONFIG_ERROR_EXIT:
+            return None
+        if self.relay is not None:
+            self.relay.join(5)  # its stderr is read to the end
+        return self.config_error
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -98,6 +135,8 @@ class Child:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
+        if self.relay is not None:
+            self.relay.join(5)
 
 
 class DevStack:
@@ -212,6 +251,7 @@ class DevStack:
         url = f"http://{self.settings.api_host}:{self.settings.api_port}/healthz"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            self.raise_config_error()
             try:
                 if httpx.get(url, timeout=2).status_code == 200:
                     return
@@ -244,6 +284,12 @@ class DevStack:
             ]
         )
 
+    def raise_config_error(self) -> None:
+        for child in self.children:
+            line = child.configuration_error()
+            if line:
+                raise ChildConfigError(line)
+
     # -- run and stop --------------------------------------------------------------------
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
@@ -264,7 +310,13 @@ class DevStack:
                     print(f"PostgreSQL did not start yet ({exc}); trying again", file=sys.stderr)
             watched = [c for c in (self.temporal, self.pg_guard) if c is not None] + self.children
             for child in watched:
-                if child.alive() or self._stopping or not child.restarts.due(now):
+                if child.alive() or self._stopping:
+                    continue
+                line = child.configuration_error()
+                if line:  # restarting cannot fix it: say it once and stop
+                    print(line, file=sys.stderr, flush=True)
+                    return CONFIG_ERROR_EXIT
+                if not child.restarts.due(now):
                     continue
                 if not child.restarts.record(now):
                     print(f"{child.name} keeps crashing; stopping", file=sys.stderr)
