@@ -51,7 +51,7 @@ def database_checks(settings: Settings) -> list[Check]:
         ]
     where = redact_url(url)
     try:
-        current, heads = revisions(url)
+        current, heads, known = revisions(url)
     except Exception as exc:
         return [
             Check(
@@ -69,8 +69,8 @@ def database_checks(settings: Settings) -> list[Check]:
         checks.append(
             Check("FAIL", "migrations", "the database has no schema yet; run `salespad migrate`")
         )
-    elif current - heads and not current & heads:
-        unknown = ", ".join(sorted(current))
+    elif current - known:
+        unknown = ", ".join(sorted(current - known))
         checks.append(
             Check(
                 "FAIL",
