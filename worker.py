@@ -7,7 +7,6 @@ import contextlib
 import functools
 import logging
 import signal
-import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -26,21 +25,21 @@ from adapters.channels.registry import ChannelRouter
 from adapters.llm.base import OfflineReplyClassifier, ReplyClassifier
 from adapters.llm.drafts import Drafter, TemplateDrafter
 from adapters.llm.factory import build_classifier, build_drafter
+from config.checks import Check, exit_on_config_error, needs_database, start_settings
 from config.logs import configure_logging
 from config.settings import Settings
 from config.temporal import (
-    TemporalConfigError,
     connect,
-    connect_options,
     ensure_search_attributes,
     metrics_runtime,
 )
 from models.db import Database
+from models.secrets import SecretError
 from services import loops
 from services.analytics.compactor import run_compactor
 from services.campaigns.recovery import restart_stranded
 from services.channels.tokens import make_unsubscribe_token
-from services.channels.wiring import load_channels
+from services.channels.wiring import ChannelConfigError, load_channels
 from services.gateway import LeadWorkflows
 from services.imports.service import fail_abandoned
 from services.notifications.mailer import run_mailer
@@ -202,14 +201,14 @@ async def _webhooks(dispatcher: WebhookDispatcher, enabled: bool) -> AsyncIterat
 
 
 def main() -> None:
-    settings = Settings()
+    # A configuration error is one line and exit code 2 (`salespad dev` then stops), never a
+    # traceback: the same checks as `salespad doctor`, then the channels stored in the database.
+    settings = start_settings("worker", requires=needs_database)
     configure_logging(settings)
     try:
-        connect_options(settings)  # a TLS or API-key setting that cannot work: one line
-    except TemporalConfigError as exc:
-        print(f"salespad worker: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    asyncio.run(run_worker(settings))
+        asyncio.run(run_worker(settings))
+    except (ChannelConfigError, SecretError) as exc:
+        exit_on_config_error("worker", [Check("FAIL", "channels", str(exc))])
 
 
 if __name__ == "__main__":

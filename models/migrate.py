@@ -22,3 +22,23 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
+
+
+def revisions(url: str) -> tuple[set[str], set[str], set[str]]:
+    """The database's current revisions (empty: no schema), our heads, and every revision we
+    know (a current one outside it was written by a newer version)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from models.db import sync_engine
+
+    script = ScriptDirectory.from_config(alembic_config(url))
+    heads = set(script.get_heads())
+    known = {rev.revision for rev in script.walk_revisions()}
+    engine = sync_engine(url, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+    return current, heads, known

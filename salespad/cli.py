@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from config.settings import Settings
+
+if TYPE_CHECKING:
+    from config.checks import Check
 
 app = typer.Typer(no_args_is_help=True, help="SalesPad: outbound sequences on Temporal.")
 sequences_app = typer.Typer(no_args_is_help=True, help="Sequences written in code.")
@@ -23,10 +26,15 @@ app.add_typer(temporal_app, name="temporal")
 @app.command()
 def dev() -> None:
     """Start the whole stack: PostgreSQL, Temporal + Web UI, migrations, API and a worker."""
-    from salespad.dev import DevError, DevStack
+    from config.checks import start_settings
+    from salespad.dev import ChildConfigError, DevError, DevStack
 
+    settings = start_settings("dev")  # a configuration error: one line, exit 2, nothing started
     try:
-        code = DevStack(Settings()).run()
+        code = DevStack(settings).run()
+    except ChildConfigError as exc:  # a child's own line, shown once
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
     except DevError as exc:
         typer.echo(f"salespad dev: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -43,24 +51,13 @@ def api(
     import uvicorn
 
     from api.app import create_app
+    from config.checks import needs_database, start_settings
     from config.logs import configure_logging
     from salespad.simulate import simulate
 
-    settings = Settings()
+    # Settings, Temporal connection settings and channels checked: one line and exit 2.
+    settings = start_settings("api", requires=lambda s: needs_database(s) + _needs_api_key(s))
     configure_logging(settings, log_level)
-    if settings.api_key is None:
-        typer.echo(
-            "salespad api: set SALESPAD_API_KEY (clients send it as a Bearer token)", err=True
-        )
-        raise typer.Exit(2)
-    settings.require_database_url()
-    from config.temporal import TemporalConfigError, connect_options
-
-    try:
-        connect_options(settings)  # a TLS or API-key setting that cannot work: one line
-    except TemporalConfigError as exc:
-        typer.echo(f"salespad api: {exc}", err=True)
-        raise typer.Exit(2) from None
     uvicorn.run(
         create_app(settings, simulator=simulate),
         host=host or settings.api_host,
@@ -69,6 +66,20 @@ def api(
         # Logging is ours (configure_logging): SALESPAD_LOG_FORMAT, request ids, redaction.
         log_config=None,
     )
+
+
+def _needs_api_key(settings: Settings) -> list[Check]:
+    from config.checks import Check
+
+    if settings.api_key is not None:
+        return []
+    return [
+        Check(
+            "FAIL",
+            "SALESPAD_API_KEY",
+            "not set; set a long random secret (clients send it as a Bearer token)",
+        )
+    ]
 
 
 @app.command()
@@ -95,6 +106,15 @@ def temporal_setup() -> None:
         typer.echo(f"salespad temporal setup: {exc}", err=True)
         raise typer.Exit(2) from None
     raise typer.Exit(code)
+
+
+@app.command()
+def doctor() -> None:
+    """Check settings, database, migrations, Temporal and each channel's credentials: one line
+    per check (ok / warn / FAIL and what to do); exits 1 on any FAIL."""
+    from salespad.doctor import run
+
+    raise typer.Exit(run(typer.echo))
 
 
 @app.command()

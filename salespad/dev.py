@@ -4,7 +4,9 @@ Embedded PostgreSQL and the Temporal dev server (state under .salespad/), migrat
 API and a worker as child processes: the SDK's native core does not mix well with a web
 server's threads, and production runs them apart too. Every part is watched: a child that
 dies (API, worker, the Temporal dev server) is restarted, and so is PostgreSQL; Ctrl-C or
-SIGTERM stops everything in order and leaves no process behind. Children also die with the
+SIGTERM stops everything in order and leaves no process behind. A child that exits on a
+configuration error (exit code 2 and its one `configuration error:` line) is not restarted:
+restarting cannot fix it, so the line is shown once and the stack stops. Children also die with the
 supervisor itself, so even a SIGKILLed `salespad dev` leaves no port taken for the next one.
 """
 
@@ -26,6 +28,7 @@ from typing import IO, ClassVar
 import httpx
 
 import sequences
+from config.checks import CONFIG_ERROR_EXIT, CONFIG_ERROR_MARKER
 from config.settings import Settings
 from config.temporal import connect, ensure_search_attributes
 from models.db import redact_url
@@ -40,6 +43,10 @@ from salespad.local import (
 
 class DevError(RuntimeError):
     """A problem the user can fix; printed without a traceback."""
+
+
+class ChildConfigError(DevError):
+    """A child stopped on a configuration error; the message is its one line, as it wrote it."""
 
 
 @dataclass
@@ -65,16 +72,6 @@ class Restarts:
         return len(self.attempts) <= self.LIMIT
 
 
-def _tee(pipe: IO[bytes], log: IO[bytes]) -> None:
-    """Copy a child's output, line by line, to the terminal and its log file, until it ends."""
-    with pipe, log:
-        for line in iter(pipe.readline, b""):
-            sys.stdout.write(line.decode(errors="replace"))
-            sys.stdout.flush()
-            log.write(line)
-            log.flush()
-
-
 @dataclass
 class Child:
     name: str
@@ -86,25 +83,66 @@ class Child:
     tee: bool = False
     proc: subprocess.Popen[bytes] | None = None
     restarts: Restarts = field(default_factory=Restarts)
+    # The child's `salespad <part>: configuration error: ...` line, held back from the relay
+    # so that the supervisor prints it once, however many children hit it.
+    config_error: str | None = None
+    relay: threading.Thread | None = None
 
     def start(self) -> None:
+        self.config_error = None
         out = open(self.log, "ab") if self.log else None  # noqa: SIM115  (lives with the child)
         self.proc = subprocess.Popen(
             # Through a shim that makes it die with the supervisor (no Python between fork
             # and exec here: see salespad/deathsig.py).
             [sys.executable, "-m", "salespad.deathsig", str(os.getpid()), *self.args],
             env=self.env,
+            # The API and the worker (tee) go through a pipe the supervisor reads: their lines
+            # reach the terminal and the log, all but a configuration-error line, which is
+            # kept (and logged) for the supervisor to print once. Without a log, stderr is
+            # relayed the same way; the Temporal dev server writes to its log only.
             stdout=subprocess.PIPE if out and self.tee else out,
-            stderr=subprocess.STDOUT if out else None,
+            stderr=subprocess.STDOUT if out else subprocess.PIPE,
             # Own session: a terminal Ctrl-C reaches only the supervisor, which stops the
             # children in order.
             start_new_session=True,
         )
-        if out and self.tee:
-            assert self.proc.stdout is not None
-            threading.Thread(
-                target=_tee, args=(self.proc.stdout, out), name=f"{self.name} log", daemon=True
-            ).start()
+        pipe = self.proc.stdout if out and self.tee else self.proc.stderr
+        if pipe is not None:
+            self.relay = threading.Thread(
+                target=self._relay,
+                args=(pipe, out if self.tee else None),
+                name=f"{self.name} output",
+                daemon=True,
+            )
+            self.relay.start()
+        elif out is not None:
+            out.close()  # the child holds its own copy
+
+    def _relay(self, stream: IO[bytes], log: IO[bytes] | None) -> None:
+        """Pass the child's output to the terminal (and its log), all but its
+        configuration-error line, which is kept for the supervisor to show once."""
+        with stream:
+            for raw in iter(stream.readline, b""):
+                if log is not None:
+                    log.write(raw)
+                    log.flush()
+                line = raw.decode(errors="replace")
+                if line.startswith("salespad ") and CONFIG_ERROR_MARKER in line:
+                    self.config_error = line.strip()
+                    continue
+                target = sys.stdout if log is not None else sys.stderr
+                target.write(line)
+                target.flush()
+        if log is not None:
+            log.close()
+
+    def configuration_error(self) -> str | None:
+        """The line of a child that exited on a configuration error (else None)."""
+        if self.proc is None or self.proc.poll() != CONFIG_ERROR_EXIT:
+            return None
+        if self.relay is not None:
+            self.relay.join(5)  # its output is read to the end
+        return self.config_error
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -118,6 +156,8 @@ class Child:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
+        if self.relay is not None:
+            self.relay.join(5)
 
 
 class SequenceWatch:
@@ -278,6 +318,7 @@ class DevStack:
         url = f"http://{self.settings.api_host}:{self.settings.api_port}/healthz"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            self.raise_config_error()
             try:
                 if httpx.get(url, timeout=2).status_code == 200:
                     return
@@ -309,6 +350,12 @@ class DevStack:
                 "",
             ]
         )
+
+    def raise_config_error(self) -> None:
+        for child in self.children:
+            line = child.configuration_error()
+            if line:
+                raise ChildConfigError(line)
 
     # -- run and stop --------------------------------------------------------------------
 
@@ -351,7 +398,13 @@ class DevStack:
                     print(f"PostgreSQL did not start yet ({exc}); trying again", file=sys.stderr)
             watched = [c for c in (self.temporal, self.pg_guard) if c is not None] + self.children
             for child in watched:
-                if child.alive() or self._stopping or not child.restarts.due(now):
+                if child.alive() or self._stopping:
+                    continue
+                line = child.configuration_error()
+                if line:  # restarting cannot fix it: say it once and stop
+                    print(line, file=sys.stderr, flush=True)
+                    return CONFIG_ERROR_EXIT
+                if not child.restarts.due(now):
                     continue
                 if not child.restarts.record(now):
                     print(f"{child.name} keeps crashing; stopping", file=sys.stderr)
