@@ -127,6 +127,9 @@ class Settings(BaseSettings):
     # 33 ms against 26 ms; a lead costs the worker about 90 ms). The tests replay every history
     # both ways, and tests/unit/test_layers.py bans such calls in workflows/ statically.
     worker_strict_sandbox: bool = False
+    # How often at most a worker checks whether channels were configured over the API since
+    # (one small query); a change reaches its sends within about this long, without a restart.
+    config_refresh_seconds: float = Field(default=2.0, gt=0, le=3600)
     # Where links into the Temporal Web UI point; defaults to the dev server's UI.
     temporal_ui_url: str | None = None
 
