@@ -72,6 +72,15 @@ UPDATE message SET
    AND ({_MENTIONS.format(col="content")} OR {_MENTIONS.format(col="coalesce(subject, '')")})
 """
 
+# A campaign selected by a filter that names the person (a metadata value, say) keeps the
+# filter, the address cut out.
+_CAMPAIGN_SELECTORS = f"""
+UPDATE campaign SET
+       selector = regexp_replace(selector::text, :pattern, :erased, 'gi')::jsonb,
+       batch_selectors = regexp_replace(batch_selectors::text, :pattern, :erased, 'gi')::jsonb
+ WHERE {_MENTIONS.format(col="selector::text")} OR {_MENTIONS.format(col="batch_selectors::text")}
+"""
+
 _TASKS = """
 UPDATE task SET instructions = :erased, note = NULL,
        status = CASE WHEN status = 'open' THEN 'cancelled' ELSE status END,
@@ -176,6 +185,7 @@ async def _erase_rows(
     removed.events = (await _run(session, _EVENTS, p)).rowcount
     removed.messages = (await _run(session, _MESSAGES, p)).rowcount
     await _run(session, _MENTIONING_MESSAGES, p)
+    await _run(session, _CAMPAIGN_SELECTORS, p)
     if unmatched:
         # Owner notifications of these messages go with them (ON DELETE CASCADE).
         removed.unmatched_replies = (

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from models.db import Database
 from models.enums import EventType
+from models.tables import Campaign as CampaignRow
 from models.tables import (
     Import,
     ImportRejection,
@@ -97,6 +98,14 @@ async def _person_with_history(
     other = await api_lead(api, "other@example.com")
     body = await enrolled_campaign_now(api, gateway, db, [person, other], name="erasure")
     c = Campaign(db, body["id"], await _channels(db))
+    async with db.session() as session:
+        # A campaign whose filter names the person (a metadata value).
+        row = await session.get(CampaignRow, uuid.UUID(body["id"]))
+        assert row is not None
+        named = {"filter": {"metadata": {"contact": PERSON["email"], "mobile": PERSON["phone"]}}}
+        row.selector = {**row.selector, **named}
+        row.batch_selectors = [*row.batch_selectors, named]
+        await session.commit()
     for lead in (person, other):
         m = await c.send(lead, 1, "EMAIL", T0, "A")
         await c.report(m, "delivered")
