@@ -129,9 +129,12 @@ def build_worker(
 
 async def run_worker(settings: Settings) -> None:
     runtime = None
+    json_logs = settings.log_format == "json"
+    if settings.worker_metrics_address or json_logs:
+        # The SDK's own metrics, served by its core on this address (README "Observability"),
+        # and with JSON logs the core's log lines through Python's logging.
+        runtime = metrics_runtime(settings.worker_metrics_address, forward_logs=json_logs)
     if settings.worker_metrics_address:
-        # The SDK's own metrics, served by its core on this address (README "Observability").
-        runtime = metrics_runtime(settings.worker_metrics_address)
         log.info("Temporal SDK metrics on http://%s/metrics", settings.worker_metrics_address)
     client = await connect(settings, runtime=runtime)
     try:

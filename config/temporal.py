@@ -24,7 +24,14 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, RegisterNamespaceRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from config.settings import Settings
@@ -130,20 +137,27 @@ async def connect(
     )
 
 
-def metrics_runtime(bind_address: str) -> Runtime:
+def metrics_runtime(bind_address: str | None, *, forward_logs: bool = False) -> Runtime:
     """An SDK runtime serving its metrics (task queue polls, workflow and activity task
     latencies and failures, cache size, and our own activity retries) in Prometheus text at
-    http://<bind_address>/metrics. Counters end in `_total` and durations are in seconds, as
-    Prometheus expects."""
-    return Runtime(
-        telemetry=TelemetryConfig(
-            metrics=PrometheusConfig(
-                bind_address=bind_address,
-                counters_total_suffix=True,
-                durations_as_seconds=True,
-            )
+    http://<bind_address>/metrics (None: no metrics). Counters end in `_total` and durations
+    are in seconds, as Prometheus expects. `forward_logs`: the SDK core's own log lines (it
+    writes them to stderr itself, unformatted) go through Python's logging instead, as the
+    `temporalio.core` logger, so they are JSON lines like every other (SALESPAD_LOG_FORMAT)."""
+    logging_config = TelemetryConfig().logging
+    if forward_logs:
+        logging_config = LoggingConfig(
+            filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+            forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
         )
+    metrics = (
+        PrometheusConfig(
+            bind_address=bind_address, counters_total_suffix=True, durations_as_seconds=True
+        )
+        if bind_address
+        else None
     )
+    return Runtime(telemetry=TelemetryConfig(logging=logging_config, metrics=metrics))
 
 
 # -- namespace and search attributes ------------------------------------------------------

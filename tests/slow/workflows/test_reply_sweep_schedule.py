@@ -3,9 +3,11 @@ no send step left to find it, is handled when the schedule's run comes."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from sqlalchemy import update
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -35,6 +37,11 @@ async def test_the_schedule_sweeps_a_stranded_reply_to_its_lead(
         )
         await session.commit()
 
+    # The dev server is shared by the test process: a real `salespad worker` another test ran
+    # against it left the schedule behind, pointed at that worker's queue (the first worker's
+    # schedule is kept by design). Start from none.
+    with contextlib.suppress(RPCError):
+        await dev_env.client.get_schedule_handle(REPLY_SWEEP_SCHEDULE).delete()
     await ensure_sweep_schedule(dev_env.client, task_queue)
     await ensure_sweep_schedule(dev_env.client, task_queue)  # a second worker starting: no error
     schedule = dev_env.client.get_schedule_handle(REPLY_SWEEP_SCHEDULE)
