@@ -127,6 +127,16 @@ class Settings(BaseSettings):
     # 33 ms against 26 ms; a lead costs the worker about 90 ms). The tests replay every history
     # both ways, and tests/unit/test_layers.py bans such calls in workflows/ statically.
     worker_strict_sandbox: bool = False
+    # Queues per concern (README "Task queues"): a rate is Temporal's
+    # max_task_queue_activities_per_second for that queue, enforced by the server across every
+    # worker polling it (a provider's rate limit); a concurrency is max_concurrent_activities of
+    # each worker on it. Unset: no rate limit, the SDK's default concurrency.
+    queue_email_rate: float | None = Field(default=None, gt=0)
+    queue_email_concurrency: int | None = Field(default=None, ge=1)
+    queue_messaging_rate: float | None = Field(default=None, gt=0)
+    queue_messaging_concurrency: int | None = Field(default=None, ge=1)
+    queue_ai_rate: float | None = Field(default=None, gt=0)
+    queue_ai_concurrency: int | None = Field(default=None, ge=1)
     # Where links into the Temporal Web UI point; defaults to the dev server's UI.
     temporal_ui_url: str | None = None
 
