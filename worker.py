@@ -40,8 +40,9 @@ from models.secrets import SecretError
 from services import loops
 from services.analytics.compactor import run_compactor
 from services.campaigns.recovery import restart_stranded
+from services.channels.live import LiveChannels
 from services.channels.tokens import make_unsubscribe_token
-from services.channels.wiring import ChannelConfigError, load_channels
+from services.channels.wiring import ChannelConfigError
 from services.gateway import LeadWorkflows
 from services.imports.service import fail_abandoned
 from services.notifications.mailer import run_mailer
@@ -233,7 +234,8 @@ async def run_worker(settings: Settings, concerns: Sequence[Concern] = CONCERNS)
     except Exception as exc:  # e.g. Temporal Cloud, where the CLI/UI registers them
         log.warning("could not register search attributes (%s); register them yourself", exc)
     db = Database(settings.require_database_url())
-    channels = await load_channels(settings, db)
+    # Channels configured over the API reach this worker within SALESPAD_CONFIG_REFRESH_SECONDS.
+    channels = await LiveChannels.load(settings, db)
     worker = build_worker(
         client,
         db,

@@ -88,7 +88,10 @@ class SendActivities:
 
     @activity.defn(name=SEND_STEP_ACTIVITY)
     async def send_step(self, inp: SendStepInput) -> SendStepResult:
-        claim = await self._claim(inp, activity_now())
+        # One snapshot for the whole send: a configuration change swaps the router, never the
+        # adapter under a send already under way.
+        channels = await self._channels.current()
+        claim = await self._claim(inp, channels, activity_now())
         if isinstance(claim, SendStepResult):
             return claim
         try:
@@ -113,7 +116,9 @@ class SendActivities:
             raise ApplicationError(str(exc), type=exc.error_type, non_retryable=True) from exc
         return await self._record(inp, claim, result, activity_now())
 
-    async def _claim(self, inp: SendStepInput, now: datetime) -> _Claim | SendStepResult:
+    async def _claim(
+        self, inp: SendStepInput, channels: ChannelRouter, now: datetime
+    ) -> _Claim | SendStepResult:
         lead_id = uuid.UUID(inp.lead_id)
         key = inp.idempotency_key
         async with self._db.session() as session:
@@ -145,11 +150,11 @@ class SendActivities:
                 phone=lead.phone,
                 timezone=lead.timezone,
             )
-            step = await self._route(session, inp.step, lead, recipient)
+            step = await self._route(session, channels, inp.step, lead, recipient)
             skip = await self._skip_reason(
                 session, lead, step, per_channel=bool(inp.step.alternatives)
             )
-            channel = self._channels.for_type(step.channel)
+            channel = channels.for_type(step.channel)
             if skip is None and not channel.validate_recipient(recipient):
                 skip = f"lead has no valid address for {step.channel}"
             if skip is not None:
@@ -232,17 +237,22 @@ class SendActivities:
         return _Claim(message.id, step, channel, recipient, content)
 
     async def _route(
-        self, session: AsyncSession, step: SendStep, lead: Lead, recipient: Recipient
+        self,
+        session: AsyncSession,
+        channels: ChannelRouter,
+        step: SendStep,
+        lead: Lead,
+        recipient: Recipient,
     ) -> SendStep:
         """A Message step goes out on the lead's preferred channel when it has a body for it
         and the lead can receive it there (an address, not suppressed), else on its default."""
         preferred = lead.preferred_channel
         if preferred is None or preferred == step.channel or preferred not in step.channels:
             return step
-        there = self._channels.for_type(preferred)
+        there = channels.for_type(preferred)
         if not there.validate_recipient(recipient):
             return step
-        if there.provider == "outbox" != self._channels.for_type(step.channel).provider:
+        if there.provider == "outbox" != channels.for_type(step.channel).provider:
             # No provider is configured for it (the dev outbox): a message "sent" there would
             # never reach the lead, while the default channel really sends.
             return step

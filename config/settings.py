@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     queue_messaging_concurrency: int | None = Field(default=None, ge=1)
     queue_ai_rate: float | None = Field(default=None, gt=0)
     queue_ai_concurrency: int | None = Field(default=None, ge=1)
+    # How often at most a worker checks whether channels were configured over the API since
+    # (one small query); a change reaches its sends within about this long, without a restart.
+    config_refresh_seconds: float = Field(default=2.0, gt=0, le=3600)
     # Where links into the Temporal Web UI point; defaults to the dev server's UI.
     temporal_ui_url: str | None = None
 

@@ -1,4 +1,6 @@
-"""Which adapter serves which channel type; built once by worker.py from settings."""
+"""Which adapter serves which channel type. A router is a fixed snapshot; the worker's follows
+the channel configuration (services/channels/live.py), so a send takes `await current()` once
+and uses that snapshot throughout."""
 
 from __future__ import annotations
 
@@ -23,6 +25,13 @@ class ChannelRouter:
             return self._channels[channel_type]
         except KeyError:
             raise UnknownChannel(f"no channel is configured for {channel_type}") from None
+
+    def by_type(self) -> dict[str, OutreachChannel]:
+        return dict(self._channels)
+
+    async def current(self) -> ChannelRouter:
+        """The snapshot to send through now: this one, as it never changes."""
+        return self
 
     @classmethod
     def outbox(cls) -> ChannelRouter:

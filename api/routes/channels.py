@@ -18,7 +18,7 @@ router = APIRouter(prefix="/channels", tags=["channels"])
     dependencies=[OPS],
     response_model=ChannelPublic,
     summary="Configure a provider for a channel type (secrets are encrypted, never returned); "
-    "workers pick it up when they start",
+    "running workers send through it within seconds",
 )
 async def configure_channel(
     body: ChannelConfig, session: SessionDep, settings: SettingsDep

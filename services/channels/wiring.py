@@ -1,4 +1,5 @@
-"""Which adapter serves each channel type, built once when a worker starts.
+"""Which adapter serves each channel type, built when a worker starts and rebuilt when the
+channel rows change (services/channels/live.py).
 
 Order of precedence per type: an enabled Channel row configured over the API (secrets
 decrypted here, in the worker only), then provider credentials in the environment, then the
@@ -10,8 +11,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlmodel import select
-
 from adapters.channels.base import OutreachChannel
 from adapters.channels.outbox import OutboxChannel
 from adapters.channels.registry import CHANNEL_TYPES, ChannelRouter
@@ -20,7 +19,6 @@ from adapters.channels.smtp import SmtpChannel
 from adapters.channels.twilio import TwilioChannel
 from config.logs import redact_also
 from config.settings import Settings
-from models.db import Database
 from models.secrets import unseal
 from models.tables import Channel
 
@@ -110,18 +108,28 @@ def from_environment(settings: Settings) -> dict[str, OutreachChannel]:
     return chosen
 
 
-def build_channels(settings: Settings, rows: list[Channel]) -> ChannelRouter:
+def base_channels(settings: Settings) -> dict[str, OutreachChannel]:
+    """What serves each type when no row configures it: the environment's provider, else the
+    outbox."""
     chosen: dict[str, OutreachChannel] = {t: OutboxChannel(t) for t in CHANNEL_TYPES}
     chosen.update(from_environment(settings))
+    return chosen
+
+
+def configured_rows(rows: list[Channel]) -> dict[str, Channel]:
+    """type -> the enabled row configured over the API that serves it (one per type: enabling
+    one disables its siblings)."""
+    chosen: dict[str, Channel] = {}
     for row in rows:
-        if row.enabled and row.provider != "outbox" and row.config and row.type in chosen:
-            chosen[row.type] = from_row(row, settings)
+        if row.enabled and row.provider != "outbox" and row.config and row.type in CHANNEL_TYPES:
+            chosen[row.type] = row
+    return chosen
+
+
+def build_channels(settings: Settings, rows: list[Channel]) -> ChannelRouter:
+    chosen = base_channels(settings)
+    for channel_type, row in configured_rows(rows).items():
+        chosen[channel_type] = from_row(row, settings)
     for channel_type, channel in chosen.items():
         log.info("%s goes through %s", channel_type, channel.provider)
     return ChannelRouter(chosen)
-
-
-async def load_channels(settings: Settings, db: Database) -> ChannelRouter:
-    async with db.session() as session:
-        rows = list((await session.exec(select(Channel))).all())
-    return build_channels(settings, rows)

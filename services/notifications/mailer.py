@@ -116,9 +116,10 @@ async def run_mailer(
 ) -> None:
     """Until `stop` is set."""
     chosen = policy or MailerPolicy()
-    email = email_channel(channels)
 
     async def round_() -> None:
+        # The email channel as configured now (a worker's channels follow POST /api/channels).
+        email = email_channel(await channels.current())
         while await send_due(db, email, chosen) == chosen.batch:
             pass  # a full batch: there may be more due right now
 
