@@ -7,8 +7,10 @@ import contextlib
 import functools
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from types import TracebackType
 from typing import Any
 
 from temporalio.client import Client
@@ -49,6 +51,7 @@ from services.webhooks_out.dispatcher import WebhookDispatcher
 from workflows.enroll_campaign import EnrollCampaignWorkflow
 from workflows.lead_sequence import LeadSequenceWorkflow
 from workflows.process_reply import ProcessReplyWorkflow
+from workflows.queues import CONCERNS, Concern, queue_name
 from workflows.reply_sweep import ReplySweepWorkflow
 
 log = logging.getLogger("salespad.worker")
@@ -72,6 +75,72 @@ def workflow_runner(*, strict: bool = False) -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(restrictions=restrictions)
 
 
+@dataclass(frozen=True)
+class QueueLimits:
+    """One concern's queue: `rate` is max_task_queue_activities_per_second (the server holds
+    every worker of the queue to it), `concurrency` max_concurrent_activities per worker."""
+
+    rate: float | None = None
+    concurrency: int | None = None
+
+
+def queue_limits(settings: Settings) -> dict[Concern, QueueLimits]:
+    return {
+        "email": QueueLimits(settings.queue_email_rate, settings.queue_email_concurrency),
+        "messaging": QueueLimits(
+            settings.queue_messaging_rate, settings.queue_messaging_concurrency
+        ),
+        "ai": QueueLimits(settings.queue_ai_rate, settings.queue_ai_concurrency),
+    }
+
+
+# Options that only mean something to the worker that runs the workflows (the main queue).
+_WORKFLOW_OPTIONS = frozenset(
+    {
+        "workflow_runner",
+        "max_cached_workflows",
+        "max_concurrent_workflow_tasks",
+        "max_concurrent_workflow_task_polls",
+        "sticky_queue_schedule_to_start_timeout",
+        "workflow_failure_exception_types",
+        "debug_mode",
+    }
+)
+
+
+class QueueWorkers:
+    """One Temporal Worker per selected concern, on one client in one process; `async with`
+    runs them all and, on exit, shuts them all down (each finishing its in-flight activities)."""
+
+    def __init__(self, workers: Mapping[Concern, Worker]) -> None:
+        self.workers = dict(workers)
+        self._stack: contextlib.AsyncExitStack | None = None
+
+    def __getitem__(self, concern: Concern) -> Worker:
+        return self.workers[concern]
+
+    @property
+    def task_queues(self) -> list[str]:
+        return [w.task_queue for w in self.workers.values()]
+
+    async def __aenter__(self) -> QueueWorkers:
+        async with contextlib.AsyncExitStack() as stack:
+            for worker in self.workers.values():
+                await stack.enter_async_context(worker)
+            self._stack = stack.pop_all()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.__aexit__(exc_type, exc, tb)
+
+
 def build_worker(
     client: Client,
     db: Database,
@@ -82,8 +151,12 @@ def build_worker(
     drafter: Drafter | None = None,
     ops_webhook_url: str | None = None,
     unsubscribe_secret: str | None = None,
+    concerns: Sequence[Concern] = CONCERNS,
+    limits: Mapping[Concern, QueueLimits] | None = None,
     **worker_options: Any,
-) -> Worker:
+) -> QueueWorkers:
+    """The workers of `concerns` (default: all): `task_queue` runs the workflows and the
+    bookkeeping activities, `<task_queue>-email|-messaging|-ai` the sends and the LLM calls."""
     tokens = (
         functools.partial(make_unsubscribe_token, unsubscribe_secret)
         if unsubscribe_secret
@@ -103,19 +176,13 @@ def build_worker(
     worker_options.setdefault("graceful_shutdown_timeout", timedelta(seconds=30))
     worker_options.setdefault("workflow_runner", workflow_runner())
     worker_options.setdefault("interceptors", [RetryMetrics()])
-    return Worker(
-        client,
-        task_queue=task_queue,
-        workflows=WORKFLOWS,
-        activities=[
-            sending.send_step,
-            replies.process_reply,
+    activities: dict[Concern, list[Callable[..., Any]]] = {
+        "main": [
             enrollment.load_lead_facts,
             enrollment.record_enrollment_state,
             enrollment.create_task,
             enrollment.release_send_claim,
             enrollment.finish_enrollment,
-            drafts.draft_step,
             drafts.open_draft_task,
             drafts.settle_draft_task,
             campaigns.next_enrollment_batch,
@@ -123,11 +190,39 @@ def build_worker(
             campaigns.finish_campaign_batch,
             sweep.sweep_replies,
         ],
-        **worker_options,
-    )
+        # The send activity serves every channel; the workflow picks the queue by channel.
+        "email": [sending.send_step],
+        "messaging": [sending.send_step],
+        "ai": [replies.process_reply, drafts.draft_step],
+    }
+    shared = {k: v for k, v in worker_options.items() if k not in _WORKFLOW_OPTIONS}
+    workers: dict[Concern, Worker] = {}
+    for concern in concerns:
+        if concern == "main":
+            workers[concern] = Worker(
+                client,
+                task_queue=task_queue,
+                workflows=WORKFLOWS,
+                activities=activities["main"],
+                **worker_options,
+            )
+            continue
+        limit = (limits or {}).get(concern, QueueLimits())
+        options = dict(shared)
+        if limit.rate is not None:
+            options["max_task_queue_activities_per_second"] = limit.rate
+        if limit.concurrency is not None:
+            options["max_concurrent_activities"] = limit.concurrency
+        workers[concern] = Worker(
+            client,
+            task_queue=queue_name(task_queue, concern),
+            activities=activities[concern],
+            **options,
+        )
+    return QueueWorkers(workers)
 
 
-async def run_worker(settings: Settings) -> None:
+async def run_worker(settings: Settings, concerns: Sequence[Concern] = CONCERNS) -> None:
     runtime = None
     json_logs = settings.log_format == "json"
     if settings.worker_metrics_address or json_logs:
@@ -155,6 +250,8 @@ async def run_worker(settings: Settings) -> None:
         unsubscribe_secret=settings.secret_key.get_secret_value(),
         max_cached_workflows=settings.worker_max_cached_workflows,
         workflow_runner=workflow_runner(strict=settings.worker_strict_sandbox),
+        concerns=concerns,
+        limits=queue_limits(settings),
     )
     # Outgoing webhooks are sent from here too, beside the Temporal worker: one process to run,
     # and every worker adds a dispatcher (they share the work through the database).
@@ -163,7 +260,30 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    log.info("worker polling task queue %r on %s", settings.task_queue, settings.temporal_target)
+    log.info(
+        "worker polling task queues %s on %s",
+        ", ".join(repr(q) for q in worker.task_queues),
+        settings.temporal_target,
+    )
+    main_queue = "main" in concerns
+    background = await _start_background(settings, client, db, channels, stop) if main_queue else []
+    try:
+        async with worker, _webhooks(dispatcher, settings.webhooks.dispatch and main_queue):
+            await stop.wait()
+        await asyncio.gather(*background)
+    finally:
+        await db.dispose()
+
+
+async def _start_background(
+    settings: Settings,
+    client: Client,
+    db: Database,
+    channels: ChannelRouter,
+    stop: asyncio.Event,
+) -> list[asyncio.Task[None]]:
+    """The jobs beside the main queue's worker (a worker of only email, messaging or ai
+    queues runs none of them: every main worker runs them, sharing through the database)."""
     # Replies recorded while Temporal was down, told to their sequences once it is back.
     try:
         await ensure_sweep_schedule(client, settings.task_queue)
@@ -173,7 +293,7 @@ async def run_worker(settings: Settings) -> None:
     # looked (services/analytics/compactor.py).
     # Owners' emails for their inbox items (services/notifications/mailer.py).
     gateway = LeadWorkflows(client, settings.task_queue)
-    background = [
+    return [
         asyncio.create_task(run_compactor(db, stop)),
         asyncio.create_task(run_mailer(db, channels, stop)),
         # Campaign enrollments whose start was lost, started.
@@ -185,12 +305,6 @@ async def run_worker(settings: Settings) -> None:
             loops.every(60.0, stop, lambda: fail_abandoned(db), log, "abandoned-import check")
         ),
     ]
-    try:
-        async with worker, _webhooks(dispatcher, settings.webhooks.dispatch):
-            await stop.wait()
-        await asyncio.gather(*background)
-    finally:
-        await db.dispose()
 
 
 @contextlib.asynccontextmanager
@@ -205,13 +319,14 @@ async def _webhooks(dispatcher: WebhookDispatcher, enabled: bool) -> AsyncIterat
         yield
 
 
-def main() -> None:
+def main(concerns: Sequence[Concern] = CONCERNS) -> None:
+    """`concerns`: the task queues this process polls (`salespad worker --queues`)."""
     # A configuration error is one line and exit code 2 (`salespad dev` then stops), never a
     # traceback: the same checks as `salespad doctor`, then the channels stored in the database.
     settings = start_settings("worker", requires=needs_database)
     configure_logging(settings)
     try:
-        asyncio.run(run_worker(settings))
+        asyncio.run(run_worker(settings, concerns))
     except (ChannelConfigError, SecretError) as exc:
         exit_on_config_error("worker", [Check("FAIL", "channels", str(exc))])
 

@@ -127,6 +127,16 @@ class Settings(BaseSettings):
     # 33 ms against 26 ms; a lead costs the worker about 90 ms). The tests replay every history
     # both ways, and tests/unit/test_layers.py bans such calls in workflows/ statically.
     worker_strict_sandbox: bool = False
+    # Queues per concern (README "Task queues"): a rate is Temporal's
+    # max_task_queue_activities_per_second for that queue, enforced by the server across every
+    # worker polling it (a provider's rate limit); a concurrency is max_concurrent_activities of
+    # each worker on it. Unset: no rate limit, the SDK's default concurrency.
+    queue_email_rate: float | None = Field(default=None, gt=0)
+    queue_email_concurrency: int | None = Field(default=None, ge=1)
+    queue_messaging_rate: float | None = Field(default=None, gt=0)
+    queue_messaging_concurrency: int | None = Field(default=None, ge=1)
+    queue_ai_rate: float | None = Field(default=None, gt=0)
+    queue_ai_concurrency: int | None = Field(default=None, ge=1)
     # How often at most a worker checks whether channels were configured over the API since
     # (one small query); a change reaches its sends within about this long, without a restart.
     config_refresh_seconds: float = Field(default=2.0, gt=0, le=3600)

@@ -83,11 +83,26 @@ def _needs_api_key(settings: Settings) -> list[Check]:
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    queues: Annotated[
+        str,
+        typer.Option(
+            help="The task queues to poll, comma-separated: main (workflows and bookkeeping), "
+            "email, messaging (SMS/WhatsApp), ai (reply classification, drafts)."
+        ),
+    ] = "main,email,messaging,ai",
+) -> None:
     """Run a Temporal worker (needs SALESPAD_DATABASE_URL and SALESPAD_TEMPORAL_ADDRESS)."""
+    from workflows.queues import parse_concerns
+
+    try:
+        concerns = parse_concerns(queues)
+    except ValueError as exc:
+        typer.echo(f"salespad worker: --queues: {exc}", err=True)
+        raise typer.Exit(2) from None
     import worker as worker_module
 
-    worker_module.main()
+    worker_module.main(concerns)
 
 
 @temporal_app.command("setup")

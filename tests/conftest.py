@@ -47,7 +47,6 @@ from temporalio.client import (
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from adapters.channels.registry import ChannelRouter
 from api.app import create_app
@@ -58,7 +57,7 @@ from models.migrate import upgrade
 from salespad.local import EmbeddedPostgres, find_binary
 from services.gateway import LeadWorkflowGateway
 from services.simulation.service import Simulator
-from worker import build_worker
+from worker import QueueWorkers, build_worker
 
 API_KEY = "test-api-key"
 TABLES = (
@@ -196,7 +195,7 @@ def settings(database_url: str, task_queue: str) -> Settings:
     return make_settings(database_url, task_queue)
 
 
-async def _worker(client: Client, db: Database, task_queue: str) -> AsyncIterator[Worker]:
+async def _worker(client: Client, db: Database, task_queue: str) -> AsyncIterator[QueueWorkers]:
     worker = build_worker(
         client,
         db,
@@ -211,7 +210,7 @@ async def _worker(client: Client, db: Database, task_queue: str) -> AsyncIterato
 @pytest.fixture
 async def ts_worker(
     ts_env: WorkflowEnvironment, clean_db: Database, task_queue: str
-) -> AsyncIterator[Worker]:
+) -> AsyncIterator[QueueWorkers]:
     async for w in _worker(ts_env.client, clean_db, task_queue):
         yield w
 
@@ -219,7 +218,7 @@ async def ts_worker(
 @pytest.fixture
 async def dev_worker(
     dev_env: WorkflowEnvironment, clean_db: Database, task_queue: str
-) -> AsyncIterator[Worker]:
+) -> AsyncIterator[QueueWorkers]:
     async for w in _worker(dev_env.client, clean_db, task_queue):
         yield w
 
@@ -244,7 +243,7 @@ async def _api(
 
 @pytest.fixture
 async def api(
-    settings: Settings, clean_db: Database, ts_env: WorkflowEnvironment, ts_worker: Worker
+    settings: Settings, clean_db: Database, ts_env: WorkflowEnvironment, ts_worker: QueueWorkers
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The real app, on the real database, with a worker on the time-skipping server."""
     async for http in _api(settings, clean_db, ts_env.client):

@@ -9,14 +9,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
 
 from adapters.channels.base import OutboundContent, Recipient, SendResult
 from adapters.channels.outbox import OutboxChannel
 from adapters.channels.registry import CHANNEL_TYPES, ChannelRouter
 from models.db import Database
 from tests.conftest import WORKER_SHUTDOWN
-from worker import build_worker
+from worker import QueueWorkers, build_worker
 
 
 class ScriptedChannel(OutboxChannel):
@@ -47,7 +46,7 @@ def router(**channels: OutboxChannel) -> ChannelRouter:
 @asynccontextmanager
 async def running_worker(
     client: Client, db: Database, task_queue: str, channels: ChannelRouter, **options: Any
-) -> AsyncIterator[Worker]:
+) -> AsyncIterator[QueueWorkers]:
     """`options` go to build_worker: classifier=..., drafter=..."""
     options.setdefault("graceful_shutdown_timeout", WORKER_SHUTDOWN)
     async with build_worker(client, db, task_queue, channels, **options) as worker:

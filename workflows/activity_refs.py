@@ -70,6 +70,7 @@ with workflow.unsafe.imports_passed_through():
         SWEEP_POLICY,
         SWEEP_TIMEOUT,
     )
+    from workflows.queues import Concern, queue_name
 
 InT = TypeVar("InT")
 OutT = TypeVar("OutT")
@@ -84,23 +85,35 @@ class ActivityRef(Generic[InT, OutT]):
     result_type: type[OutT] | None
     timeout: timedelta
     retry_policy: RetryPolicy
+    # The task queue it runs on (workflows/queues.py), derived from the workflow's own.
+    concern: Concern = "main"
 
-    async def run(self, inp: InT, *, retry_policy: RetryPolicy | None = None) -> OutT:
+    async def run(
+        self,
+        inp: InT,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        concern: Concern | None = None,
+    ) -> OutT:
+        on = concern or self.concern
         result: OutT = await workflow.execute_activity(
             self.name,
             inp,
             result_type=self.result_type,
             start_to_close_timeout=self.timeout,
             retry_policy=retry_policy or self.retry_policy,
+            # None: the workflow's own queue, as every activity ran before queues per concern.
+            task_queue=None if on == "main" else queue_name(workflow.info().task_queue, on),
         )
         return result
 
 
+# A send's queue depends on its channel: SendRunner passes `concern=send_concern(...)`.
 send_step = ActivityRef[SendStepInput, SendStepResult](
-    SEND_STEP_ACTIVITY, SendStepResult, SEND_TIMEOUT, SEND_POLICY
+    SEND_STEP_ACTIVITY, SendStepResult, SEND_TIMEOUT, SEND_POLICY, "email"
 )
 process_reply = ActivityRef[ProcessReplyInput, ProcessReplyResult](
-    PROCESS_REPLY_ACTIVITY, ProcessReplyResult, LLM_TIMEOUT, LLM_POLICY
+    PROCESS_REPLY_ACTIVITY, ProcessReplyResult, LLM_TIMEOUT, LLM_POLICY, "ai"
 )
 load_lead_facts = ActivityRef[LoadFactsInput, LeadFacts](
     LOAD_LEAD_FACTS_ACTIVITY, LeadFacts, DB_TIMEOUT, DB_POLICY
@@ -118,7 +131,7 @@ finish_enrollment = ActivityRef[FinishEnrollmentInput, None](
     FINISH_ENROLLMENT_ACTIVITY, None, DB_TIMEOUT, DB_POLICY
 )
 draft_step = ActivityRef[DraftStepInput, DraftStepResult](
-    DRAFT_STEP_ACTIVITY, DraftStepResult, DRAFT_TIMEOUT, LLM_POLICY
+    DRAFT_STEP_ACTIVITY, DraftStepResult, DRAFT_TIMEOUT, LLM_POLICY, "ai"
 )
 open_draft_task = ActivityRef[OpenDraftTaskInput, DraftTaskResult](
     OPEN_DRAFT_TASK_ACTIVITY, DraftTaskResult, DB_TIMEOUT, DB_POLICY

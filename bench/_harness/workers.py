@@ -29,7 +29,7 @@ from adapters.channels.registry import CHANNEL_TYPES, ChannelRouter
 from config.settings import Settings
 from config.temporal import connect
 from models.db import Database
-from worker import build_worker
+from worker import QueueWorkers, build_worker
 
 Kind = Literal["salespad", "bare"]
 API_KEY = "bench-key"
@@ -44,7 +44,7 @@ def quiet_channels() -> ChannelRouter:
 
 async def worker_for(
     kind: Kind, client: Client, db: Database, queue: str, **options: Any
-) -> Worker:
+) -> Worker | QueueWorkers:
     if kind == "salespad":
         return build_worker(client, db, queue, quiet_channels(), **options)
     await create_table(db)

@@ -11,6 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.checkpoint import Checkpoint
     from workflows.context import SequenceContext
     from workflows.contracts import FINAL_STATUSES, SendStepInput
+    from workflows.queues import send_concern
     from workflows.spec import SendStep, Variant
     from workflows.steps.ai_draft import DraftRunner
     from workflows.steps.dead_letter import DeadLetter
@@ -70,7 +71,7 @@ class SendRunner:
             )
             rt.send_in_flight = True
             try:
-                res = await act.send_step.run(request)
+                res = await act.send_step.run(request, concern=send_concern(step.channel))
             except ActivityError as err:
                 rt.send_in_flight = False
                 if await self.dead_letter.wait_for_ops(err, request.idempotency_key) == "retry":

@@ -22,6 +22,7 @@ from temporalio.worker import Worker
 
 from tests.conftest import WORKER_SHUTDOWN
 from tests.helpers import eventually
+from worker import QueueWorkers
 from workflows.contracts import (
     CREATE_TASK_ACTIVITY,
     FINISH_ENROLLMENT_ACTIVITY,
@@ -59,6 +60,7 @@ from workflows.draft_contracts import (
     SettleDraftTaskInput,
 )
 from workflows.lead_sequence import LeadSequenceWorkflow
+from workflows.queues import CONCERNS, queue_name
 from workflows.spec import SequenceSpec
 
 # One send_step answer: a result, an error to raise, or a function of the request and the
@@ -240,14 +242,20 @@ class Scripted:
             self.settle_draft_task,
         ]
 
-    def worker(self, client: Client, task_queue: str) -> Worker:
-        return Worker(
-            client,
-            task_queue=task_queue,
-            workflows=[LeadSequenceWorkflow],
-            activities=self.activities(),
-            graceful_shutdown_timeout=WORKER_SHUTDOWN,
-        )
+    def worker(self, client: Client, task_queue: str) -> QueueWorkers:
+        """The workflow on `task_queue`; every fake on it and on each concern's queue
+        (workflows/queues.py): the interpreter picks the queue, the fakes answer by name."""
+        workers = {
+            concern: Worker(
+                client,
+                task_queue=queue_name(task_queue, concern),
+                workflows=[LeadSequenceWorkflow] if concern == "main" else [],
+                activities=self.activities(),
+                graceful_shutdown_timeout=WORKER_SHUTDOWN,
+            )
+            for concern in CONCERNS
+        }
+        return QueueWorkers(workers)
 
 
 async def start(
