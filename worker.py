@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -329,6 +331,13 @@ def main(concerns: Sequence[Concern] = CONCERNS) -> None:
         asyncio.run(run_worker(settings, concerns))
     except (ChannelConfigError, SecretError) as exc:
         exit_on_config_error("worker", [Check("FAIL", "channels", str(exc))])
+    # Stopped cleanly: the Temporal workers are shut down and the database disposed. The SDK's
+    # native threads (its log forwarding among them) can abort the interpreter's finalization
+    # ("PyGILState_Release ... finalizing", exit -6), so flush and leave without it.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
