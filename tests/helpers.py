@@ -7,12 +7,16 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
 from sqlmodel import select
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
@@ -20,7 +24,7 @@ from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from models.db import Database
+from models.db import Database, libpq_url, normalize_url
 from models.enums import Direction
 from models.tables import Campaign, Enrollment, EventLog, Lead, Message
 from tests.fakes.gateway import RecordingGateway
@@ -218,3 +222,19 @@ async def enrolled_lead(db: Database, **lead_fields: object) -> tuple[Lead, Enro
         session.add(enrollment)
         await session.commit()
     return lead, enrollment
+
+
+@contextmanager
+def empty_database(database_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty database beside `database_url` (same server), dropped on the way out."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = libpq_url(database_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield normalize_url(
+            make_url(database_url).set(database=name).render_as_string(hide_password=False)
+        )
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -6,22 +6,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
-from sqlalchemy.engine import make_url
 
 from config.settings import Settings
-from models.db import Database
+from models.db import Database, libpq_url
 from models.migrate import upgrade
 from models.secrets import seal
 from models.tables import Channel
 from salespad.doctor import database_checks, temporal_checks
 from salespad.local import free_port
+from tests.helpers import empty_database
 
 # The newest migration, whichever it is.
 HEAD = max(
@@ -37,20 +35,11 @@ def settings_for(url: str | None, **extra: object) -> Settings:
     return Settings(_env_file=None, database_url=url, secret_key=SECRET_KEY, **extra)  # type: ignore[call-arg, arg-type]
 
 
-def libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest.fixture
 def other_database(database_url: str) -> Iterator[str]:
     """An empty database beside the test one (same server)."""
-    name = f"doctor_{uuid.uuid4().hex[:8]}"
-    admin = libpq(database_url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with empty_database(database_url, "doctor") as url:
+        yield url
 
 
 def lines(checks: list) -> list[str]:  # type: ignore[type-arg]
@@ -181,7 +170,7 @@ def test_the_command_prints_one_line_per_check_and_exits_1(
 
 def test_a_database_from_a_newer_version_is_named(other_database: str) -> None:
     upgrade(other_database)
-    with psycopg.connect(libpq(other_database), autocommit=True) as conn:
+    with psycopg.connect(libpq_url(other_database), autocommit=True) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '9999'")
     out = database_checks(settings_for(other_database))
     assert out[1].status == "FAIL"

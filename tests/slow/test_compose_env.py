@@ -16,22 +16,19 @@ import os
 import signal
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
-from psycopg import sql
-from sqlalchemy.engine import make_url
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 
 from config.settings import environment_variables
 from config.temporal import connect
-from models.db import normalize_url
 from salespad.local import find_binary, free_port, temporal_dev_server_args
 from tests import compose_env
+from tests.helpers import empty_database
+from tests.processes import stop_processes
 from workflows.search_attributes import ALL_KEYS
 
 SECRETS = {
@@ -42,20 +39,11 @@ SECRETS = {
 PROVIDER_PREFIXES = ("SALESPAD_", "SENDGRID_", "TWILIO_", "OPENAI_")
 
 
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest.fixture
 def compose_database(database_url: str) -> Iterator[str]:
     """A fresh, empty database on the test PostgreSQL, so the migrate job really migrates."""
-    name = f"salespad_compose_{uuid.uuid4().hex[:8]}"
-    admin = _libpq(database_url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield normalize_url(make_url(database_url).set(database=name).render_as_string(False))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with empty_database(database_url, "salespad_compose") as url:
+        yield url
 
 
 @pytest.fixture
@@ -193,15 +181,7 @@ def test_composes_salespad_services_run_the_demo_with_composes_environment(
         for name, proc in procs.items():
             assert proc.poll() is None, f"{name} exited {proc.returncode}\n{said()}"
     finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs.values():
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(procs.values(), within=60)
     # A clean stop: exit 0, or (uvicorn, once shut down) the SIGTERM re-raised.
     for name, proc in procs.items():
         assert proc.returncode in (0, -signal.SIGTERM), f"{name}: {proc.returncode}\n{said()}"

@@ -18,6 +18,7 @@ from models.db import Database
 from salespad.local import find_binary
 from tests.conftest import _api
 from tests.helpers import enrolled_campaign
+from tests.processes import stop_processes
 
 LEADS = 4
 EMAILS = 3 * LEADS  # the demo sequence: three emails, ten seconds apart
@@ -100,12 +101,4 @@ async def test_a_main_and_an_email_only_worker_share_a_campaigns_emails(
         # The load was shared: each worker of the email queue sent some.
         assert sent("main-email") and sent("email"), said()
     finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs.values():
-            try:
-                proc.wait(40)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(procs.values(), within=40)
