@@ -11,6 +11,7 @@ from models.enums import (
     LeadStatus,
     TaskStatus,
 )
+from models.mailboxes import Mailbox, MailboxImapState, MailboxSlot
 from models.tables import (
     Campaign,
     Channel,
@@ -36,6 +37,9 @@ __all__ = [
     "EventType",
     "Lead",
     "LeadStatus",
+    "Mailbox",
+    "MailboxImapState",
+    "MailboxSlot",
     "Message",
     "Suppression",
     "Task",

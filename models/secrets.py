@@ -13,7 +13,9 @@ from cryptography.fernet import Fernet, InvalidToken
 
 PREFIX = "enc:v1:"
 # Config keys that hold secrets; everything else (sender address, host) is plain config.
-SECRET_FIELDS = frozenset({"api_key", "auth_token", "password", "account_sid_secret"})
+SECRET_FIELDS = frozenset(
+    {"api_key", "auth_token", "password", "account_sid_secret", "imap_password"}
+)
 REDACTED = "********"
 
 

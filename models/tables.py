@@ -140,6 +140,12 @@ class Message(SQLModel, table=True):
     __tablename__ = "message"
     __table_args__ = (
         Index(
+            "ix_message_mailbox_created",
+            "mailbox_id",
+            "created_at",
+            postgresql_where=text("mailbox_id IS NOT NULL"),
+        ),
+        Index(
             "uq_message_provider_id",
             "direction",
             "provider_message_id",
@@ -151,6 +157,9 @@ class Message(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     lead_id: uuid.UUID | None = Field(default=None, foreign_key="lead.id", index=True)
     channel_id: uuid.UUID | None = Field(default=None, foreign_key="channel.id")
+    # The mailbox an outbound message went out from (None: the channel's own sender), or the
+    # mailbox an inbound one was read from (migration 0012).
+    mailbox_id: uuid.UUID | None = Field(default=None, foreign_key="mailbox.id")
     enrollment_id: uuid.UUID | None = Field(default=None, foreign_key="enrollment.id")
     step: int | None = None
     direction: str = Field(max_length=8)
@@ -236,6 +245,14 @@ class Campaign(SQLModel, table=True):
     warnings: int = 0
     skip_reasons: dict[str, Any] = _json()
     enrolling_finished_at: datetime | None = _ts(nullable=True, default_now=False)
+    # The mailboxes it sends from (ids; migration 0012): empty, every mailbox of the step's
+    # channel type with `pool_default`, else the channel's own sender. `mailbox_owner`: a
+    # lead goes out from its owner's mailboxes (among those) when the owner has any.
+    mailboxes: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    )
+    mailbox_owner: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
 
 
 class CampaignSkip(SQLModel, table=True):

@@ -7,6 +7,7 @@ from sqlalchemy import pool
 from sqlmodel import SQLModel
 
 import models.api_keys
+import models.mailboxes
 import models.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from models.db import sync_engine
 
