@@ -47,6 +47,7 @@ from services.channels.tokens import make_unsubscribe_token
 from services.channels.wiring import ChannelConfigError
 from services.gateway import LeadWorkflows
 from services.imports.service import fail_abandoned
+from services.mailboxes.sending import MailboxSenders
 from services.notifications.mailer import run_mailer
 from services.replies.sweep import ensure_sweep_schedule
 from services.webhooks_out.dispatcher import WebhookDispatcher
@@ -153,6 +154,7 @@ def build_worker(
     drafter: Drafter | None = None,
     ops_webhook_url: str | None = None,
     unsubscribe_secret: str | None = None,
+    mailboxes: MailboxSenders | None = None,
     concerns: Sequence[Concern] = CONCERNS,
     limits: Mapping[Concern, QueueLimits] | None = None,
     **worker_options: Any,
@@ -164,7 +166,7 @@ def build_worker(
         if unsubscribe_secret
         else None
     )
-    sending = SendActivities(db, channels, tokens)
+    sending = SendActivities(db, channels, tokens, mailboxes)
     enrollment = EnrollmentActivities(db, ops_webhook_url)
     offline = OfflineReplyClassifier()
     replies = ReplyActivities(db, classifier or offline, offline)
@@ -250,6 +252,7 @@ async def run_worker(settings: Settings, concerns: Sequence[Concern] = CONCERNS)
         drafter=build_drafter(settings),
         ops_webhook_url=settings.ops_webhook_url,
         unsubscribe_secret=settings.secret_key.get_secret_value(),
+        mailboxes=MailboxSenders(settings),
         max_cached_workflows=settings.worker_max_cached_workflows,
         workflow_runner=workflow_runner(strict=settings.worker_strict_sandbox),
         concerns=concerns,

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlmodel import col, select
@@ -48,6 +49,7 @@ from models.enums import (
     EventType,
     LeadStatus,
 )
+from models.mailboxes import Mailbox
 from models.tables import Channel, Enrollment, Lead, Message, Suppression, utcnow
 from sequences.templating import TemplateError, render
 from services.channels.queries import channel_row_for, suppression_for
@@ -55,8 +57,14 @@ from services.clock import activity_now
 from services.events import add_event
 from services.leads.context import template_context
 from services.leads.queries import lock_lead
+from services.mailboxes.sending import MailboxConfigError, MailboxSenders
 from workflows.contracts import SEND_STEP_ACTIVITY, SendStepInput, SendStepResult
-from workflows.errors import RECIPIENT_OPTED_OUT, SEND_OUTCOME_UNKNOWN, TEMPLATE_ERROR
+from workflows.errors import (
+    MAILBOX_CONFIG_ERROR,
+    RECIPIENT_OPTED_OUT,
+    SEND_OUTCOME_UNKNOWN,
+    TEMPLATE_ERROR,
+)
 from workflows.spec import SendStep
 from workflows.timing import zone
 
@@ -69,6 +77,8 @@ class _Claim:
     channel: OutreachChannel
     recipient: Recipient
     content: OutboundContent
+    # The mailbox it goes out from, or None for the channel's own sender.
+    mailbox: Mailbox | None = None
 
 
 UnsubscribeTokens = Callable[[str], str]
@@ -80,9 +90,12 @@ class SendActivities:
         db: Database,
         channels: ChannelRouter,
         unsubscribe_token: UnsubscribeTokens | None = None,
+        mailboxes: MailboxSenders | None = None,
     ) -> None:
         self._db = db
         self._channels = channels
+        # Which mailbox each send goes out from, and its adapter (services/mailboxes).
+        self._mailboxes = mailboxes or MailboxSenders()
         # lead id -> the token of its one-click unsubscribe link (RFC 8058 headers on email).
         self._unsubscribe_token = unsubscribe_token
 
@@ -171,10 +184,28 @@ class SendActivities:
                 return SendStepResult(
                     status="reply_pending", lead_status=lead.status, pending_replies=pending
                 )
-            channel_row = await channel_row_for(session, step.channel, channel.provider)
-            retry_at = await next_slot(
-                session, channel_row, zone(lead.timezone, inp.campaign_timezone), now, key
-            )
+            choice = await self._mailboxes.choose(
+                session, campaign_id=inp.campaign_id, channel_type=step.channel, lead=lead,
+                key=key, now=now,
+            )  # fmt: skip
+            mailbox = choice.mailbox if choice is not None else None
+            if choice is None:
+                # No mailbox serves it: the channel's own sender, cap and window.
+                channel_row = await channel_row_for(session, step.channel, channel.provider)
+                retry_at = await next_slot(
+                    session, channel_row, zone(lead.timezone, inp.campaign_timezone), now, key
+                )
+                reason = "channel cap or send window"
+            else:
+                retry_at, reason = choice.at, choice.reason
+                if retry_at is None and mailbox is not None:
+                    try:
+                        channel = self._mailboxes.sender(mailbox, channel)
+                    except MailboxConfigError as exc:
+                        raise ApplicationError(
+                            str(exc), type=MAILBOX_CONFIG_ERROR, non_retryable=True
+                        ) from exc
+                    channel_row = await channel_row_for(session, step.channel, channel.provider)
             if retry_at is not None:
                 add_event(
                     session,
@@ -183,13 +214,14 @@ class SendActivities:
                     step=inp.step_no,
                     channel=step.channel,
                     until=retry_at.isoformat(),
+                    **_mailbox_details(mailbox, reason=reason),
                 )
                 await session.commit()
                 return SendStepResult(
                     status="deferred",
                     lead_status=lead.status,
                     retry_at=retry_at,
-                    reason="channel cap or send window",
+                    reason=f"mailbox {mailbox.name}: {reason}" if mailbox else reason,
                 )
             override = inp.content_override
             # An approved AI draft is sent exactly as approved: never re-rendered.
@@ -207,6 +239,7 @@ class SendActivities:
             message = Message(
                 lead_id=lead_id,
                 channel_id=channel_row.id,
+                mailbox_id=mailbox.id if mailbox else None,
                 enrollment_id=uuid.UUID(inp.enrollment_id),
                 step=inp.step_no,
                 direction=Direction.OUTBOUND,
@@ -215,6 +248,7 @@ class SendActivities:
                 delivery_status=DeliveryStatus.SENDING,
                 idempotency_key=key,
                 details={"channel": step.channel}
+                | ({"mailbox": mailbox.name} if mailbox else {})
                 | ({"arm": inp.variant.name} if inp.variant else {})
                 | ({"content": override.source or "override"} if override else {}),
                 created_at=now,
@@ -234,7 +268,14 @@ class SendActivities:
             unsubscribe_token=unsubscribe_token,
             whatsapp_template=WhatsAppTemplate(content_sid) if content_sid else None,
         )
-        return _Claim(message.id, step, channel, recipient, content)
+        return _Claim(
+            message.id,
+            step,
+            channel,
+            recipient,
+            content,
+            mailbox,
+        )
 
     async def _route(
         self,
@@ -361,6 +402,7 @@ class SendActivities:
                 provider=result.provider,
                 provider_message_id=result.provider_message_id,
                 campaign_id=inp.campaign_id,
+                **_mailbox_details(claim.mailbox),
             )
             if lead.status == LeadStatus.NEW:
                 lead.status = LeadStatus.OUTREACHED
@@ -387,6 +429,13 @@ class SendActivities:
                 provider_message_id=result.provider_message_id,
                 channel=claim.step.channel,
             )
+
+
+def _mailbox_details(mailbox: Mailbox | None, **more: Any) -> dict[str, Any]:
+    """What an event says of the mailbox a send goes (or waits to go) out from."""
+    if mailbox is None:
+        return {}
+    return {"mailbox_id": str(mailbox.id), "mailbox": mailbox.name, **more}
 
 
 def _address(channel: str, lead: Lead) -> tuple[str | None, str | None]:

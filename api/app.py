@@ -31,6 +31,7 @@ from api.routes import (
     imports,
     inbox,
     leads,
+    mailboxes,
     ops,
     ops_unmatched,
     sequences,
@@ -111,6 +112,7 @@ def create_app(
     api.include_router(drafts.router)
     api.include_router(tasks.router)
     api.include_router(channels.router)
+    api.include_router(mailboxes.router)
     api.include_router(ops.router)
     api.include_router(ops_unmatched.router)
     api.include_router(analytics.router)

@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     # How often at most a worker checks whether channels were configured over the API since
     # (one small query); a change reaches its sends within about this long, without a restart.
     config_refresh_seconds: float = Field(default=2.0, gt=0, le=3600)
+    # A lead whose mailbox is paused (deliverability guard, or ops): "hold" keeps it on that
+    # mailbox and checks again every `mailbox_hold_seconds` (its thread and sender stay the
+    # same); "reassign" sends on from the pool's other mailboxes.
+    mailbox_paused_leads: Literal["hold", "reassign"] = "hold"
+    mailbox_hold_seconds: float = Field(default=900.0, ge=1, le=86400)
     # Where links into the Temporal Web UI point; defaults to the dev server's UI.
     temporal_ui_url: str | None = None
 

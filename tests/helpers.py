@@ -125,6 +125,7 @@ async def start_spec(
     spec: SequenceSpec,
     lead_ids: list[uuid.UUID],
     timezone: str | None = None,
+    **campaign: Any,
 ) -> list[WorkflowHandle[Any, LeadSequenceResult]]:
     """Enroll leads in a sequence written in the test (not from the registry)."""
     from services.campaigns.service import launch_campaign
@@ -132,7 +133,7 @@ async def start_spec(
 
     async with db.session() as session:
         result = await launch_campaign(
-            session, LeadWorkflows(client, task_queue), "test", spec, lead_ids, timezone
+            session, LeadWorkflows(client, task_queue), "test", spec, lead_ids, timezone, **campaign
         )
     assert len(result.enrolled) == len(lead_ids), result.skipped
     return [

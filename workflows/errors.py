@@ -17,6 +17,8 @@ from typing import Final
 SEND_OUTCOME_UNKNOWN: Final = "SendOutcomeUnknown"
 TEMPLATE_ERROR: Final = "TemplateError"
 REPLY_NOT_FOUND: Final = "ReplyNotFound"
+# A mailbox whose provider cannot be built (credentials missing or sealed with another key).
+MAILBOX_CONFIG_ERROR: Final = "MailboxConfigError"
 
 # -- channels ---------------------------------------------------------------------------------
 # The defaults of the channel error classes (adapters/channels/base.py).

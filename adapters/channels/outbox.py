@@ -13,9 +13,15 @@ from adapters.channels.base import OutboundContent, Recipient, SendResult
 class OutboxChannel:
     provider = "outbox"
 
-    def __init__(self, channel_type: str, stream: TextIO | None = None) -> None:
+    def __init__(
+        self, channel_type: str, stream: TextIO | None = None, sender: str | None = None
+    ) -> None:
         self.channel_type = channel_type
         self._stream = stream
+        self.sender = sender
+
+    def with_sender(self, address: str, name: str | None) -> OutboxChannel:
+        return OutboxChannel(self.channel_type, self._stream, address)
 
     def validate_recipient(self, lead: Recipient) -> bool:
         if self.channel_type == "EMAIL":
@@ -27,8 +33,9 @@ class OutboxChannel:
         subject = f" | {content.subject}" if content.subject else ""
         first_line = content.body.strip().splitlines()[0] if content.body.strip() else ""
         stream = self._stream or sys.stdout
+        sender = f" from {self.sender}" if self.sender else ""
         print(
-            f"[outbox] {self.channel_type} step {content.step} -> {lead.name} <{address}>"
+            f"[outbox] {self.channel_type} step {content.step}{sender} -> {lead.name} <{address}>"
             f"{subject} | {first_line[:80]}",
             file=stream,
             flush=True,

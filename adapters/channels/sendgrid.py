@@ -7,6 +7,7 @@ in a worker thread. It has no retry logic of its own, which is what we want: Tem
 from __future__ import annotations
 
 import asyncio
+import copy
 import http.client
 import json
 import logging
@@ -76,6 +77,12 @@ class SendGridChannel:
 
     def validate_recipient(self, lead: Recipient) -> bool:
         return normalized_email(lead) is not None
+
+    def with_sender(self, address: str, name: str | None) -> SendGridChannel:
+        """The same account sending from another verified sender (a mailbox)."""
+        other = copy.copy(self)
+        other._from_email, other._from_name = address, name
+        return other
 
     async def send(self, lead: Recipient, content: OutboundContent) -> SendResult:
         to_email, key, message_id = email_target(lead, content)

@@ -12,6 +12,7 @@ outcome unknown, and that goes to ops rather than risking a second copy in the l
 
 from __future__ import annotations
 
+import copy
 import email.policy
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -86,6 +87,13 @@ class SmtpChannel:
 
     def validate_recipient(self, lead: Recipient) -> bool:
         return normalized_email(lead) is not None
+
+    def with_sender(self, address: str, name: str | None) -> SmtpChannel:
+        """The same relay sending from another address (a mailbox)."""
+        other = copy.copy(self)
+        other._from = Address(display_name=name or "", addr_spec=address)
+        other._from_email = address
+        return other
 
     async def send(self, lead: Recipient, content: OutboundContent) -> SendResult:
         to_email, _, message_id = email_target(lead, content)

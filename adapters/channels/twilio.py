@@ -7,6 +7,7 @@ all vendor SDKs, and no aiohttp session whose lifetime would have to follow the 
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import threading
 from collections.abc import Mapping
@@ -141,6 +142,16 @@ class TwilioChannel:
 
     def validate_recipient(self, lead: Recipient) -> bool:
         return to_e164(lead.phone) is not None
+
+    def with_sender(self, address: str, name: str | None) -> TwilioChannel:
+        """The same account sending from another number or WhatsApp sender (a mailbox)."""
+        other = copy.copy(self)
+        sender = address.strip()
+        other._service_sid = sender if sender.startswith("MG") else None
+        other._from = (
+            None if other._service_sid else self._address(sender.removeprefix("whatsapp:"))
+        )
+        return other
 
     async def send(self, lead: Recipient, content: OutboundContent) -> SendResult:
         number = to_e164(lead.phone)

@@ -49,6 +49,16 @@ class CampaignCreate(LeadSelection):
     name: str = Field(min_length=1, max_length=200)
     sequence: str = Field(min_length=1, description="A name from GET /api/sequences")
     timezone: str | None = Field(default=None, description="Fallback when a lead has none")
+    mailboxes: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Mailboxes (ids or names) it sends from; empty: every mailbox of the "
+        "step's channel type in the default pool, else the channel's own sender",
+    )
+    mailbox_owner: bool = Field(
+        default=False,
+        description="Send each lead from its owner's mailboxes (among those) when it has any",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -109,6 +119,10 @@ class CampaignSummary(CampaignProgress):
     selector: dict[str, Any] = Field(description="What the leads were selected by")
     enrollments: dict[str, int] = Field(description="Enrollments by state")
     sends_by_step: dict[int, int] = Field(description="Messages sent, by 1-based step")
+    mailboxes: list[str] = Field(
+        default_factory=list, description="The mailbox ids it sends from (empty: the default)"
+    )
+    mailbox_owner: bool = False
     replies: int
 
 

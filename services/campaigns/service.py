@@ -28,6 +28,7 @@ from services.campaigns.schemas import (
 from services.campaigns.selection import count_selected
 from services.errors import Conflict, InvalidInput, NotFound
 from services.gateway import LeadWorkflowGateway
+from services.mailboxes.service import resolve_pool
 from workflows.campaign_contracts import ENROLL_BATCH_SIZE, EnrollCampaignInput, LeadSelector
 from workflows.spec import SequenceSpec
 
@@ -58,7 +59,11 @@ def compile_sequence(name: str) -> SequenceSpec:
 
 
 def _request_hash(body: CampaignCreate) -> str:
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    # Fields left at their defaults stay out: a request made before a field existed hashes
+    # the same (its Idempotency-Key replays, not a 409).
+    canonical = json.dumps(
+        body.model_dump(mode="json", exclude_defaults=True), sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -121,6 +126,7 @@ async def create_campaign(
     if idempotency_key and (existing := await _by_key(session, idempotency_key)):
         await session.commit()  # the read ends here: no transaction is open across the engine
         return await _replay(workflows, existing, request_hash)
+    pool = await resolve_pool(session, body.mailboxes)
     await workflows.ensure_connected()
     campaign = Campaign(
         name=body.name,
@@ -134,6 +140,8 @@ async def create_campaign(
         idempotency_key=idempotency_key,
         request_hash=request_hash,
         selected=await count_selected(session, selector),
+        mailboxes=pool,
+        mailbox_owner=body.mailbox_owner,
     )
     session.add(campaign)
     try:
@@ -188,10 +196,14 @@ async def launch_campaign(
     spec: SequenceSpec,
     lead_ids: list[uuid.UUID],
     timezone: str | None = None,
+    *,
+    mailboxes: list[str] | None = None,
+    mailbox_owner: bool = False,
 ) -> CampaignResult:
     """Snapshot `spec` in a new campaign and enroll the leads now, in the caller (simulate and
     tests); the same batches the background workflow runs."""
     unique = list(dict.fromkeys(lead_ids))
+    pool = await resolve_pool(session, mailboxes or [])
     campaign = Campaign(
         name=name,
         sequence_name=spec.name,
@@ -201,6 +213,8 @@ async def launch_campaign(
         status=CampaignStatus.ENROLLING,
         selector={"lead_ids": [str(i) for i in unique]},
         selected=len(unique),
+        mailboxes=pool,
+        mailbox_owner=mailbox_owner,
     )
     session.add(campaign)
     await session.commit()
@@ -261,6 +275,8 @@ async def campaign_summary(session: AsyncSession, campaign_id: uuid.UUID) -> Cam
         enrollments=await queries.enrollments_by_state(session, campaign_id),
         sends_by_step=await queries.sends_by_step(session, campaign_id),
         replies=await queries.replies_since(session, campaign_id, campaign.created_at),
+        mailboxes=campaign.mailboxes,
+        mailbox_owner=campaign.mailbox_owner,
     )
 
 

@@ -41,9 +41,17 @@ def _status_callback(settings: Settings) -> str:
 
 def from_row(row: Channel, settings: Settings) -> OutreachChannel:
     config: dict[str, Any] = unseal(row.config, settings.secret_key.get_secret_value())
+    return from_config(row.provider, row.type, config, settings)
+
+
+def from_config(
+    provider: str, channel_type: str, config: dict[str, Any], settings: Settings
+) -> OutreachChannel:
+    """The adapter for a provider's configuration (secrets already unsealed): a channel row's,
+    or a mailbox's own credentials with its address as the sender."""
     # Credentials kept in the database are secrets too: never in a log line.
     redact_also(*(str(config[k]) for k in ("api_key", "password", "auth_token") if config.get(k)))
-    if row.provider == "sendgrid":
+    if provider == "sendgrid":
         return SendGridChannel(
             config["api_key"],
             config["from_email"],
@@ -51,7 +59,7 @@ def from_row(row: Channel, settings: Settings) -> OutreachChannel:
             config.get("api_host") or settings.sendgrid.api_host,
             _unsubscribe_template(settings),
         )
-    if row.provider == "smtp":
+    if provider == "smtp":
         return SmtpChannel(
             config["host"],
             int(config.get("port", 587)),
@@ -62,16 +70,16 @@ def from_row(row: Channel, settings: Settings) -> OutreachChannel:
             use_tls=bool(config.get("use_tls", False)),
             unsubscribe_url_template=_unsubscribe_template(settings),
         )
-    if row.provider == "twilio":
+    if provider == "twilio":
         return TwilioChannel(
             config["account_sid"],
             config["auth_token"],
             config["from_number"],
-            "whatsapp" if row.type == "WHATSAPP" else "sms",
+            "whatsapp" if channel_type == "WHATSAPP" else "sms",
             base_url=config.get("base_url") or settings.twilio.base_url,
             status_callback=_status_callback(settings),
         )
-    return OutboxChannel(row.type)
+    return OutboxChannel(channel_type)
 
 
 def from_environment(settings: Settings) -> dict[str, OutreachChannel]:

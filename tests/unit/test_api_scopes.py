@@ -13,8 +13,8 @@ from api.auth import route_scope
 from config.settings import Settings
 
 # What only an ops key may do (README: "API keys"): answer dead letters and unmatched replies,
-# configure channels and their pacing, manage webhook subscriptions and redeliveries, erase a
-# person.
+# configure channels, their pacing and mailboxes, manage webhook subscriptions and redeliveries,
+# erase a person.
 OPS_ROUTES = {
     ("DELETE", "/api/leads/{lead_id}"),
     ("POST", "/api/ops/leads/{lead_id}/{action}"),
@@ -22,6 +22,9 @@ OPS_ROUTES = {
     ("POST", "/api/ops/unmatched/{message_id}/discard"),
     ("POST", "/api/channels"),
     ("PUT", "/api/channels/{channel_type}/pacing"),
+    ("POST", "/api/mailboxes"),
+    ("PATCH", "/api/mailboxes/{mailbox}"),
+    ("DELETE", "/api/mailboxes/{mailbox}"),
     ("POST", "/api/webhook-subscriptions"),
     ("PATCH", "/api/webhook-subscriptions/{subscription_id}"),
     ("DELETE", "/api/webhook-subscriptions/{subscription_id}"),

@@ -1,0 +1,69 @@
+"""Mailboxes: the sender identities a channel type sends from, each with its own caps, gap and
+jitter, send window, ramp, and the IMAP inbox its replies are read from."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from api.auth import OPS
+from api.deps import SessionDep, SettingsDep
+from services.mailboxes import service
+from services.mailboxes.schemas import MailboxCreate, MailboxList, MailboxPublic, MailboxUpdate
+
+router = APIRouter(prefix="/mailboxes", tags=["mailboxes"])
+
+
+@router.get(
+    "",
+    response_model=MailboxList,
+    summary="Every mailbox with where it stands (sent in 24 h and 1 h, headroom, next free "
+    "moment), and each channel type's default sender",
+)
+async def list_mailboxes(session: SessionDep, settings: SettingsDep) -> MailboxList:
+    return await service.list_mailboxes(session, settings)
+
+
+@router.post(
+    "",
+    status_code=201,
+    dependencies=[OPS],
+    response_model=MailboxPublic,
+    summary="Add a mailbox (secrets are encrypted, never returned); running workers send "
+    "from it with the next send",
+)
+async def create_mailbox(
+    body: MailboxCreate, session: SessionDep, settings: SettingsDep
+) -> MailboxPublic:
+    mailbox = await service.create_mailbox(session, body, settings.secret_key.get_secret_value())
+    return await service.show_mailbox(session, str(mailbox.id))
+
+
+@router.get("/{mailbox}", response_model=MailboxPublic, summary="One mailbox, by id or name")
+async def show_mailbox(mailbox: str, session: SessionDep) -> MailboxPublic:
+    return await service.show_mailbox(session, mailbox)
+
+
+@router.patch(
+    "/{mailbox}",
+    dependencies=[OPS],
+    response_model=MailboxPublic,
+    summary="Change a mailbox: only the fields given; null clears a cap, window or ramp",
+)
+async def update_mailbox(
+    mailbox: str, body: MailboxUpdate, session: SessionDep, settings: SettingsDep
+) -> MailboxPublic:
+    found = await service.update_mailbox(
+        session, mailbox, body, settings.secret_key.get_secret_value()
+    )
+    return await service.show_mailbox(session, str(found.id))
+
+
+@router.delete(
+    "/{mailbox}",
+    status_code=204,
+    dependencies=[OPS],
+    summary="Delete a mailbox that never sent (one that did is disabled instead: 409)",
+)
+async def delete_mailbox(mailbox: str, session: SessionDep) -> Response:
+    await service.delete_mailbox(session, mailbox)
+    return Response(status_code=204)
