@@ -56,6 +56,7 @@ from models.db import Database, normalize_url
 from models.migrate import upgrade
 from salespad.local import EmbeddedPostgres, find_binary
 from services.gateway import LeadWorkflowGateway
+from services.mailboxes.sending import MailboxSenders
 from services.simulation.service import Simulator
 from worker import QueueWorkers, build_worker
 
@@ -196,13 +197,17 @@ def settings(database_url: str, task_queue: str) -> Settings:
     return make_settings(database_url, task_queue)
 
 
-async def _worker(client: Client, db: Database, task_queue: str) -> AsyncIterator[QueueWorkers]:
+async def _worker(
+    client: Client, db: Database, task_queue: str, settings: Settings
+) -> AsyncIterator[QueueWorkers]:
     worker = build_worker(
         client,
         db,
         task_queue,
         ChannelRouter.outbox(),
         graceful_shutdown_timeout=WORKER_SHUTDOWN,
+        # Mailboxes with credentials of their own are unsealed with the test settings' key.
+        mailboxes=MailboxSenders(settings),
     )
     async with worker:
         yield worker
@@ -210,17 +215,17 @@ async def _worker(client: Client, db: Database, task_queue: str) -> AsyncIterato
 
 @pytest.fixture
 async def ts_worker(
-    ts_env: WorkflowEnvironment, clean_db: Database, task_queue: str
+    ts_env: WorkflowEnvironment, clean_db: Database, task_queue: str, settings: Settings
 ) -> AsyncIterator[QueueWorkers]:
-    async for w in _worker(ts_env.client, clean_db, task_queue):
+    async for w in _worker(ts_env.client, clean_db, task_queue, settings):
         yield w
 
 
 @pytest.fixture
 async def dev_worker(
-    dev_env: WorkflowEnvironment, clean_db: Database, task_queue: str
+    dev_env: WorkflowEnvironment, clean_db: Database, task_queue: str, settings: Settings
 ) -> AsyncIterator[QueueWorkers]:
-    async for w in _worker(dev_env.client, clean_db, task_queue):
+    async for w in _worker(dev_env.client, clean_db, task_queue, settings):
         yield w
 
 

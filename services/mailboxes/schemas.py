@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from models.enums import ChannelProvider, ChannelType
 from services.channels.schemas import PacingWindow
@@ -89,18 +89,19 @@ class MailboxCreate(_Pacing):
     bounce_threshold: float | None = Field(default=None, gt=0, le=1)
     complaint_threshold: float | None = Field(default=None, gt=0, le=1)
 
-    @model_validator(mode="after")
-    def _address(self) -> MailboxCreate:
-        check_address(self.channel_type, self.address)
-        return self
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str, info: ValidationInfo) -> str:
+        check_address(info.data.get("channel_type", ChannelType.EMAIL), value)
+        return value
 
 
 def check_address(channel_type: ChannelType | str, address: str) -> None:
     if channel_type == ChannelType.EMAIL:
         if not _EMAIL.match(address):
-            raise ValueError(f"address: {address!r} is not an email address")
+            raise ValueError(f"{address!r} is not an email address")
     elif not _E164.match(address.removeprefix("whatsapp:")):
-        raise ValueError(f"address: {address!r} is not a number in E.164 (+14155550100)")
+        raise ValueError(f"{address!r} is not a number in E.164 (+14155550100)")
 
 
 class MailboxUpdate(BaseModel):

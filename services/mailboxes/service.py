@@ -161,7 +161,7 @@ async def update_mailbox(
         try:
             check_address(mailbox.channel_type, body.address)
         except ValueError as exc:
-            raise _invalid("address", str(exc).removeprefix("address: ")) from None
+            raise _invalid("address", str(exc)) from None
         mailbox.address = body.address
     if "config" in given:
         merged = {**mailbox.config, **(body.config or {})}
