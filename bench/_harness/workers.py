@@ -15,15 +15,17 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from _harness.bare import BareActivities, BareShape, BenchNoop, create_table
+from adapters.channels.base import OutboundContent, Recipient, SendResult
 from adapters.channels.outbox import OutboxChannel
 from adapters.channels.registry import CHANNEL_TYPES, ChannelRouter
 from config.settings import Settings
@@ -36,17 +38,45 @@ API_KEY = "bench-key"
 BENCH_DIR = Path(__file__).resolve().parent.parent
 
 
-def quiet_channels() -> ChannelRouter:
-    """The outbox for every channel type, printing to /dev/null (a StringIO would grow)."""
+def quiet_channels(send_log: str | None = None) -> ChannelRouter:
+    """The outbox for every channel type, printing to /dev/null (a StringIO would grow); with
+    `send_log`, each send also appends "<wall-clock time>\t<sender>" to that file."""
     sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the worker
+    if send_log is not None:
+        log = open(send_log, "a", buffering=1)  # noqa: SIM115 - lives as long as the worker
+        return ChannelRouter({t: StampedOutbox(t, sink, log) for t in CHANNEL_TYPES})
     return ChannelRouter({t: OutboxChannel(t, sink) for t in CHANNEL_TYPES})
 
 
+class StampedOutbox(OutboxChannel):
+    """The outbox, noting when each send really reached the "provider" and from whom: the
+    mailbox bench reads the gaps a provider would see."""
+
+    def __init__(
+        self, channel_type: str, sink: TextIO, log: TextIO, sender: str | None = None
+    ) -> None:
+        super().__init__(channel_type, sink, sender)
+        self._sink, self._log = sink, log
+
+    def with_sender(self, address: str, name: str | None) -> StampedOutbox:
+        return StampedOutbox(self.channel_type, self._sink, self._log, address)
+
+    async def send(self, lead: Recipient, content: OutboundContent) -> SendResult:
+        self._log.write(f"{time.time():.6f}\t{self.sender or '-'}\n")
+        return await super().send(lead, content)
+
+
 async def worker_for(
-    kind: Kind, client: Client, db: Database, queue: str, **options: Any
+    kind: Kind,
+    client: Client,
+    db: Database,
+    queue: str,
+    *,
+    send_log: str | None = None,
+    **options: Any,
 ) -> Worker | QueueWorkers:
     if kind == "salespad":
-        return build_worker(client, db, queue, quiet_channels(), **options)
+        return build_worker(client, db, queue, quiet_channels(send_log), **options)
     await create_table(db)
     return Worker(
         client,
@@ -108,7 +138,13 @@ class Spawned:
 
 
 async def spawn(
-    kind: Kind, database_url: str, target: str, queue: str, *, max_cached: int | None = None
+    kind: Kind,
+    database_url: str,
+    target: str,
+    queue: str,
+    *,
+    max_cached: int | None = None,
+    send_log: str | None = None,
 ) -> Spawned:
     """Start a worker process and wait until it polls."""
     # Through salespad.deathsig: the worker dies with this process, even when it is killed.
@@ -117,6 +153,8 @@ async def spawn(
     args += ["--temporal", target, "--queue", queue]
     if max_cached is not None:
         args += ["--max-cached", str(max_cached)]
+    if send_log is not None:
+        args += ["--send-log", send_log]
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(BENCH_DIR), os.environ.get("PYTHONPATH", "")]),
@@ -133,9 +171,17 @@ async def spawn(
 
 @contextlib.asynccontextmanager
 async def spawned(
-    kind: Kind, database_url: str, target: str, queue: str, *, max_cached: int | None = None
+    kind: Kind,
+    database_url: str,
+    target: str,
+    queue: str,
+    *,
+    max_cached: int | None = None,
+    send_log: str | None = None,
 ) -> AsyncIterator[Spawned]:
-    worker = await spawn(kind, database_url, target, queue, max_cached=max_cached)
+    worker = await spawn(
+        kind, database_url, target, queue, max_cached=max_cached, send_log=send_log
+    )
     try:
         yield worker
     finally:
@@ -143,7 +189,12 @@ async def spawned(
 
 
 async def _serve(
-    kind: Kind, database_url: str, target: str, queue: str, max_cached: int | None
+    kind: Kind,
+    database_url: str,
+    target: str,
+    queue: str,
+    max_cached: int | None,
+    send_log: str | None,
 ) -> None:
     client = await connect(target)
     db = Database(database_url)
@@ -155,7 +206,7 @@ async def _serve(
     if max_cached is not None:
         options["max_cached_workflows"] = max_cached
     try:
-        async with await worker_for(kind, client, db, queue, **options):
+        async with await worker_for(kind, client, db, queue, send_log=send_log, **options):
             print("READY", flush=True)
             # The bench reads only that line: from here on, stdout goes where stderr goes
             # (a pipe nobody drains would fill and block whatever prints next).
@@ -172,5 +223,6 @@ if __name__ == "__main__":
     parser.add_argument("--temporal", required=True)
     parser.add_argument("--queue", required=True)
     parser.add_argument("--max-cached", type=int)
+    parser.add_argument("--send-log")
     a = parser.parse_args()
-    asyncio.run(_serve(a.kind, a.db, a.temporal, a.queue, a.max_cached))
+    asyncio.run(_serve(a.kind, a.db, a.temporal, a.queue, a.max_cached, a.send_log))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -58,9 +58,12 @@ class Plan:
     at: datetime  # the earliest moment it may send this one
     headroom: int | None  # sends left in its rolling 24 h now (promises counted); None: no cap
     reason: str  # why not at once: "", "gap", "send window", "daily cap", "hourly cap"
+    # The hard floor: one gap after the last send that really went out. A promise may be kept
+    # up to GRACE early, never before this.
+    floor: datetime | None = None
 
     def now(self, now: datetime) -> bool:
-        return self.at <= now + GRACE
+        return self.at <= now + GRACE and (self.floor is None or now >= self.floor)
 
 
 def jitter(key: str, mailbox_id: uuid.UUID, seconds: int) -> timedelta:
@@ -119,12 +122,14 @@ def plan(
     used_now = sum(1 for t in [*times.sent, *times.promised] if t > now - DAY)
     headroom = None if cap_now is None else max(0, cap_now - used_now)
     at, reason = now, ""
+    gap = gap_of(mailbox, cap_now)
+    floor = max(times.sent) + gap if times.sent and gap else None
     if taken:
-        earliest = (
-            taken[-1] + gap_of(mailbox, cap_now) + jitter(key, mailbox.id, mailbox.jitter_seconds)
-        )
+        earliest = taken[-1] + gap + jitter(key, mailbox.id, mailbox.jitter_seconds)
         if earliest > at:
             at, reason = earliest, "gap"
+    if floor is not None and floor > at:
+        at, reason = floor, "gap"
     window = window_of(mailbox)
     for _ in range(64):  # each turn moves `at` forward; a handful settle it
         if window is not None:
@@ -144,18 +149,32 @@ def plan(
                 reason = "hourly cap"
                 continue
         break
-    return Plan(mailbox, at, headroom, reason)
+    return Plan(mailbox, at, headroom, reason, floor)
 
 
 async def load_times(
     session: AsyncSession, mailbox_id: uuid.UUID, now: datetime, *, except_key: str | None = None
 ) -> Times:
-    sent_at = func.coalesce(Message.sent_at, Message.created_at)
+    return (await load_all_times(session, [mailbox_id], now, except_key=except_key))[mailbox_id]
+
+
+async def load_all_times(
+    session: AsyncSession,
+    mailbox_ids: Sequence[uuid.UUID],
+    now: datetime,
+    *,
+    except_key: str | None = None,
+) -> dict[uuid.UUID, Times]:
+    """Each mailbox's sends in the last 24 h and its live promises (but `except_key`'s own),
+    in two queries whatever the number of mailboxes."""
+    # A send's time is its claim's (the wall clock just before the provider call): the gap
+    # holds between the calls the provider sees.
+    sent_at = col(Message.created_at)
     sent = (
         await session.exec(
-            select(sent_at)
+            select(Message.mailbox_id, sent_at)
             .where(
-                Message.mailbox_id == mailbox_id,
+                col(Message.mailbox_id).in_(mailbox_ids),
                 Message.direction == Direction.OUTBOUND,
                 Message.delivery_status != DeliveryStatus.FAILED,
                 col(Message.created_at) > now - DAY,
@@ -165,16 +184,24 @@ async def load_times(
     ).all()
     promised = (
         await session.exec(
-            select(MailboxSlot.at)
+            select(MailboxSlot.mailbox_id, MailboxSlot.at)
             .where(
-                MailboxSlot.mailbox_id == mailbox_id,
+                col(MailboxSlot.mailbox_id).in_(mailbox_ids),
                 col(MailboxSlot.at) >= now - STALE,
                 MailboxSlot.idempotency_key != (except_key or ""),
             )
             .order_by(col(MailboxSlot.at))
         )
     ).all()
-    return Times(list(sent), list(promised))
+    found: dict[uuid.UUID, tuple[list[datetime], list[datetime]]] = {
+        i: ([], []) for i in mailbox_ids
+    }
+    for mailbox_id, at in sent:
+        if mailbox_id is not None:
+            found[mailbox_id][0].append(at)
+    for mailbox_id, at in promised:
+        found[mailbox_id][1].append(at)
+    return {i: Times(s, p) for i, (s, p) in found.items()}
 
 
 async def forget_stale(session: AsyncSession, mailbox_id: uuid.UUID, now: datetime) -> None:

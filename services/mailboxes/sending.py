@@ -21,12 +21,15 @@ choosers never wait on each other crosswise). A send that must wait is deferred,
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, text
+from sqlalchemy import delete, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,7 +41,16 @@ from models.mailboxes import Mailbox, MailboxSlot
 from models.secrets import unseal
 from models.tables import Campaign, Lead, Message
 from services.channels.wiring import from_config
-from services.mailboxes.pacing import HORIZON, STALE, Plan, jitter, load_times, plan
+from services.mailboxes.pacing import (
+    HORIZON,
+    STALE,
+    Plan,
+    cap_on,
+    gap_of,
+    jitter,
+    load_all_times,
+    plan,
+)
 
 # The credentials that make a mailbox's provider its own (else it borrows its channel's).
 OWN_CREDENTIALS: dict[str, tuple[str, ...]] = {
@@ -48,6 +60,13 @@ OWN_CREDENTIALS: dict[str, tuple[str, ...]] = {
 }
 # A deferral beyond the promise horizon wakes somewhere in this span after its moment.
 _UNPROMISED_SPREAD = 900
+# keep_gap waits at most this long before a provider call (a send activity's timeout is far
+# longer); a worker this far behind has other trouble.
+MAX_GAP_WAIT = 5.0
+
+
+def _zone(mailbox: Mailbox) -> ZoneInfo:
+    return ZoneInfo(mailbox.timezone or "UTC")
 
 
 class MailboxConfigError(ValueError):
@@ -75,6 +94,25 @@ class MailboxSenders:
         self._paused_leads = settings.mailbox_paused_leads if settings else "hold"
         self._hold = timedelta(seconds=settings.mailbox_hold_seconds if settings else 900)
         self._adapters: dict[tuple[Any, ...], OutreachChannel] = {}
+        # When this process last called each mailbox's provider (keep_gap).
+        self._last_call: dict[uuid.UUID, datetime] = {}
+        self._call_locks: dict[uuid.UUID, asyncio.Lock] = {}
+
+    async def keep_gap(self, mailbox: Mailbox, clock: Callable[[], datetime]) -> None:
+        """Just before the provider call: the choice spaced the claims a gap apart, but a busy
+        worker can run one claim's call late and the next one's on time; within this process
+        the calls themselves keep the gap too (waiting at most MAX_GAP_WAIT)."""
+        gap = gap_of(mailbox, cap_on(mailbox, clock().astimezone(_zone(mailbox)).date()))
+        if not gap:
+            return
+        lock = self._call_locks.setdefault(mailbox.id, asyncio.Lock())
+        async with lock:
+            last = self._last_call.get(mailbox.id)
+            if last is not None:
+                wait = (last + gap - clock()).total_seconds()
+                if wait > 0:
+                    await asyncio.sleep(min(wait, MAX_GAP_WAIT))
+            self._last_call[mailbox.id] = clock()
 
     # -- the adapter ----------------------------------------------------------------------
 
@@ -164,12 +202,11 @@ class MailboxSenders:
         now: datetime,
         promised_at: datetime | None,
     ) -> Choice:
-        plans: list[Plan] = []
-        for mailbox in sorted(candidates, key=lambda m: m.id):
-            await lock(session, mailbox.id)
-        for mailbox in candidates:
-            times = await load_times(session, mailbox.id, now, except_key=key)
-            plans.append(plan(mailbox, times, now, key, promised_at=promised_at))
+        await lock(session, [m.id for m in candidates])
+        times = await load_all_times(session, [m.id for m in candidates], now, except_key=key)
+        plans: list[Plan] = [
+            plan(m, times[m.id], now, key, promised_at=promised_at) for m in candidates
+        ]
         best = min(plans, key=lambda p: _preference(p, now))
         if best.now(now):
             await _forget(session, key)
@@ -201,9 +238,15 @@ def _paused(mailbox: Mailbox) -> str:
     return f"mailbox {mailbox.name} is paused{why}"
 
 
-async def lock(session: AsyncSession, mailbox_id: uuid.UUID) -> None:
+async def lock(session: AsyncSession, mailbox_ids: list[uuid.UUID]) -> None:
+    """Each mailbox's transaction-scoped advisory lock, in one statement, always in the same
+    (sorted) order: two choosers never hold one each while waiting for the other's."""
+    keys = sorted(f"mailbox:{i}" for i in mailbox_ids)
     await session.exec(  # type: ignore[call-overload]
-        text("SELECT pg_advisory_xact_lock(hashtext(:key))").bindparams(key=f"mailbox:{mailbox_id}")
+        text(
+            "SELECT count(pg_advisory_xact_lock(hashtext(k)))"
+            " FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS t(k, n)"
+        ).bindparams(keys=keys)
     )
 
 
@@ -256,18 +299,3 @@ async def first_mailbox(
             .limit(1)
         )
     ).first()
-
-
-async def sends_today(session: AsyncSession, mailbox_id: uuid.UUID, since: datetime) -> int:
-    return (
-        await session.exec(
-            select(func.count())
-            .select_from(Message)
-            .where(
-                Message.mailbox_id == mailbox_id,
-                Message.direction == Direction.OUTBOUND,
-                Message.delivery_status != DeliveryStatus.FAILED,
-                col(Message.created_at) > since,
-            )
-        )
-    ).one()

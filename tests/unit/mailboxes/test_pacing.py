@@ -108,3 +108,15 @@ def test_a_window_and_a_cap_spread_the_days_sends_across_the_window() -> None:
     gaps = [b - a for a, b in itertools.pairwise(promised)]
     assert min(gaps) >= timedelta(minutes=30)
     assert promised[-1] < NOW.replace(hour=17)
+
+
+def test_a_promise_kept_early_never_undercuts_the_gap_after_the_last_real_send() -> None:
+    box = mailbox(min_gap_seconds=60)
+    promised_at = NOW
+    # The send before it went out late, 30 s after its own moment: waking at its promise,
+    # this one waits until a full gap after that send, not merely until its promise.
+    late = NOW - timedelta(seconds=30)
+    p = plan(box, Times([late], []), NOW, "k", promised_at=promised_at)
+    assert not p.now(NOW)
+    assert p.at == late + timedelta(seconds=60)
+    assert p.now(late + timedelta(seconds=60))
