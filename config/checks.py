@@ -354,10 +354,17 @@ def needs_database(settings: Settings) -> list[Check]:
 # -- channels configured over the API (rows, decrypted by the caller) ----------------------
 
 
-def row_checks(channel_type: str, provider: str, config: dict[str, Any]) -> list[Check]:
-    """A Channel row's config (POST /api/channels) checked as its environment twin would be."""
-    what = f"channel {channel_type}/{provider}"
-    fix = "fix it with POST /api/channels"
+def row_checks(
+    channel_type: str,
+    provider: str,
+    config: dict[str, Any],
+    *,
+    what: str | None = None,
+    fix: str = "fix it with POST /api/channels",
+) -> list[Check]:
+    """A Channel row's config (POST /api/channels) checked as its environment twin would be;
+    a mailbox's own credentials likewise (`what`, `fix`)."""
+    what = what or f"channel {channel_type}/{provider}"
     problems: list[str] = []
     if provider == "sendgrid":
         if not str(config.get("api_key") or "").startswith("SG."):

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.service import RPCError, RPCStatusCode
@@ -20,10 +20,12 @@ from config.checks import Check, local_checks, row_checks
 from config.settings import Settings
 from config.temporal import connect
 from models.db import redact_url, sync_engine
+from models.mailboxes import Mailbox
 from models.migrate import revisions
 from models.secrets import SecretError, unseal
 from models.tables import Channel
 from salespad.local import database_url_for
+from services.mailboxes.sending import has_own_credentials
 from workflows.search_attributes import ALL_KEYS
 
 TIMEOUT = 10.0
@@ -65,6 +67,7 @@ def database_checks(settings: Settings) -> list[Check]:
     if current == heads:
         checks.append(Check("ok", "migrations", f"at head ({', '.join(sorted(heads))})"))
         checks += channel_row_checks(url, settings)
+        checks += mailbox_checks(url, settings)
     elif not current:
         checks.append(
             Check("FAIL", "migrations", "the database has no schema yet; run `salespad migrate`")
@@ -112,6 +115,49 @@ def channel_row_checks(url: str, settings: Settings) -> list[Check]:
             checks.append(Check("FAIL", f"channel {channel_type}/{provider}", str(exc)))
             continue
         checks += row_checks(channel_type, provider, config)
+    return checks
+
+
+def mailbox_checks(url: str, settings: Settings) -> list[Check]:
+    """Mailboxes: their own credentials decrypted and checked as a worker would build them,
+    and the paused ones named (nothing goes out from them)."""
+    engine = sync_engine(url, connect_args={"connect_timeout": 5})
+    try:
+        with Session(engine) as session:
+            boxes = list(session.exec(select(Mailbox).order_by(col(Mailbox.name))).all())
+    finally:
+        engine.dispose()
+    checks: list[Check] = []
+    for box in boxes:
+        what = f"mailbox {box.name}"
+        if box.state == "disabled":
+            continue
+        if box.state == "paused":
+            why = f" ({box.paused_reason})" if box.paused_reason else ""
+            checks.append(
+                Check(
+                    "warn",
+                    what,
+                    f"paused{why}: nothing goes out from it; resume it with "
+                    f"POST /api/mailboxes/{box.name}/resume",
+                )
+            )
+        try:
+            config: dict[str, Any] = unseal(box.config, settings.secret_key.get_secret_value())
+        except SecretError as exc:
+            checks.append(Check("FAIL", what, str(exc)))
+            continue
+        if has_own_credentials(box):
+            config |= {"from_email": box.address, "from_number": box.address}
+            checks += row_checks(
+                box.channel_type,
+                str(box.provider),
+                config,
+                what=what,
+                fix=f"fix it with PATCH /api/mailboxes/{box.name}",
+            )
+        elif box.state == "active":
+            checks.append(Check("ok", what, f"sends from {box.address} through its channel"))
     return checks
 
 

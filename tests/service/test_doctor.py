@@ -14,6 +14,7 @@ import pytest
 
 from config.settings import Settings
 from models.db import Database, libpq_url
+from models.mailboxes import Mailbox
 from models.migrate import upgrade
 from models.secrets import seal
 from models.tables import Channel
@@ -175,3 +176,44 @@ def test_a_database_from_a_newer_version_is_named(other_database: str) -> None:
     out = database_checks(settings_for(other_database))
     assert out[1].status == "FAIL"
     assert "at 9999, which this SalesPad does not know" in out[1].detail
+
+
+async def test_mailboxes_are_checked_and_the_paused_ones_named(
+    clean_db: Database, database_url: str
+) -> None:
+    password = "smtp-secret-password-value"
+    async with clean_db.session() as session:
+        session.add(Mailbox(name="ana", channel_type="EMAIL", address="ana@example.com"))
+        session.add(
+            Mailbox(
+                name="ben",
+                channel_type="EMAIL",
+                address="ben@example.com",
+                provider="smtp",
+                config=seal({"host": "smtp.example.com", "port": 99999, "password": password},
+                            SECRET_KEY),
+            )
+        )  # fmt: skip
+        session.add(
+            Mailbox(
+                name="cy",
+                channel_type="EMAIL",
+                address="cy@example.com",
+                state="paused",
+                paused_reason="hard bounces 8.0 % over the 5 % threshold",
+            )
+        )
+        await session.commit()
+    out = database_checks(settings_for(database_url))
+    rows = {c.what: c for c in out[2:]}
+    assert rows["mailbox ana"].status == "ok"
+    assert rows["mailbox ben"].status == "FAIL"
+    assert "port 99999" in rows["mailbox ben"].detail
+    assert "PATCH /api/mailboxes/ben" in rows["mailbox ben"].detail
+    assert rows["mailbox cy"].status == "warn"
+    assert "hard bounces" in rows["mailbox cy"].detail
+    assert password not in "\n".join(lines(out))
+    other = Settings(_env_file=None, database_url=database_url, secret_key="x" * 40)  # type: ignore[call-arg, arg-type]
+    changed = {c.what: c for c in database_checks(other)[2:]}
+    assert changed["mailbox ben"].status == "FAIL"
+    assert "SALESPAD_SECRET_KEY" in changed["mailbox ben"].detail
