@@ -15,11 +15,13 @@ from sqlmodel import col, select
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.channels.outbox import OutboxChannel
+from config.settings import Settings
 from models.db import Database
 from models.enums import Direction, EventType
 from models.mailboxes import Mailbox
 from models.tables import Message
 from sequences import Email, Sequence, Wait
+from services.mailboxes.sending import MailboxSenders
 from tests.helpers import add_lead, events, run_to_end, start_spec
 from tests.workers import router, running_worker
 
@@ -193,3 +195,25 @@ async def test_without_mailboxes_the_channel_sends_as_before(
         await run_to_end(ts_env, handle)
     [message] = await sends(clean_db)
     assert message.mailbox_id is None
+
+
+async def test_reassign_sends_a_paused_mailboxes_leads_from_the_others(
+    ts_env: WorkflowEnvironment, clean_db: Database, task_queue: str, settings: Settings
+) -> None:
+    box = await add_mailbox(clean_db, "first")
+    lead = await add_lead(clean_db)
+    reassign = MailboxSenders(settings.model_copy(update={"mailbox_paused_leads": "reassign"}))
+    async with running_worker(ts_env.client, clean_db, task_queue, router(), mailboxes=reassign):
+        [handle] = await start_spec(ts_env.client, clean_db, task_queue, TWO_EMAILS, [lead.id])
+        for _ in range(50):
+            if await sends(clean_db):
+                break
+            await ts_env.sleep(timedelta(minutes=1))
+        async with clean_db.session() as session:
+            row = await session.get(Mailbox, box.id)
+            assert row is not None
+            row.state = "paused"
+            await session.commit()
+        spare = await add_mailbox(clean_db, "second")
+        await run_to_end(ts_env, handle, step=timedelta(hours=1))
+    assert [m.mailbox_id for m in await sends(clean_db)] == [box.id, spare.id]
