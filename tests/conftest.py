@@ -63,7 +63,8 @@ API_KEY = "test-api-key"
 TABLES = (
     "import_rejection, import, event_log, message, task, enrollment, campaign_skip, campaign, "
     "suppression, channel, lead, owner_notification, funnel_seen, funnel_delta, funnel_count, "
-    "funnel_reply_delay, webhook_attempt, webhook_delivery, webhook_subscription, api_key"
+    "funnel_reply_delay, webhook_attempt, webhook_delivery, webhook_subscription, api_key, "
+    "mailbox"
 )
 TIERS = ("unit", "service", "workflow", "slow", "browser", "chaos")
 # Tests stop their workers when they end; nothing of theirs may still be in flight then (see
