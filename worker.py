@@ -31,7 +31,7 @@ from adapters.llm.drafts import Drafter, TemplateDrafter
 from adapters.llm.factory import build_classifier, build_drafter
 from config.checks import Check, exit_on_config_error, needs_database, start_settings
 from config.logs import configure_logging
-from config.settings import Settings
+from config.settings import MailboxHealthSettings, Settings
 from config.temporal import (
     connect,
     ensure_search_attributes,
@@ -155,6 +155,7 @@ def build_worker(
     ops_webhook_url: str | None = None,
     unsubscribe_secret: str | None = None,
     mailboxes: MailboxSenders | None = None,
+    mailbox_health: MailboxHealthSettings | None = None,
     concerns: Sequence[Concern] = CONCERNS,
     limits: Mapping[Concern, QueueLimits] | None = None,
     **worker_options: Any,
@@ -166,7 +167,7 @@ def build_worker(
         if unsubscribe_secret
         else None
     )
-    sending = SendActivities(db, channels, tokens, mailboxes)
+    sending = SendActivities(db, channels, tokens, mailboxes, mailbox_health)
     enrollment = EnrollmentActivities(db, ops_webhook_url)
     offline = OfflineReplyClassifier()
     replies = ReplyActivities(db, classifier or offline, offline)
@@ -253,6 +254,7 @@ async def run_worker(settings: Settings, concerns: Sequence[Concern] = CONCERNS)
         ops_webhook_url=settings.ops_webhook_url,
         unsubscribe_secret=settings.secret_key.get_secret_value(),
         mailboxes=MailboxSenders(settings),
+        mailbox_health=settings.mailbox_health,
         max_cached_workflows=settings.worker_max_cached_workflows,
         workflow_runner=workflow_runner(strict=settings.worker_strict_sandbox),
         concerns=concerns,

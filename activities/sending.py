@@ -39,6 +39,7 @@ from adapters.channels.base import (
 )
 from adapters.channels.email import message_id_for, reply_subject
 from adapters.channels.registry import ChannelRouter
+from config.settings import MailboxHealthSettings
 from models.db import Database
 from models.enums import (
     FINAL_LEAD_STATUSES,
@@ -57,6 +58,7 @@ from services.clock import activity_now
 from services.events import add_event
 from services.leads.context import template_context
 from services.leads.queries import lock_lead
+from services.mailboxes.health import REJECTED_AT_SEND, guard_mailboxes
 from services.mailboxes.sending import MailboxConfigError, MailboxSenders
 from workflows.contracts import SEND_STEP_ACTIVITY, SendStepInput, SendStepResult
 from workflows.errors import (
@@ -91,11 +93,14 @@ class SendActivities:
         channels: ChannelRouter,
         unsubscribe_token: UnsubscribeTokens | None = None,
         mailboxes: MailboxSenders | None = None,
+        mailbox_health: MailboxHealthSettings | None = None,
     ) -> None:
         self._db = db
         self._channels = channels
         # Which mailbox each send goes out from, and its adapter (services/mailboxes).
         self._mailboxes = mailboxes or MailboxSenders()
+        # The thresholds a mailbox is paused at when a recipient is refused at send time.
+        self._mailbox_health = mailbox_health or MailboxHealthSettings()
         # lead id -> the token of its one-click unsubscribe link (RFC 8058 headers on email).
         self._unsubscribe_token = unsubscribe_token
 
@@ -366,9 +371,11 @@ class SendActivities:
     async def _fail(
         self, inp: SendStepInput, message_id: uuid.UUID, exc: PermanentChannelError
     ) -> None:
-        """Keep the failed attempt on record; the workflow dead-letters the step."""
+        """Keep the failed attempt on record; the workflow dead-letters the step. A recipient
+        refused at send time is a hard bounce of the mailbox it went out from: check it."""
         async with self._db.session() as session:
             message = await session.get(Message, message_id)
+            mailbox_id = message.mailbox_id if message is not None else None
             if message is not None:
                 message.delivery_status = DeliveryStatus.FAILED
                 message.idempotency_key = f"{inp.idempotency_key}:failed-{message.id}"
@@ -378,6 +385,11 @@ class SendActivities:
                     "error": str(exc)[:500],
                 }
             await session.commit()
+            if mailbox_id is not None and exc.error_type in REJECTED_AT_SEND:
+                try:
+                    await guard_mailboxes(session, [mailbox_id], self._mailbox_health)
+                except Exception:  # the failure is recorded; the step's outcome must not change
+                    activity.logger.exception("checking mailbox %s's health failed", mailbox_id)
 
     async def _record(
         self, inp: SendStepInput, claim: _Claim, result: SendResult, now: datetime

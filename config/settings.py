@@ -89,6 +89,27 @@ class WebhookSettings(BaseSettings):
         return self
 
 
+class MailboxHealthSettings(BaseSettings):
+    """Deliverability guards (services/mailboxes/health.py): a mailbox is paused when, over
+    the messages it sent in the last health_window_hours (and since it was last resumed),
+    hard bounces or spam complaints per send exceed their threshold, once it has sent at
+    least health_min_sends there. A mailbox's own bounce_threshold / complaint_threshold
+    override the two thresholds."""
+
+    model_config = _config("SALESPAD_MAILBOX_")
+
+    # Mailbox providers' guidance: keep hard bounces under 2-5 % and spam complaints under
+    # 0.1 % (Gmail's and Yahoo's bulk-sender rules say never reach 0.3 %).
+    bounce_threshold: float = Field(default=0.05, gt=0, le=1)
+    complaint_threshold: float = Field(default=0.001, gt=0, le=1)
+    # A week: long enough that a slow outbound mailbox (20-50 sends a day) has a meaningful
+    # sample and asynchronous bounces (hours to days late) land inside it; short enough that
+    # an old bad list stops counting once it is cleaned.
+    health_window_hours: float = Field(default=168.0, gt=0, le=24 * 90)
+    # Below this many sends in the window a rate is noise (1 bounce of 1 send is 100 %).
+    health_min_sends: int = Field(default=20, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = _config("SALESPAD_")
 
@@ -196,11 +217,14 @@ class Settings(BaseSettings):
     metrics_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     # host:port where a worker serves the Temporal SDK's Prometheus metrics; unset: off.
     worker_metrics_address: str | None = None
+    # `salespad mailbox check`: the DNS server to ask, HOST or HOST:PORT (unset: the system's).
+    dns_nameserver: str | None = None
 
     sendgrid: SendGridSettings = Field(default_factory=SendGridSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    mailbox_health: MailboxHealthSettings = Field(default_factory=MailboxHealthSettings)
 
     @field_validator("worker_metrics_address")
     @classmethod

@@ -100,6 +100,10 @@ class EventType(StrEnum):
     PREFERRED_CHANNEL_LEARNED = "PREFERRED_CHANNEL_LEARNED"
     # The lead's personal data was erased (GDPR Art. 17): counts only, no personal data.
     ERASED = "ERASED"
+    # A mailbox (sender identity) was paused, by its deliverability guard or by ops, or
+    # resumed; `lead_id` is NULL, details name the mailbox and the figures.
+    MAILBOX_PAUSED = "MAILBOX_PAUSED"
+    MAILBOX_RESUMED = "MAILBOX_RESUMED"
 
 
 SENT_EVENT_BY_CHANNEL = {

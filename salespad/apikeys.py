@@ -23,7 +23,7 @@ class NoDatabase(Exception):
     """Neither SALESPAD_DATABASE_URL nor a `salespad dev` stack here."""
 
 
-async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+async def with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     url = database_url_for(settings)
     if url is None:
         raise NoDatabase("no database: start `salespad dev` here, or set SALESPAD_DATABASE_URL")
@@ -36,15 +36,15 @@ async def _with_session(settings: Settings, work: Callable[[AsyncSession], Await
 
 
 async def create(settings: Settings, name: str, scope: str) -> ApiKeyCreated:
-    return await _with_session(settings, lambda s: service.create(s, name, scope))
+    return await with_session(settings, lambda s: service.create(s, name, scope))
 
 
 async def revoke(settings: Settings, name_or_id: str) -> ApiKeyPublic:
-    return await _with_session(settings, lambda s: service.revoke(s, name_or_id))
+    return await with_session(settings, lambda s: service.revoke(s, name_or_id))
 
 
 async def list_keys(settings: Settings) -> list[ApiKeyPublic]:
-    return await _with_session(settings, service.list_keys)
+    return await with_session(settings, service.list_keys)
 
 
 def _when(at: datetime | None) -> str:

@@ -21,6 +21,8 @@ apikey_app = typer.Typer(no_args_is_help=True, help="API keys: stored hashed, ea
 app.add_typer(apikey_app, name="apikey")
 temporal_app = typer.Typer(no_args_is_help=True, help="The Temporal cluster SalesPad runs on.")
 app.add_typer(temporal_app, name="temporal")
+mailbox_app = typer.Typer(no_args_is_help=True, help="Mailboxes: the sender identities.")
+app.add_typer(mailbox_app, name="mailbox")
 
 
 @app.command()
@@ -476,6 +478,36 @@ def apikey_list() -> None:
     from salespad.apikeys import list_keys, render_list
 
     typer.echo(render_list(_apikey_run(list_keys(Settings()))))
+
+
+@mailbox_app.command("check")
+def mailbox_check(
+    name_or_domain: Annotated[
+        str, typer.Argument(help="A mailbox's name or address, an email address, or a domain")
+    ],
+    dkim_selector: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A DKIM selector to look for (repeatable); default: s1, s2, google, "
+            "selector1, selector2, default, k1"
+        ),
+    ] = None,
+    nameserver: Annotated[
+        str | None,
+        typer.Option(
+            help="DNS server HOST[:PORT]; default: SALESPAD_DNS_NAMESERVER, else the system's"
+        ),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for DNS", min=0.1)] = 3.0,
+) -> None:
+    """SPF, DKIM and DMARC of the sending domain, each ok / warn / FAIL with what to add.
+    Exit 0: no FAIL (warnings allowed); 1: a record FAILs; 2: unknown mailbox or bad option;
+    3: skipped, no DNS server answered (says nothing about the domain)."""
+    from salespad.mailbox_check import run
+
+    code, text = run(Settings(), name_or_domain, dkim_selector or [], nameserver, timeout)
+    typer.echo(text, err=code not in (0, 1))
+    raise typer.Exit(code)
 
 
 if __name__ == "__main__":

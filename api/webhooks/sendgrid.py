@@ -85,5 +85,10 @@ async def events(request: Request, state: StateDep, session: SessionDep) -> dict
         log.warning("signed Event Webhook post is not a JSON array; ignored")
         return {"received": 0, "ignored": "not a JSON array"}
     parsed = [sendgrid_event(raw) for raw in payload]
-    outcome = await apply_events(session, state.workflows, [e for e in parsed if e is not None])
+    outcome = await apply_events(
+        session,
+        state.workflows,
+        [e for e in parsed if e is not None],
+        mailbox_health=state.settings.mailbox_health,
+    )
     return {"received": len(payload), "untracked": parsed.count(None), **asdict(outcome)}

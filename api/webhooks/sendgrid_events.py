@@ -18,7 +18,7 @@ from services.replies.delivery_events import Kind, ProviderEvent
 _KEPT = ("event", "sg_event_id", "sg_message_id", "timestamp", "reason", "response", "status",
          "type", "bounce_classification", "attempt", "url", "asm_group_id", "useragent", "ip",
          "sg_machine_open", "step")  # fmt: skip
-_UNSUBSCRIBES = ("unsubscribe", "group_unsubscribe", "spamreport")
+_UNSUBSCRIBES = ("unsubscribe", "group_unsubscribe")
 
 
 def sendgrid_event(raw: object) -> ProviderEvent | None:
@@ -71,6 +71,9 @@ def _classify(name: str, raw: dict[str, Any]) -> tuple[Kind, DeliveryStatus | No
         if "unsubscribe" in reason or "spam report" in reason:
             return "unsubscribed", DeliveryStatus.FAILED
         return "bounced", DeliveryStatus.BOUNCED
+    if name == "spamreport":
+        # Unsubscribes the lead, and counts against the mailbox that sent it.
+        return "complained", None
     if name in _UNSUBSCRIBES:
         return "unsubscribed", None
     return None  # processed, group_resubscribe, account events

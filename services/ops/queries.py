@@ -1,4 +1,5 @@
-"""What ops screens read: stuck enrollments, their latest reason and unmatched replies (the
+"""What ops screens read: stuck enrollments, their latest reason, paused mailboxes and
+unmatched replies (the
 event log as a stream is services/live/queries.py)."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import ChannelType, DeliveryStatus, Direction, EnrollmentState, EventType
+from models.mailboxes import Mailbox
 from models.tables import Channel, Enrollment, EventLog, Lead, Message
 
 ATTENTION_EVENTS = (EventType.DEAD_LETTERED, EventType.TASK_OVERDUE)
@@ -25,6 +27,17 @@ async def waiting_for_ops(session: AsyncSession) -> Sequence[tuple[Enrollment, L
             .join(Lead, col(Lead.id) == col(Enrollment.lead_id))
             .where(Enrollment.state == EnrollmentState.ATTENTION)
             .order_by(col(Enrollment.updated_at))
+        )
+    ).all()
+
+
+async def paused_mailboxes(session: AsyncSession) -> Sequence[Mailbox]:
+    """Paused mailboxes, longest paused first."""
+    return (
+        await session.exec(
+            select(Mailbox)
+            .where(Mailbox.state == "paused")
+            .order_by(col(Mailbox.paused_at).asc().nulls_first(), col(Mailbox.name))
         )
     ).all()
 

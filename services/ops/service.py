@@ -1,5 +1,6 @@
-"""Ops: every lead waiting for a human (with a Temporal Web UI link), the commands that answer
-a dead letter, and replies no lead could be found for."""
+"""Ops: every lead waiting for a human (with a Temporal Web UI link) and every paused mailbox,
+the commands that answer a dead letter or resume a mailbox, and replies no lead could be found
+for."""
 
 from __future__ import annotations
 
@@ -10,21 +11,29 @@ from urllib.parse import quote
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import ChannelType, EnrollmentState, EventType
+from models.mailboxes import Mailbox
 from services.errors import Conflict
 from services.gateway import LeadWorkflowGateway
 from services.leads.queries import open_enrollment
 from services.leads.schemas import ControlResult
+from services.mailboxes.health import resume_mailbox
 from services.ops import queries
-from services.ops.schemas import AttentionItem, UnmatchedReply, UnmatchedReplyList
+from services.ops.schemas import (
+    AttentionItem,
+    MailboxStateResult,
+    UnmatchedReply,
+    UnmatchedReplyList,
+)
 from workflows.contracts import OpsCommand, workflow_id_for
 
 OpsAction = Literal["retry", "skip", "stop"]
 
 
 async def attention(session: AsyncSession, ui_url: str, namespace: str) -> list[AttentionItem]:
+    """Paused mailboxes first (each holds the sends of all its leads), then leads."""
     ui = ui_url.rstrip("/")
     ns = quote(namespace)
-    items = []
+    items = [_mailbox_item(m) for m in await queries.paused_mailboxes(session)]
     for enrollment, lead in await queries.waiting_for_ops(session):
         event = await queries.latest_attention_event(session, lead.id)
         workflow_id = workflow_id_for(str(lead.id))
@@ -45,6 +54,32 @@ async def attention(session: AsyncSession, ui_url: str, namespace: str) -> list[
             )
         )
     return items
+
+
+def _mailbox_item(mailbox: Mailbox) -> AttentionItem:
+    return AttentionItem(
+        kind="mailbox",
+        lead_id=None,
+        lead_name=None,
+        lead_email=None,
+        campaign_id=None,
+        current_step=None,
+        reason=mailbox.paused_reason or "paused",
+        error_type=None,
+        since=mailbox.paused_at or mailbox.updated_at,
+        workflow_id=None,
+        temporal_url=None,
+        actions=["resume"],
+        mailbox_id=mailbox.id,
+        mailbox_name=mailbox.name,
+        mailbox_address=mailbox.address,
+    )
+
+
+async def resume_paused_mailbox(session: AsyncSession, mailbox_id: uuid.UUID) -> MailboxStateResult:
+    """Ops resume a mailbox listed in the attention list."""
+    mailbox = await resume_mailbox(session, mailbox_id, source="ops")
+    return MailboxStateResult.model_validate(mailbox)
 
 
 async def ops_command(

@@ -10,6 +10,7 @@ deliveries of one report queue behind each other instead of both passing the che
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,14 +20,20 @@ from sqlalchemy import or_, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from config.settings import MailboxHealthSettings
 from models.enums import DeliveryStatus, Direction, EventType
 from models.tables import EventLog, Lead, Message
 from services.channels.suppression import SuppressedStatus, suppress
 from services.events import add_event
 from services.gateway import LeadWorkflowGateway
 from services.leads.schemas import keepable
+from services.mailboxes.health import COMPLAINT_KEY, guard_mailboxes
 
-Kind = Literal["delivered", "deferred", "opened", "clicked", "failed", "bounced", "unsubscribed"]
+log = logging.getLogger("salespad.delivery_events")
+
+Kind = Literal[
+    "delivered", "deferred", "opened", "clicked", "failed", "bounced", "unsubscribed", "complained"
+]
 
 _EVENT_TYPES: dict[Kind, EventType] = {
     "delivered": EventType.DELIVERED,
@@ -35,7 +42,15 @@ _EVENT_TYPES: dict[Kind, EventType] = {
     "clicked": EventType.CLICKED,
     "failed": EventType.DELIVERY_FAILED,
 }
-_SUPPRESSING: dict[Kind, SuppressedStatus] = {"bounced": "BOUNCED", "unsubscribed": "UNSUBSCRIBED"}
+# A spam complaint unsubscribes the lead like an unsubscribe does; it also marks its message
+# (COMPLAINT_KEY) so the sending mailbox's complaint rate counts it (services/mailboxes/health).
+_SUPPRESSING: dict[Kind, SuppressedStatus] = {
+    "bounced": "BOUNCED",
+    "unsubscribed": "UNSUBSCRIBED",
+    "complained": "UNSUBSCRIBED",
+}
+# Reports that count against the sending mailbox's health: it is checked once they are in.
+_MAILBOX_HEALTH: frozenset[Kind] = frozenset({"bounced", "complained"})
 # A late or reordered report must not walk a message back: a bounce after "delivered" wins,
 # a "delivered" after a bounce does not.
 _FINAL_MESSAGE_STATES = frozenset({DeliveryStatus.BOUNCED, DeliveryStatus.FAILED})
@@ -75,9 +90,14 @@ async def apply_events(
     session: AsyncSession,
     workflows: LeadWorkflowGateway | None,
     events: Iterable[ProviderEvent],
+    *,
+    mailbox_health: MailboxHealthSettings | None = None,
 ) -> EventsOutcome:
-    """Apply a batch in one transaction; suppressions (rare) follow, one by one."""
+    """Apply a batch in one transaction; suppressions (rare) follow, one by one; then every
+    mailbox that sent a message bounced or complained about here is checked, and paused when
+    over a threshold (`mailbox_health`; None: the thresholds from the environment)."""
     outcome = EventsOutcome()
+    guarded: set[uuid.UUID] = set()
     unique: dict[str, ProviderEvent] = {}
     for event in map(keepable, events):
         if event.key in unique:
@@ -98,8 +118,14 @@ async def apply_events(
         if message is not None and event.message_status is not None:
             _move(message, event.message_status)
         details = {**event.details, EVENT_ID_KEY: event.key, "provider": event.provider}
+        if event.kind == "complained":
+            details[COMPLAINT_KEY] = True
         if message is not None:
             details["message_id"] = str(message.id)
+            if event.kind == "complained" and COMPLAINT_KEY not in message.details:
+                message.details = {**message.details, COMPLAINT_KEY: event.key}
+            if event.kind in _MAILBOX_HEALTH and message.mailbox_id is not None:
+                guarded.add(message.mailbox_id)
         if event.kind in _SUPPRESSING:
             later.append((event, details))
             continue
@@ -134,7 +160,21 @@ async def apply_events(
             details=details,
         )
         outcome.applied += 1
+    if guarded:
+        await _guard(session, guarded, mailbox_health or MailboxHealthSettings())
     return outcome
+
+
+async def _guard(
+    session: AsyncSession, mailbox_ids: set[uuid.UUID], settings: MailboxHealthSettings
+) -> None:
+    # The reports are committed: a failure here must not make the provider redeliver them
+    # (a redelivery is a duplicate and would not check again), so it is logged, not raised.
+    try:
+        await guard_mailboxes(session, mailbox_ids, settings)
+    except Exception:
+        await session.rollback()
+        log.exception("checking the health of mailboxes %s failed", sorted(map(str, mailbox_ids)))
 
 
 def _move(message: Message, status: DeliveryStatus) -> None:

@@ -28,13 +28,51 @@ const overdue: AttentionItem = {
   actions: ["complete or skip the task"],
 };
 
+const pausedMailbox: AttentionItem = {
+  kind: "mailbox",
+  lead_id: null,
+  lead_name: null,
+  lead_email: null,
+  campaign_id: null,
+  current_step: null,
+  reason: "hard bounces 7.5 % (3 of 40 sends in 7 days) over the 5 % threshold",
+  error_type: null,
+  since: "2026-12-02T09:00:00Z",
+  workflow_id: null,
+  temporal_url: null,
+  actions: ["resume"],
+  mailbox_id: "33333333-3333-4333-8333-333333333333",
+  mailbox_name: "ada-outbound",
+  mailbox_address: "ada@sales.example.com",
+};
+const resumePath = `POST /api/ops/mailboxes/${pausedMailbox.mailbox_id}/resume`;
+
+/** The page listing `body`, each item to query within. */
+async function shown(body: AttentionItem[]) {
+  stubApi({ "GET /api/ops/attention": { body } });
+  renderWithClient(<AttentionPage params={{}} />);
+  const items = await screen.findAllByTestId("attention-item");
+  expect(items).toHaveLength(body.length);
+  return items.map((item) => within(item));
+}
+
+/** Click `button` on the one item: it leaves at once; the server refuses with a 409 saying
+ * `error`, which shows in an alert, and the item comes back. */
+async function refusedThenRestored(item: AttentionItem, path: string, button: string, error: string) {
+  const answer = gate<Answer>();
+  const { sent } = stubApi({ "GET /api/ops/attention": { body: [item] }, [path]: () => answer.promise });
+  renderWithClient(<AttentionPage params={{}} />);
+  await userEvent.click(await screen.findByRole("button", { name: button }));
+  await waitFor(() => expect(screen.queryByTestId("attention-item")).toBeNull());
+  answer.open({ status: 409, body: { error } });
+  expect(await screen.findByRole("alert")).toHaveTextContent(error);
+  await screen.findByTestId("attention-item");
+  return sent;
+}
+
 describe("Attention page", () => {
   it("lists dead letters and overdue tasks with the lead, the reason and the Temporal link", async () => {
-    stubApi({ "GET /api/ops/attention": { body: [deadLetter, overdue] } });
-    renderWithClient(<AttentionPage params={{}} />);
-    const items = await screen.findAllByTestId("attention-item");
-    expect(items).toHaveLength(2);
-    const first = within(items[0]);
+    const [first, second] = await shown([deadLetter, overdue]);
     expect(first.getByRole("link", { name: "Grace Hopper" })).toHaveAttribute("href", `/leads/${deadLetter.lead_id}`);
     expect(first.getByText(/bad API key/)).toBeInTheDocument();
     const temporal = first.getByRole("link", { name: "Open in Temporal Web UI" });
@@ -42,21 +80,13 @@ describe("Attention page", () => {
     expect(temporal).toHaveAttribute("target", "_blank");
     expect(temporal).toHaveAttribute("rel", "noopener noreferrer");
     for (const name of ["Retry", "Skip", "Stop"]) expect(first.getByRole("button", { name })).toBeInTheDocument();
-    expect(within(items[1]).queryByRole("button", { name: "Retry" })).toBeNull();
+    expect(second.queryByRole("button", { name: "Retry" })).toBeNull();
   });
 
   it("retry removes the item at once and restores it with an alert on a 409", async () => {
-    const answer = gate<Answer>();
-    const { sent } = stubApi({
-      "GET /api/ops/attention": { body: [deadLetter] },
-      [`POST /api/ops/leads/${deadLetter.lead_id}/retry`]: () => answer.promise,
-    });
-    renderWithClient(<AttentionPage params={{}} />);
-    await userEvent.click(await screen.findByRole("button", { name: "Retry" }));
-    await waitFor(() => expect(screen.queryByTestId("attention-item")).toBeNull());
-    answer.open({ status: 409, body: { error: "the lead is not waiting for ops" } });
-    expect(await screen.findByRole("alert")).toHaveTextContent("the lead is not waiting for ops");
-    expect(await screen.findByTestId("attention-item")).toHaveTextContent("Grace Hopper");
+    const path = `POST /api/ops/leads/${deadLetter.lead_id}/retry`;
+    const sent = await refusedThenRestored(deadLetter, path, "Retry", "the lead is not waiting for ops");
+    expect(screen.getByTestId("attention-item")).toHaveTextContent("Grace Hopper");
     expect(sent.filter((c) => c.method === "POST")).toHaveLength(1);
   });
 
@@ -71,8 +101,41 @@ describe("Attention page", () => {
     });
     renderWithClient(<AttentionPage params={{}} />);
     await userEvent.click(await screen.findByRole("button", { name: "Retry" }));
-    expect(await screen.findByText("Nothing needs you. Every lead is moving.")).toBeInTheDocument();
+    expect(await screen.findByText("Nothing needs you. Every lead and mailbox is moving.")).toBeInTheDocument();
     expect(screen.queryByRole("alert")).toBeNull();
+  });
+
+  it("shows a paused mailbox with its reason and a Resume button, beside the leads", async () => {
+    const [mailbox, lead] = await shown([pausedMailbox, deadLetter]);
+    expect(mailbox.getByText("mailbox paused")).toBeInTheDocument();
+    expect(mailbox.getByText("ada-outbound")).toBeInTheDocument();
+    expect(mailbox.getByText("ada@sales.example.com")).toBeInTheDocument();
+    expect(mailbox.getByText(/hard bounces 7\.5 %/)).toBeInTheDocument();
+    expect(mailbox.getByRole("button", { name: "Resume" })).toBeInTheDocument();
+    expect(mailbox.queryByRole("button", { name: "Retry" })).toBeNull();
+    expect(mailbox.queryByRole("link", { name: "Open in Temporal Web UI" })).toBeNull();
+    expect(lead.getByRole("button", { name: "Retry" })).toBeInTheDocument();
+  });
+
+  it("resume removes the mailbox at once and keeps it away once accepted", async () => {
+    let listed: AttentionItem[] = [pausedMailbox];
+    const { sent } = stubApi({
+      "GET /api/ops/attention": () => ({ body: listed }),
+      [resumePath]: () => {
+        listed = [];
+        return { body: { id: pausedMailbox.mailbox_id, name: "ada-outbound", state: "active", paused_reason: null, paused_at: null } };
+      },
+    });
+    renderWithClient(<AttentionPage params={{}} />);
+    await userEvent.click(await screen.findByRole("button", { name: "Resume" }));
+    expect(await screen.findByText("Nothing needs you. Every lead and mailbox is moving.")).toBeInTheDocument();
+    expect(screen.queryByRole("alert")).toBeNull();
+    expect(sent.filter((c) => c.method === "POST")).toHaveLength(1);
+  });
+
+  it("a refused resume brings the mailbox back with the server's reason", async () => {
+    await refusedThenRestored(pausedMailbox, resumePath, "Resume", "mailbox ada-outbound is disabled");
+    expect(screen.getByTestId("attention-item")).toHaveTextContent("ada-outbound");
   });
 
   it("shows the empty and the error states", async () => {
