@@ -7,8 +7,14 @@ from fastapi import APIRouter, Response
 
 from api.auth import OPS
 from api.deps import SessionDep, SettingsDep
-from services.mailboxes import service
-from services.mailboxes.schemas import MailboxCreate, MailboxList, MailboxPublic, MailboxUpdate
+from services.mailboxes import health, service
+from services.mailboxes.schemas import (
+    MailboxCreate,
+    MailboxList,
+    MailboxPublic,
+    MailboxUpdate,
+    PauseRequest,
+)
 
 router = APIRouter(prefix="/mailboxes", tags=["mailboxes"])
 
@@ -55,6 +61,34 @@ async def update_mailbox(
     found = await service.update_mailbox(
         session, mailbox, body, settings.secret_key.get_secret_value()
     )
+    return await service.show_mailbox(session, str(found.id))
+
+
+@router.post(
+    "/{mailbox}/pause",
+    dependencies=[OPS],
+    response_model=MailboxPublic,
+    summary="Pause a mailbox: nothing goes out from it; its leads wait for it (or go on from "
+    "the pool's others: SALESPAD_MAILBOX_PAUSED_LEADS)",
+)
+async def pause_mailbox(
+    mailbox: str, session: SessionDep, body: PauseRequest | None = None
+) -> MailboxPublic:
+    found = await service.find_mailbox(session, mailbox)
+    reason = (body.reason if body else None) or "paused by ops"
+    await health.pause_mailbox(session, found.id, reason, source="ops")
+    return await service.show_mailbox(session, str(found.id))
+
+
+@router.post(
+    "/{mailbox}/resume",
+    dependencies=[OPS],
+    response_model=MailboxPublic,
+    summary="Resume a paused mailbox; its bounce and complaint rates count afresh from now",
+)
+async def resume_mailbox(mailbox: str, session: SessionDep) -> MailboxPublic:
+    found = await service.find_mailbox(session, mailbox)
+    await health.resume_mailbox(session, found.id, source="ops")
     return await service.show_mailbox(session, str(found.id))
 
 

@@ -12,16 +12,14 @@ from typing import Any
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
-from api.auth import OPS
 from api.deps import SessionDep, SettingsDep, StateDep
-from api.openapi import errors
 from services.live import queries
 from services.live import service as live
 from services.live.cursor import CURSOR_PATTERN, Cursor
 from services.live.cursor import parse as parse_cursor
 from services.live.schemas import RecentEvents
 from services.ops import service
-from services.ops.schemas import AttentionItem, MailboxStateResult
+from services.ops.schemas import AttentionItem
 
 router = APIRouter(tags=["ops"])
 
@@ -38,17 +36,6 @@ async def attention(session: SessionDep, settings: SettingsDep) -> list[Attentio
     """Items of kind "mailbox" (a mailbox paused over its bounce or complaint rate, or by
     ops; its leads' sends are held) come first, then items of kind "lead"."""
     return await service.attention(session, settings.temporal_ui, settings.temporal_namespace)
-
-
-@router.post(
-    "/ops/mailboxes/{mailbox_id}/resume",
-    dependencies=[OPS],
-    response_model=MailboxStateResult,
-    summary="Resume a paused mailbox: its health is counted afresh from now",
-    responses=errors(404, e409="The mailbox is disabled"),
-)
-async def resume_mailbox(mailbox_id: uuid.UUID, session: SessionDep) -> MailboxStateResult:
-    return await service.resume_paused_mailbox(session, mailbox_id)
 
 
 @router.get(

@@ -135,6 +135,12 @@ class MailboxUpdate(BaseModel):
         return check_timezone(value)
 
 
+class PauseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str | None = Field(default=None, max_length=500, description="Why, for the record")
+
+
 class MailboxUsage(BaseModel):
     """Where it stands now."""
 

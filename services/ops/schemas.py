@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, model_validator
 
 
 class AttentionItem(BaseModel):
@@ -28,7 +28,7 @@ class AttentionItem(BaseModel):
     workflow_id: str | None
     temporal_url: str | None
     # Lead: retry / skip / stop, or "complete or skip the task"; mailbox: resume
-    # (POST /api/ops/mailboxes/{mailbox_id}/resume).
+    # (POST /api/mailboxes/{mailbox_id}/resume).
     actions: list[str]
     mailbox_id: uuid.UUID | None = None
     mailbox_name: str | None = None
@@ -42,18 +42,6 @@ class AttentionItem(BaseModel):
         if self.kind == "mailbox" and (self.mailbox_id is None or self.mailbox_name is None):
             raise ValueError("a mailbox item names its mailbox")
         return self
-
-
-class MailboxStateResult(BaseModel):
-    """A mailbox's state after an ops command."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    name: str
-    state: str
-    paused_reason: str | None
-    paused_at: datetime | None
 
 
 class UnmatchedReply(BaseModel):

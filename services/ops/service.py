@@ -16,11 +16,9 @@ from services.errors import Conflict
 from services.gateway import LeadWorkflowGateway
 from services.leads.queries import open_enrollment
 from services.leads.schemas import ControlResult
-from services.mailboxes.health import resume_mailbox
 from services.ops import queries
 from services.ops.schemas import (
     AttentionItem,
-    MailboxStateResult,
     UnmatchedReply,
     UnmatchedReplyList,
 )
@@ -74,12 +72,6 @@ def _mailbox_item(mailbox: Mailbox) -> AttentionItem:
         mailbox_name=mailbox.name,
         mailbox_address=mailbox.address,
     )
-
-
-async def resume_paused_mailbox(session: AsyncSession, mailbox_id: uuid.UUID) -> MailboxStateResult:
-    """Ops resume a mailbox listed in the attention list."""
-    mailbox = await resume_mailbox(session, mailbox_id, source="ops")
-    return MailboxStateResult.model_validate(mailbox)
 
 
 async def ops_command(

@@ -18,7 +18,8 @@ from config.settings import Settings
 OPS_ROUTES = {
     ("DELETE", "/api/leads/{lead_id}"),
     ("POST", "/api/ops/leads/{lead_id}/{action}"),
-    ("POST", "/api/ops/mailboxes/{mailbox_id}/resume"),
+    ("POST", "/api/mailboxes/{mailbox}/resume"),
+    ("POST", "/api/mailboxes/{mailbox}/pause"),
     ("POST", "/api/ops/unmatched/{message_id}/assign"),
     ("POST", "/api/ops/unmatched/{message_id}/discard"),
     ("POST", "/api/channels"),

@@ -45,7 +45,7 @@ const pausedMailbox: AttentionItem = {
   mailbox_name: "ada-outbound",
   mailbox_address: "ada@sales.example.com",
 };
-const resumePath = `POST /api/ops/mailboxes/${pausedMailbox.mailbox_id}/resume`;
+const resumePath = `POST /api/mailboxes/${pausedMailbox.mailbox_id}/resume`;
 
 /** The page listing `body`, each item to query within. */
 async function shown(body: AttentionItem[]) {

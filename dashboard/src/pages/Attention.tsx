@@ -56,7 +56,7 @@ export default function AttentionPage(_props: { params: Record<string, string> }
   });
   const resume = useOptimisticList<AttentionItem[], { mailbox_id: string }>({
     queryKey: keys.attention,
-    mutationFn: ({ mailbox_id }) => api.post(`/api/ops/mailboxes/${mailbox_id}/resume`, {}),
+    mutationFn: ({ mailbox_id }) => api.post(`/api/mailboxes/${mailbox_id}/resume`, {}),
     update: (items, { mailbox_id }) => items.filter((i) => i.mailbox_id !== mailbox_id),
   });
 

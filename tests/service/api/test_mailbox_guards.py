@@ -170,7 +170,7 @@ async def test_bounces_over_the_threshold_pause_the_mailbox_until_ops_resume_it(
     await _post(api, [await _bounce(clean_db, sent[3])])
     assert len(await _mailbox_events(clean_db, EventType.MAILBOX_PAUSED)) == 1
 
-    res = await api.post(f"/api/ops/mailboxes/{mailbox.id}/resume")
+    res = await api.post(f"/api/mailboxes/{mailbox.id}/resume")
     assert res.status_code == 200, res.text
     assert res.json()["state"] == "active"
     assert res.json()["paused_reason"] is None
@@ -259,10 +259,10 @@ async def test_a_spam_complaint_unsubscribes_the_lead_and_pauses_the_mailbox(
 async def test_resume_of_an_unknown_or_active_mailbox(
     api: httpx.AsyncClient, clean_db: Database
 ) -> None:
-    res = await api.post(f"/api/ops/mailboxes/{uuid.uuid4()}/resume")
+    res = await api.post(f"/api/mailboxes/{uuid.uuid4()}/resume")
     assert res.status_code == 404, res.text
     mailbox = await _mailbox(clean_db)
-    res = await api.post(f"/api/ops/mailboxes/{mailbox.id}/resume")
+    res = await api.post(f"/api/mailboxes/{mailbox.id}/resume")
     assert res.status_code == 200, res.text
     assert res.json()["state"] == "active"
     assert await _mailbox_events(clean_db, EventType.MAILBOX_RESUMED) == []
