@@ -57,13 +57,15 @@ from models.migrate import upgrade
 from salespad.local import EmbeddedPostgres, find_binary
 from services.gateway import LeadWorkflowGateway
 from services.simulation.service import Simulator
+from tests.imap_server import DOVECOT, MISSING, Dovecot
 from worker import QueueWorkers, build_worker
 
 API_KEY = "test-api-key"
 TABLES = (
     "import_rejection, import, event_log, message, task, enrollment, campaign_skip, campaign, "
     "suppression, channel, lead, owner_notification, funnel_seen, funnel_delta, funnel_count, "
-    "funnel_reply_delay, webhook_attempt, webhook_delivery, webhook_subscription, api_key"
+    "funnel_reply_delay, webhook_attempt, webhook_delivery, webhook_subscription, api_key, "
+    "mailbox_imap_state, mailbox_slot, mailbox"
 )
 TIERS = ("unit", "service", "workflow", "slow", "browser", "chaos")
 # Tests stop their workers when they end; nothing of theirs may still be in flight then (see
@@ -145,6 +147,24 @@ async def clean_db(db: Database) -> Database:
     async with db.engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
     return db
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    """ONE real IMAP server (Dovecot) per session, started on first use; each test reads and
+    writes the mail of a user of its own (`imap_user`)."""
+    if DOVECOT is None:
+        pytest.skip(MISSING)
+    server = Dovecot()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def imap_user(dovecot: Dovecot) -> str:
+    """A fresh IMAP user (its own empty INBOX) on the session's Dovecot."""
+    return f"rep-{uuid.uuid4().hex[:8]}@team.example"
 
 
 @pytest.fixture(scope="session")

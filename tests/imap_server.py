@@ -1,6 +1,8 @@
 """A real IMAP server for the tests: Debian's Dovecot (`make test` installs dovecot-imapd),
-started in the foreground from a generated configuration on a free loopback port, with users
-in a passwd-file and their mail in maildirs under a temporary directory. Tests deliver mail to
+started in the foreground from a generated configuration on a free loopback port. Its passdb
+is static: any username logs in with the one password (so every test has a user, and an empty
+INBOX, of its own without touching the server), and each user's mail is a maildir under a
+temporary directory. Tests deliver mail to
 it with IMAP APPEND and read flags back as any mail client would."""
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 from salespad.local import free_port
+from tests.processes import stop_processes
 
 DOVECOT = shutil.which("dovecot") or next(
     (p for p in ("/usr/sbin/dovecot",) if os.access(p, os.X_OK)), None
@@ -41,12 +44,12 @@ first_valid_uid = 1
 default_internal_user = {internal}
 default_login_user = {login}
 passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/passwd
+  driver = static
+  args = password={password}
 }}
 userdb {{
   driver = static
-  args = uid={mail_user} gid={mail_group} home={root}/mail/%u
+  args = uid={mail_user} gid={mail_user} home={root}/mail/%u
 }}
 service imap-login {{
   inet_listener imap {{
@@ -61,11 +64,11 @@ service imap-login {{
 
 
 class Dovecot:
-    """One Dovecot with the given users ({username: password})."""
+    """One Dovecot; every user's password is `password`."""
 
-    def __init__(self, users: Mapping[str, str]) -> None:
+    def __init__(self, password: str = "imap-secret") -> None:
         assert DOVECOT is not None, MISSING
-        self.users = dict(users)
+        self.password = password
         self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="salespad-imap-"))
         self.proc: subprocess.Popen[bytes] | None = None
@@ -74,24 +77,15 @@ class Dovecot:
         root = self.root
         root.chmod(0o755)  # the mail processes run as another user when we are root
         (root / "mail").mkdir()
-        if os.geteuid() == 0:
-            internal, login, mail_user = "dovecot", "dovenull", "dovecot"
-            mail = pwd.getpwnam(mail_user)
+        if os.geteuid() == 0:  # Debian's package made these users
+            users = {"internal": "dovecot", "login": "dovenull", "mail_user": "dovecot"}
+            mail = pwd.getpwnam("dovecot")
             os.chown(root / "mail", mail.pw_uid, mail.pw_gid)
-        else:
-            internal = login = mail_user = pwd.getpwuid(os.geteuid()).pw_name
-        (root / "passwd").write_text(
-            "".join(f"{user}:{{PLAIN}}{password}\n" for user, password in self.users.items())
-        )
+        else:  # everything runs as us
+            me = pwd.getpwuid(os.geteuid()).pw_name
+            users = {"internal": me, "login": me, "mail_user": me}
         (root / "dovecot.conf").write_text(
-            _CONFIG.format(
-                root=root,
-                port=self.port,
-                internal=internal,
-                login=login,
-                mail_user=mail_user,
-                mail_group=mail_user,
-            )
+            _CONFIG.format(root=root, port=self.port, password=self.password, **users)
         )
         assert DOVECOT is not None
         # Through salespad.deathsig: Dovecot goes with this process however it ends.
@@ -112,13 +106,8 @@ class Dovecot:
         raise AssertionError(f"dovecot did not listen on {self.port}: {self.log()}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        if self.proc is not None:
+            stop_processes([self.proc], within=10)
         shutil.rmtree(self.root, ignore_errors=True)
 
     def log(self) -> str:
@@ -129,7 +118,7 @@ class Dovecot:
     def client(self, user: str) -> Iterator[imaplib.IMAP4]:
         imap = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
         try:
-            imap.login(user, self.users[user])
+            imap.login(user, self.password)
             yield imap
         finally:
             imap.logout()

@@ -66,20 +66,24 @@ class FolderRead:
     uidnext: int
     messages: list[FetchedMessage]
     more: bool  # more new messages than the batch held
+    last_uid: int  # read up to here: the next round asks for the UIDs above it
 
 
-async def read_new(
-    config: ImapConfig,
-    *,
-    uidvalidity: int | None,
-    after_uid: int,
-    since: datetime | None,
-    batch: int,
-) -> FolderRead:
-    """Messages with a UID above `after_uid`, oldest first, at most `batch`. When the folder's
-    UIDVALIDITY is not `uidvalidity` (first read, or the folder was recreated), UIDs mean
-    nothing: the messages that arrived since `since` are read instead (all of them when None)."""
-    return await asyncio.to_thread(_read_new, config, uidvalidity, after_uid, since, batch)
+@dataclass(frozen=True)
+class ReadFrom:
+    """Where the last round stopped: the folder's UIDVALIDITY then and the last UID read; and
+    the moment to read from by date when the UIDs mean nothing (None: the whole folder)."""
+
+    uidvalidity: int | None
+    after_uid: int
+    since: datetime | None
+
+
+async def read_new(config: ImapConfig, start: ReadFrom, batch: int) -> FolderRead:
+    """Messages with a UID above `start.after_uid`, oldest first, at most `batch`. When the
+    folder's UIDVALIDITY is not `start.uidvalidity` (first read, or the folder was recreated),
+    the messages that arrived since `start.since` are read instead."""
+    return await asyncio.to_thread(_read_new, config, start, batch)
 
 
 async def settle(config: ImapConfig, uids: Sequence[int]) -> None:
@@ -88,13 +92,8 @@ async def settle(config: ImapConfig, uids: Sequence[int]) -> None:
         await asyncio.to_thread(_settle, config, list(uids))
 
 
-def _read_new(
-    config: ImapConfig,
-    uidvalidity: int | None,
-    after_uid: int,
-    since: datetime | None,
-    batch: int,
-) -> FolderRead:
+def _read_new(config: ImapConfig, start: ReadFrom, batch: int) -> FolderRead:
+    uidvalidity, after_uid, since = start.uidvalidity, start.after_uid, start.since
     with _Connection(config) as conn:
         validity, uidnext = conn.status()
         conn.open_folder(readonly=True)
@@ -105,11 +104,16 @@ def _read_new(
             found = conn.search(f"UID {after_uid + 1}:*")
         # "n:*" names the last message even when its UID is below n: filter.
         uids = sorted(u for u in found if u > after_uid)
-        messages = conn.fetch(uids[:batch])
+        taken = uids[:batch]
+        messages = conn.fetch(taken)
     if validity != uidvalidity and since is not None:
         # SINCE has the granularity of a day: the exact arrival time decides.
         messages = [m for m in messages if m.internal_date is None or m.internal_date >= since]
-    return FolderRead(validity, uidnext, messages, more=len(uids) > batch)
+    more = len(uids) > batch
+    # Everything below UIDNEXT was there when we looked, and all of it was read unless `more`;
+    # a message arriving meanwhile gets a UID of at least that UIDNEXT.
+    last_uid = max(taken) if more else max([uidnext - 1, after_uid, *taken])
+    return FolderRead(validity, uidnext, messages, more, last_uid)
 
 
 def _settle(config: ImapConfig, uids: list[int]) -> None:
