@@ -16,11 +16,17 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from config.settings import Settings
+from models.db import Database
+from models.mailboxes import Mailbox
+from models.secrets import seal
 from salespad.local import free_port
 from tests.processes import stop_processes
 
@@ -156,3 +162,27 @@ class Dovecot:
         with self.client(user) as imap:
             status, data = getattr(imap, args[0].lower())(*args[1:])
             assert status == "OK", data
+
+
+async def add_mailbox(
+    db: Database, settings: Settings, dovecot: Dovecot, user: str, **imap: Any
+) -> Mailbox:
+    config = {
+        "imap_host": "127.0.0.1",
+        "imap_port": dovecot.port,
+        "imap_security": "none",
+        "imap_username": user,
+        "imap_password": dovecot.password,
+        **imap,
+    }
+    mailbox = Mailbox(
+        name=f"box-{uuid.uuid4().hex[:6]}",
+        channel_type="EMAIL",
+        provider="smtp",
+        address=user,
+        config=seal(config, settings.secret_key.get_secret_value()),
+    )
+    async with db.session() as session:
+        session.add(mailbox)
+        await session.commit()
+    return mailbox

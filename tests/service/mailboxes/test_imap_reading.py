@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlmodel import col, select
@@ -24,33 +23,9 @@ from services.mailboxes.reading import ReadPolicy, poll_round
 from tests.fakes import mail
 from tests.fakes.gateway import RecordingGateway
 from tests.helpers import add_lead, count_events
-from tests.imap_server import Dovecot
+from tests.imap_server import Dovecot, add_mailbox
 
 pytestmark = pytest.mark.service
-
-
-async def add_mailbox(
-    db: Database, settings: Settings, dovecot: Dovecot, user: str, **imap: Any
-) -> Mailbox:
-    config = {
-        "imap_host": "127.0.0.1",
-        "imap_port": dovecot.port,
-        "imap_security": "none",
-        "imap_username": user,
-        "imap_password": dovecot.password,
-        **imap,
-    }
-    mailbox = Mailbox(
-        name=f"box-{uuid.uuid4().hex[:6]}",
-        channel_type="EMAIL",
-        provider="smtp",
-        address=user,
-        config=seal(config, settings.secret_key.get_secret_value()),
-    )
-    async with db.session() as session:
-        session.add(mailbox)
-        await session.commit()
-    return mailbox
 
 
 async def sent_email(db: Database, lead: Lead, step: int = 1) -> str:
