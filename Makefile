@@ -1,7 +1,8 @@
 # Two commands for a fresh machine with Python 3.11+:
 #   make dev    install into .venv and start the whole stack (salespad dev)
 #   make test   install into .venv (and Debian's chromium for the dashboard's browser tests
-#               when missing), then lint, type-check and run every test tier
+#               and dovecot-imapd for the IMAP reply tests, when missing), then lint,
+#               type-check and run every test tier
 #   make test-fast   the unit and service tiers only (no Temporal; the schemathesis run
 #                    over every API operation is most of its time)
 #   make chaos  the chaos scenarios alone, printing their duplicate and missing counts
@@ -17,7 +18,7 @@ TEST_WORKERS ?= 2
 # Let every test process (xdist workers, the dev stack's children) reuse our modules' bytecode.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install dev test test-fast chaos lint fmt bench clean dashboard browser
+.PHONY: install dev test test-fast chaos lint fmt bench clean dashboard browser imap
 
 install: $(STAMP)
 
@@ -58,6 +59,19 @@ browser:
 	$$sudo apt-get install -y -qq chromium >/dev/null 2>&1 || \
 	{ $$sudo apt-get update -qq && $$sudo apt-get install -y -qq chromium >/dev/null; }; }
 
+# The IMAP reply tests read mail from a real Dovecot (tests/imap_server.py starts one per test
+# session, in the foreground, on a loopback port): Debian's dovecot-imapd, installed here when
+# missing. Where an init system runs, the package also starts a system-wide server on 143/993;
+# the tests never use that one.
+imap:
+	@command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || { \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "dovecot not found and no apt-get to install it: the IMAP tests will be skipped"; exit 0; fi; \
+	echo "Installing Debian's dovecot-imapd for the IMAP reply tests (apt-get)"; \
+	sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	$$sudo apt-get install -y -qq dovecot-imapd >/dev/null 2>&1 || \
+	{ $$sudo apt-get update -qq && $$sudo apt-get install -y -qq dovecot-imapd >/dev/null; }; }
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -65,7 +79,7 @@ lint: install
 
 # mypy (one core, ~25 s from cold) runs beside the tests, which spend much of their time
 # waiting on servers; the test summary stays the last line, and either failing fails the run.
-test: install browser
+test: install browser imap
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal & tests=$$!; \

@@ -22,6 +22,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.campaigns import CampaignActivities
 from activities.drafting import DraftActivities
 from activities.enrollment import EnrollmentActivities
+from activities.mailboxes import MailboxPollActivities
 from activities.replies import ReplyActivities, ReplySweepActivities
 from activities.sending import SendActivities
 from activities.telemetry import RetryMetrics
@@ -47,19 +48,28 @@ from services.channels.tokens import make_unsubscribe_token
 from services.channels.wiring import ChannelConfigError
 from services.gateway import LeadWorkflows
 from services.imports.service import fail_abandoned
+from services.mailboxes.polling import ensure_mailbox_pollers
+from services.mailboxes.reading import ReadPolicy
 from services.mailboxes.sending import MailboxSenders
 from services.notifications.mailer import run_mailer
 from services.replies.sweep import ensure_sweep_schedule
 from services.webhooks_out.dispatcher import WebhookDispatcher
 from workflows.enroll_campaign import EnrollCampaignWorkflow
 from workflows.lead_sequence import LeadSequenceWorkflow
+from workflows.mailbox_poll import MailboxPollWorkflow
 from workflows.process_reply import ProcessReplyWorkflow
 from workflows.queues import CONCERNS, Concern, queue_name
 from workflows.reply_sweep import ReplySweepWorkflow
 
 log = logging.getLogger("salespad.worker")
 
-WORKFLOWS = [LeadSequenceWorkflow, ProcessReplyWorkflow, EnrollCampaignWorkflow, ReplySweepWorkflow]
+WORKFLOWS = [
+    LeadSequenceWorkflow,
+    ProcessReplyWorkflow,
+    EnrollCampaignWorkflow,
+    ReplySweepWorkflow,
+    MailboxPollWorkflow,
+]
 
 
 def workflow_runner(*, strict: bool = False) -> SandboxedWorkflowRunner:
@@ -156,12 +166,15 @@ def build_worker(
     unsubscribe_secret: str | None = None,
     mailboxes: MailboxSenders | None = None,
     mailbox_health: MailboxHealthSettings | None = None,
+    secret_key: str = "",
+    imap_poll_seconds: float = 60.0,
     concerns: Sequence[Concern] = CONCERNS,
     limits: Mapping[Concern, QueueLimits] | None = None,
     **worker_options: Any,
 ) -> QueueWorkers:
     """The workers of `concerns` (default: all): `task_queue` runs the workflows and the
-    bookkeeping activities, `<task_queue>-email|-messaging|-ai` the sends and the LLM calls."""
+    bookkeeping activities, `<task_queue>-email|-messaging|-ai` the sends and the LLM calls.
+    `secret_key` unseals mailboxes' IMAP passwords (SALESPAD_SECRET_KEY)."""
     tokens = (
         functools.partial(make_unsubscribe_token, unsubscribe_secret)
         if unsubscribe_secret
@@ -176,6 +189,8 @@ def build_worker(
     gateway = LeadWorkflows(client, task_queue)
     campaigns = CampaignActivities(db, gateway)
     sweep = ReplySweepActivities(db, gateway)
+    imap = ReadPolicy(secret_key=secret_key, interval_seconds=imap_poll_seconds)
+    polling = MailboxPollActivities(db, gateway, imap)
     # On shutdown, let in-flight activities finish instead of cancelling them mid-send: a send
     # cancelled between the provider call and the commit would become an unknown outcome.
     worker_options.setdefault("graceful_shutdown_timeout", timedelta(seconds=30))
@@ -194,6 +209,7 @@ def build_worker(
             campaigns.enroll_batch,
             campaigns.finish_campaign_batch,
             sweep.sweep_replies,
+            polling.poll_mailbox,
         ],
         # The send activity serves every channel; the workflow picks the queue by channel.
         "email": [sending.send_step],
@@ -255,6 +271,8 @@ async def run_worker(settings: Settings, concerns: Sequence[Concern] = CONCERNS)
         unsubscribe_secret=settings.secret_key.get_secret_value(),
         mailboxes=MailboxSenders(settings),
         mailbox_health=settings.mailbox_health,
+        secret_key=settings.secret_key.get_secret_value(),
+        imap_poll_seconds=settings.imap_poll_seconds,
         max_cached_workflows=settings.worker_max_cached_workflows,
         workflow_runner=workflow_runner(strict=settings.worker_strict_sandbox),
         concerns=concerns,
@@ -296,6 +314,11 @@ async def _start_background(
         await ensure_sweep_schedule(client, settings.task_queue)
     except Exception as exc:  # no schedule support: replies still reach sequences at a send
         log.error("could not create the reply sweep schedule: %s", exc)
+    # Replies and bounces of the mailboxes read over IMAP: one poller workflow each.
+    try:
+        await ensure_mailbox_pollers(client, settings, db)
+    except Exception as exc:  # the pollers already running go on; the next start tries again
+        log.error("could not start the IMAP reply pollers: %s", exc)
     # Funnel counters are folded in the background, so a read stays small however long nobody
     # looked (services/analytics/compactor.py).
     # Owners' emails for their inbox items (services/notifications/mailer.py).

@@ -203,6 +203,10 @@ class Settings(BaseSettings):
     max_import_bytes: int = 100 * 1024 * 1024
     import_sync_max_bytes: int = 256 * 1024
 
+    # Replies to mailboxes read over IMAP (a mailbox's imap_* settings): how often each
+    # mailbox's folder is read. A reply stops its sequence within about this long.
+    imap_poll_seconds: float = Field(default=60.0, gt=0, le=86_400)
+
     llm_model: str = "gpt-4o-mini"
     # Kept for compatibility: one best-effort POST per dead letter. A webhook subscription to
     # lead.dead_lettered (POST /api/webhook-subscriptions) is the durable, signed way.

@@ -58,6 +58,7 @@ from salespad.local import EmbeddedPostgres, find_binary
 from services.gateway import LeadWorkflowGateway
 from services.mailboxes.sending import MailboxSenders
 from services.simulation.service import Simulator
+from tests.imap_server import DOVECOT, MISSING, Dovecot
 from worker import QueueWorkers, build_worker
 
 API_KEY = "test-api-key"
@@ -147,6 +148,24 @@ async def clean_db(db: Database) -> Database:
     async with db.engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
     return db
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    """ONE real IMAP server (Dovecot) per session, started on first use; each test reads and
+    writes the mail of a user of its own (`imap_user`)."""
+    if DOVECOT is None:
+        pytest.skip(MISSING)
+    server = Dovecot()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def imap_user(dovecot: Dovecot) -> str:
+    """A fresh IMAP user (its own empty INBOX) on the session's Dovecot."""
+    return f"rep-{uuid.uuid4().hex[:8]}@team.example"
 
 
 @pytest.fixture(scope="session")

@@ -58,6 +58,11 @@ with workflow.unsafe.imports_passed_through():
         OpenDraftTaskInput,
         SettleDraftTaskInput,
     )
+    from workflows.mailbox_contracts import (
+        POLL_MAILBOX_ACTIVITY,
+        PollMailboxInput,
+        PollMailboxResult,
+    )
     from workflows.policies import (
         DB_POLICY,
         DB_TIMEOUT,
@@ -65,6 +70,8 @@ with workflow.unsafe.imports_passed_through():
         ENROLL_BATCH_TIMEOUT,
         LLM_POLICY,
         LLM_TIMEOUT,
+        MAILBOX_POLL_POLICY,
+        MAILBOX_POLL_TIMEOUT,
         SEND_POLICY,
         SEND_TIMEOUT,
         SWEEP_POLICY,
@@ -150,4 +157,7 @@ finish_campaign_batch = ActivityRef[FinishBatchInput, None](
 )
 sweep_replies = ActivityRef[ReplySweepInput, ReplySweepResult](
     SWEEP_REPLIES_ACTIVITY, ReplySweepResult, SWEEP_TIMEOUT, SWEEP_POLICY
+)
+poll_mailbox = ActivityRef[PollMailboxInput, PollMailboxResult](
+    POLL_MAILBOX_ACTIVITY, PollMailboxResult, MAILBOX_POLL_TIMEOUT, MAILBOX_POLL_POLICY
 )

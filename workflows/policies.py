@@ -61,3 +61,16 @@ LLM_POLICY = RetryPolicy(
     maximum_attempts=6,
     non_retryable_error_types=[*errors.LLM_STEP_ERRORS, *errors.PERMANENT_LLM_ERRORS],
 )
+
+# The IMAP reply poller (workflows/mailbox_poll.py). One round: connect, read up to a batch,
+# record each message. An unreachable server or a refused login is not an activity failure: the
+# round records it (mailbox_imap_state.last_error, a log line) and the workflow backs off,
+# doubling the poll interval per failed round up to MAILBOX_POLL_MAX_BACKOFF, forever: a
+# mailbox whose password is fixed later is read again without anyone restarting anything.
+# What does fail the activity (our database) is retried a few times here first.
+# (1 s, 2 s, 4 s: Temporal's default backoff.)
+MAILBOX_POLL_TIMEOUT = timedelta(minutes=5)
+MAILBOX_POLL_POLICY = RetryPolicy(maximum_attempts=4)
+MAILBOX_POLL_MAX_BACKOFF = timedelta(minutes=30)
+# Rounds per run before continue-as-new: about ten history events a round.
+MAILBOX_POLL_ROUNDS = 200

@@ -8,6 +8,7 @@ by the sender's address (`services.replies.queries`).
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,7 +34,9 @@ async def receive_email(
     mail: InboundMail,
     *,
     update_timeout: float = WEBHOOK_UPDATE_TIMEOUT_SECONDS,
+    mailbox_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
+    """`mailbox_id`: the mailbox it was read from (IMAP), kept on the message."""
     mail = keepable(mail)
     lead_id, matched_by = await lead_for_mail(session, mail)
     if lead_id is None:
@@ -46,6 +49,7 @@ async def receive_email(
             subject=mail.subject,
             provider_message_id=mail.provider_message_id,
             details={"to": mail.to, "references": list(mail.references[:10])},
+            mailbox_id=mailbox_id,
         )
         return {"status": "unmatched", "message_id": str(message.id), "duplicate": duplicate}
     body = ReplyCreate(
@@ -55,7 +59,9 @@ async def receive_email(
         message_id=mail.provider_message_id,
         headers=mail.headers,
     )
-    result = await handle_reply(session, workflows, lead_id, body, update_timeout, wait="signal")
+    result = await handle_reply(
+        session, workflows, lead_id, body, update_timeout, wait="signal", mailbox_id=mailbox_id
+    )
     return {"status": "recorded", "lead_id": str(lead_id), "matched_by": matched_by} | (
         result.model_dump(mode="json", by_alias=True)
     )

@@ -102,3 +102,16 @@ async def lead_for_phone(session: AsyncSession, number: str) -> uuid.UUID | None
         .limit(1)
     )
     return (await session.exec(stmt)).first()
+
+
+async def sent_by_us(session: AsyncSession, message_id: str) -> bool:
+    """True for a Message-ID of our own outbound mail: ours by its form, or a provider's id
+    recorded for one of our sends (a copy of it that landed in a mailbox we read)."""
+    if _OURS.match(message_id.lower()):
+        return True
+    found = await session.exec(
+        select(Message.id)
+        .where(Message.direction == Direction.OUTBOUND, Message.provider_message_id == message_id)
+        .limit(1)
+    )
+    return found.first() is not None

@@ -30,9 +30,14 @@ from workflows.contracts import ReplyNotice
 
 
 async def record_reply(
-    session: AsyncSession, lead_id: uuid.UUID, body: ReplyCreate
+    session: AsyncSession,
+    lead_id: uuid.UUID,
+    body: ReplyCreate,
+    *,
+    mailbox_id: uuid.UUID | None = None,
 ) -> tuple[Message, bool]:
-    """Store the reply; returns (message, duplicate). Status changes wait for classification."""
+    """Store the reply; returns (message, duplicate). Status changes wait for classification.
+    `mailbox_id`: the mailbox it was read from (IMAP)."""
     provider_id = body.provider_message_id or f"api-{uuid.uuid4()}"
     lead = await lock_lead(session, lead_id)
     if lead is None:
@@ -61,6 +66,7 @@ async def record_reply(
         delivery_status=DeliveryStatus.RECEIVED,
         sent_at=body.received_at or utcnow(),
         details={"headers": body.headers} if body.headers else {},
+        mailbox_id=mailbox_id,
     )
     session.add(message)
     reply_received(session, lead, message, body.channel)
@@ -69,7 +75,7 @@ async def record_reply(
     except IntegrityError:
         # The same provider message id raced in through another request.
         await session.rollback()
-        return await record_reply(session, lead_id, body)
+        return await record_reply(session, lead_id, body, mailbox_id=mailbox_id)
     return message, False
 
 
@@ -146,11 +152,12 @@ async def handle_reply(
     update_timeout: float,
     *,
     wait: ReplyDeliveryMode = "classified",
+    mailbox_id: uuid.UUID | None = None,
 ) -> ReplyResult:
     """Record first, then deliver: a Temporal outage never loses a reply. `wait`: answer once
     the running sequence holds the reply (no step runs before it is handled), or once it was
     classified and acted on; "signal" (webhooks) only signals the sequence."""
-    message, duplicate = await record_reply(session, lead_id, body)
+    message, duplicate = await record_reply(session, lead_id, body, mailbox_id=mailbox_id)
     delivery = await deliver_recorded(
         session, workflows, lead_id, message, body.channel, update_timeout, wait=wait
     )

@@ -30,6 +30,7 @@ async def record_unmatched_reply(
     subject: str | None,
     provider_message_id: str,
     details: dict[str, Any] | None = None,
+    mailbox_id: uuid.UUID | None = None,
 ) -> tuple[Message, bool]:
     """A reply from someone who is not a lead: stored and listed for ops, never dropped.
     Returns (message, duplicate)."""
@@ -53,6 +54,7 @@ async def record_unmatched_reply(
         provider_message_id=provider_message_id,
         delivery_status=DeliveryStatus.RECEIVED,
         sent_at=utcnow(),
+        mailbox_id=mailbox_id,
     )
     session.add(message)
     add_event(
