@@ -227,6 +227,7 @@ async def _worker(
         graceful_shutdown_timeout=WORKER_SHUTDOWN,
         # Mailboxes with credentials of their own are unsealed with the test settings' key.
         mailboxes=MailboxSenders(settings),
+        secret_key=settings.secret_key.get_secret_value(),
     )
     async with worker:
         yield worker

@@ -3,11 +3,18 @@ jitter, send window, ramp, and the IMAP inbox its replies are read from."""
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Response
+from temporalio.service import RPCError
 
 from api.auth import OPS
-from api.deps import SessionDep, SettingsDep
+from api.deps import AppState, SessionDep, SettingsDep, StateDep
+from models.mailboxes import Mailbox
+from services.errors import ServiceUnavailable
 from services.mailboxes import health, service
+from services.mailboxes.imap import wants_poller
+from services.mailboxes.polling import ensure_mailbox_poller
 from services.mailboxes.schemas import (
     MailboxCreate,
     MailboxList,
@@ -17,6 +24,19 @@ from services.mailboxes.schemas import (
 )
 
 router = APIRouter(prefix="/mailboxes", tags=["mailboxes"])
+log = logging.getLogger("salespad.mailboxes")
+
+
+async def _follow_imap(state: AppState, mailbox: Mailbox, *, deleted: bool = False) -> None:
+    """Start (or wake, or end) the mailbox's IMAP reply poller to match what was saved. The
+    change is saved either way: with Temporal away, a worker starts the pollers it lacks when
+    it starts (or the mailbox's next change does)."""
+    try:
+        client = await state.temporal_client()
+        wanted = not deleted and wants_poller(mailbox)
+        await ensure_mailbox_poller(client, state.settings, mailbox.id, wanted=wanted)
+    except (ServiceUnavailable, RPCError) as exc:
+        log.warning("mailbox %s saved; its reply poller is not started yet: %s", mailbox.name, exc)
 
 
 @router.get(
@@ -38,9 +58,10 @@ async def list_mailboxes(session: SessionDep, settings: SettingsDep) -> MailboxL
     "from it with the next send",
 )
 async def create_mailbox(
-    body: MailboxCreate, session: SessionDep, settings: SettingsDep
+    body: MailboxCreate, session: SessionDep, settings: SettingsDep, state: StateDep
 ) -> MailboxPublic:
     mailbox = await service.create_mailbox(session, body, settings.secret_key.get_secret_value())
+    await _follow_imap(state, mailbox)
     return await service.show_mailbox(session, str(mailbox.id))
 
 
@@ -56,11 +77,12 @@ async def show_mailbox(mailbox: str, session: SessionDep) -> MailboxPublic:
     summary="Change a mailbox: only the fields given; null clears a cap, window or ramp",
 )
 async def update_mailbox(
-    mailbox: str, body: MailboxUpdate, session: SessionDep, settings: SettingsDep
+    mailbox: str, body: MailboxUpdate, session: SessionDep, settings: SettingsDep, state: StateDep
 ) -> MailboxPublic:
     found = await service.update_mailbox(
         session, mailbox, body, settings.secret_key.get_secret_value()
     )
+    await _follow_imap(state, found)
     return await service.show_mailbox(session, str(found.id))
 
 
@@ -98,6 +120,8 @@ async def resume_mailbox(mailbox: str, session: SessionDep) -> MailboxPublic:
     dependencies=[OPS],
     summary="Delete a mailbox that never sent (one that did is disabled instead: 409)",
 )
-async def delete_mailbox(mailbox: str, session: SessionDep) -> Response:
-    await service.delete_mailbox(session, mailbox)
+async def delete_mailbox(mailbox: str, session: SessionDep, state: StateDep) -> Response:
+    deleted = await service.delete_mailbox(session, mailbox)
+    if wants_poller(deleted):
+        await _follow_imap(state, deleted, deleted=True)
     return Response(status_code=204)

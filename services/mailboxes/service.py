@@ -37,7 +37,8 @@ from services.mailboxes.schemas import (
 )
 from services.mailboxes.sending import OWN_CREDENTIALS
 
-IMAP_REQUIRED = ("imap_username", "imap_password")
+# imap_username defaults to the mailbox's address.
+IMAP_REQUIRED = ("imap_password",)
 IMAP_SECURITY = ("ssl", "starttls", "none")
 
 
@@ -197,7 +198,8 @@ async def update_mailbox(
     return mailbox
 
 
-async def delete_mailbox(session: AsyncSession, ref: str) -> None:
+async def delete_mailbox(session: AsyncSession, ref: str) -> Mailbox:
+    """Delete a mailbox that never sent; returns it as it was."""
     mailbox = await find_mailbox(session, ref)
     used = (
         await session.exec(
@@ -211,6 +213,7 @@ async def delete_mailbox(session: AsyncSession, ref: str) -> None:
         )
     await session.delete(mailbox)
     await session.commit()
+    return mailbox
 
 
 async def usage(session: AsyncSession, mailbox: Mailbox, now: datetime) -> MailboxUsage:

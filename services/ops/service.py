@@ -12,10 +12,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.enums import ChannelType, EnrollmentState, EventType
 from models.mailboxes import Mailbox
+from models.tables import utcnow
 from services.errors import Conflict
 from services.gateway import LeadWorkflowGateway
 from services.leads.queries import open_enrollment
 from services.leads.schemas import ControlResult
+from services.mailboxes.polling import ImapProblem, imap_problems
 from services.ops import queries
 from services.ops.schemas import (
     AttentionItem,
@@ -28,10 +30,12 @@ OpsAction = Literal["retry", "skip", "stop"]
 
 
 async def attention(session: AsyncSession, ui_url: str, namespace: str) -> list[AttentionItem]:
-    """Paused mailboxes first (each holds the sends of all its leads), then leads."""
+    """Paused mailboxes first (each holds the sends of all its leads), then mailboxes whose
+    replies cannot be read over IMAP (a reply there would go unseen), then leads."""
     ui = ui_url.rstrip("/")
     ns = quote(namespace)
     items = [_mailbox_item(m) for m in await queries.paused_mailboxes(session)]
+    items += [_imap_item(p) for p in await imap_problems(session)]
     for enrollment, lead in await queries.waiting_for_ops(session):
         event = await queries.latest_attention_event(session, lead.id)
         workflow_id = workflow_id_for(str(lead.id))
@@ -71,6 +75,26 @@ def _mailbox_item(mailbox: Mailbox) -> AttentionItem:
         mailbox_id=mailbox.id,
         mailbox_name=mailbox.name,
         mailbox_address=mailbox.address,
+    )
+
+
+def _imap_item(problem: ImapProblem) -> AttentionItem:
+    return AttentionItem(
+        kind="mailbox",
+        lead_id=None,
+        lead_name=None,
+        lead_email=None,
+        campaign_id=None,
+        current_step=None,
+        reason=f"replies are not being read over IMAP: {problem.last_error}",
+        error_type="ImapReadFailed",
+        since=problem.last_read_at or utcnow(),
+        workflow_id=None,
+        temporal_url=None,
+        actions=["fix its IMAP settings (PATCH /api/mailboxes/{id})"],
+        mailbox_id=problem.mailbox_id,
+        mailbox_name=problem.name,
+        mailbox_address=problem.address,
     )
 
 

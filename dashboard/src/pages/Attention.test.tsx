@@ -117,6 +117,21 @@ describe("Attention page", () => {
     expect(lead.getByRole("button", { name: "Retry" })).toBeInTheDocument();
   });
 
+  it("shows a mailbox whose replies cannot be read over IMAP, with what to fix and no Resume", async () => {
+    const unread: AttentionItem = {
+      ...pausedMailbox,
+      reason: "replies are not being read over IMAP: login refused (AUTHENTICATIONFAILED)",
+      error_type: "ImapReadFailed",
+      actions: ["fix its IMAP settings (PATCH /api/mailboxes/{id})"],
+    };
+    const [paused, imap] = await shown([pausedMailbox, unread]);
+    expect(paused.getByRole("button", { name: "Resume" })).toBeInTheDocument();
+    expect(imap.getByText("replies unread")).toBeInTheDocument();
+    expect(imap.getByText(/login refused/)).toBeInTheDocument();
+    expect(imap.getByText(/Fix its IMAP settings/)).toBeInTheDocument();
+    expect(imap.queryByRole("button", { name: "Resume" })).toBeNull();
+  });
+
   it("resume removes the mailbox at once and keeps it away once accepted", async () => {
     let listed: AttentionItem[] = [pausedMailbox];
     const { sent } = stubApi({

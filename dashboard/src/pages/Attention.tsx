@@ -57,7 +57,8 @@ export default function AttentionPage(_props: { params: Record<string, string> }
   const resume = useOptimisticList<AttentionItem[], { mailbox_id: string }>({
     queryKey: keys.attention,
     mutationFn: ({ mailbox_id }) => api.post(`/api/mailboxes/${mailbox_id}/resume`, {}),
-    update: (items, { mailbox_id }) => items.filter((i) => i.mailbox_id !== mailbox_id),
+    update: (items, { mailbox_id }) =>
+      items.filter((i) => !(i.mailbox_id === mailbox_id && i.actions.includes("resume"))),
   });
 
   const items = query.data ?? [];
@@ -78,28 +79,35 @@ export default function AttentionPage(_props: { params: Record<string, string> }
           {items.map((item) => {
             if (isMailbox(item) && item.mailbox_id) {
               const mailboxId = item.mailbox_id;
+              const paused = item.actions.includes("resume");
               return (
-                <li key={`mailbox-${mailboxId}`} className="card attention-item" data-testid="attention-item">
+                <li key={`mailbox-${mailboxId}-${paused ? "paused" : "imap"}`} className="card attention-item" data-testid="attention-item">
                   <div className="attention-head">
-                    <Badge value="mailbox paused" kind="paused" />
+                    <Badge value={paused ? "mailbox paused" : "replies unread"} kind="paused" />
                     <strong>{item.mailbox_name}</strong>
                     {item.mailbox_address && <span className="muted">{item.mailbox_address}</span>}
                     <span className="muted attention-since">since {formatDateTime(item.since)}</span>
                   </div>
                   <p className="attention-reason">
                     {item.reason}
-                    <span className="muted"> Its leads' sends are held until it is resumed.</span>
+                    <span className="muted">
+                      {paused
+                        ? " Its leads' sends are held until it is resumed."
+                        : ` Fix its IMAP settings (${item.actions.join("; ")}); replies there are read once it works.`}
+                    </span>
                   </p>
-                  <div className="toolbar attention-actions">
-                    <button
-                      type="button"
-                      className="button primary"
-                      disabled={resume.isPending && resume.variables?.mailbox_id === mailboxId}
-                      onClick={() => resume.mutate({ mailbox_id: mailboxId })}
-                    >
-                      Resume
-                    </button>
-                  </div>
+                  {paused && (
+                    <div className="toolbar attention-actions">
+                      <button
+                        type="button"
+                        className="button primary"
+                        disabled={resume.isPending && resume.variables?.mailbox_id === mailboxId}
+                        onClick={() => resume.mutate({ mailbox_id: mailboxId })}
+                      >
+                        Resume
+                      </button>
+                    </div>
+                  )}
                 </li>
               );
             }

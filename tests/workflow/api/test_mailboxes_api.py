@@ -9,13 +9,15 @@ from typing import Any
 
 import httpx
 from sqlmodel import select
+from temporalio.testing import WorkflowEnvironment
 
 from models.db import Database
-from models.mailboxes import Mailbox
+from models.mailboxes import Mailbox, MailboxImapState
 from models.secrets import PREFIX
 from models.tables import Message
 from tests.fakes.sendgrid import FakeSendGrid
 from tests.helpers import enrolled_campaign, eventually
+from workflows.mailbox_contracts import MailboxPollResult, mailbox_poll_workflow_id
 
 
 def fields(res: httpx.Response) -> set[str]:
@@ -39,7 +41,7 @@ async def test_bad_mailboxes_get_a_422_naming_the_field(api: httpx.AsyncClient) 
         ({"name": "a", "channel_type": "SMS", "address": "+14155550100", "provider": "twilio",
           "config": {"account_sid": "AC1"}}, {"config.auth_token"}),
         ({"name": "a", "address": "a@x.example", "config": {"imap_host": "127.0.0.1"}},
-         {"config.imap_username"}),
+         {"config.imap_password"}),
         ({"name": "a", "address": "a@x.example", "unknown": 1}, {"unknown"}),
     ]  # fmt: skip
     for body, expected in cases:
@@ -56,7 +58,7 @@ async def test_bad_mailboxes_get_a_422_naming_the_field(api: httpx.AsyncClient) 
 
 
 async def test_secrets_are_sealed_and_never_returned(
-    api: httpx.AsyncClient, clean_db: Database
+    api: httpx.AsyncClient, clean_db: Database, ts_env: WorkflowEnvironment
 ) -> None:
     res = await api.post(
         "/api/mailboxes",
@@ -92,6 +94,19 @@ async def test_secrets_are_sealed_and_never_returned(
     assert patched.json()["config"]["imap_password"] == "********"
     assert patched.json()["config"]["imap_folder"] == "Replies"
     assert patched.json()["daily_cap"] == 40
+    # Disabled, its reply poller (started with the mailbox: it has IMAP) ends.
+    await _disable_and_wait_for_the_poller(api, ts_env, "ana", body["id"])
+
+
+async def _disable_and_wait_for_the_poller(
+    api: httpx.AsyncClient, env: WorkflowEnvironment, name: str, mailbox_id: str
+) -> MailboxPollResult:
+    handle = env.client.get_workflow_handle(
+        mailbox_poll_workflow_id(mailbox_id), result_type=MailboxPollResult
+    )
+    disabled = await api.patch(f"/api/mailboxes/{name}", json={"state": "disabled"})
+    assert disabled.status_code == 200, disabled.text
+    return await handle.result()
 
 
 async def test_a_campaign_sends_from_its_mailbox_with_its_own_credentials(
@@ -163,3 +178,31 @@ async def test_a_campaign_sends_from_its_mailbox_with_its_own_credentials(
     spare = await api.post("/api/mailboxes", json={"name": "spare", "address": "s@x.example"})
     assert (await api.delete(f"/api/mailboxes/{spare.json()['id']}")).status_code == 204
     assert (await api.get("/api/mailboxes/spare")).status_code == 404
+
+
+async def test_a_mailbox_with_imap_gets_its_reply_poller_and_disabling_ends_it(
+    api: httpx.AsyncClient, clean_db: Database, ts_env: WorkflowEnvironment
+) -> None:
+    res = await api.post(
+        "/api/mailboxes",
+        json={
+            "name": "ana",
+            "address": "ana@team.example",
+            "config": {"imap_host": "127.0.0.1", "imap_port": 1, "imap_security": "none",
+                       "imap_password": "pw"},
+        },
+    )  # fmt: skip
+    assert res.status_code == 201, res.text
+    assert res.json()["imap"] is True
+
+    # Running: its first round could not log in (nothing listens), and says so to ops.
+    async def failed_round() -> bool:
+        async with clean_db.session() as session:
+            state = await session.get(MailboxImapState, uuid.UUID(res.json()["id"]))
+            return state is not None and state.last_error is not None
+
+    await eventually(failed_round)
+    attention = (await api.get("/api/ops/attention")).json()
+    assert [i["mailbox_name"] for i in attention] == ["ana"]
+    result = await _disable_and_wait_for_the_poller(api, ts_env, "ana", res.json()["id"])
+    assert "disabled" in result.reason
