@@ -232,6 +232,25 @@ async def test_every_page_at_laptop_sizes(page: Any, api: httpx.AsyncClient) -> 
     """Screenshots of every page, at 1440x900 and 1280x800: no page scrolls sideways."""
     lead = await new_lead(api, "Paula Pages", "paula@example.com", company="Pages Inc")
     await start_campaign(api, "Screenshots", [lead])
+    # A mailbox with every column filled (out of the default pool: no other test sends from it).
+    made = await api.post(
+        "/api/mailboxes",
+        json={
+            "name": "screenshots-ana",
+            "address": "ana.screenshots@example.com",
+            "display_name": "Ana at Screenshots Incorporated",
+            "owner": "ana",
+            "daily_cap": 40,
+            "hourly_cap": 10,
+            "min_gap_seconds": 180,
+            "jitter_seconds": 120,
+            "send_window": {"start": "09:00", "end": "17:00", "days": [1, 2, 3, 4, 5]},
+            "timezone": "Europe/Berlin",
+            "ramp": {"start": 10, "step": 5},
+            "pool_default": False,
+        },
+    )
+    assert made.status_code in (201, 409), made.text
     await sign_in(page)
     pages = {
         "campaigns": ("/campaigns", "campaign-row"),
@@ -240,6 +259,7 @@ async def test_every_page_at_laptop_sizes(page: Any, api: httpx.AsyncClient) -> 
         "attention": ("/attention", None),
         "import": ("/import", "import-file"),
         "sequences": ("/sequences", "sequence-flow"),
+        "mailboxes": ("/mailboxes", "mailbox-row"),
         "live": ("/live", None),
         "lead": (f"/leads/{lead}", "timeline"),
     }
@@ -284,6 +304,7 @@ async def test_empty_loading_and_error_states(
             ("/attention", "Nothing needs you", "attention-empty"),
             ("/live", "Waiting for activity", "live-empty"),
             ("/inbox", "", "inbox-empty"),
+            ("/mailboxes", "No mailboxes yet", "mailboxes-empty"),
         ):
             await tab.goto(path)
             await expect(tab.get_by_role("heading", level=1).first).to_be_visible()
