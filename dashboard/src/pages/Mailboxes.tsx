@@ -178,17 +178,19 @@ export default function MailboxesPage(_props: { params: Record<string, string> }
         <ErrorBox error={query.error} retry={() => void query.refetch()} />
       ) : (
         <>
-          {query.data.items.length === 0 ? (
-            <Empty title="No mailboxes yet: every campaign sends from its channel's default sender">
-              Add one to give a rep their own address and pacing.
-            </Empty>
-          ) : (
-            <MailboxTable
-              items={query.data.items}
-              pending={act.isPending ? act.variables?.id : undefined}
-              onAction={(vars) => act.mutate(vars)}
-            />
-          )}
+          <div className="mailbox-list">
+            {query.data.items.length === 0 ? (
+              <Empty title="No mailboxes yet: every campaign sends from its channel's default sender">
+                Add one to give a rep their own address and pacing.
+              </Empty>
+            ) : (
+              <MailboxTable
+                items={query.data.items}
+                pending={act.isPending ? act.variables?.id : undefined}
+                onAction={(vars) => act.mutate(vars)}
+              />
+            )}
+          </div>
           <Defaults defaults={query.data.defaults} />
         </>
       )}
@@ -303,7 +305,7 @@ function MailboxRow({ mailbox: m, busy, onAction }: { mailbox: Mailbox; busy: bo
         <div>{gapText(m.min_gap_seconds, m.jitter_seconds)}</div>
         <div className="muted">{windowText(m.send_window, m.timezone)}</div>
       </td>
-      <td data-testid="mailbox-waiting">
+      <td data-testid="mailbox-waiting" className="mailbox-waiting">
         {usage ? (
           <>
             <div>{usage.promised} waiting</div>
@@ -576,8 +578,8 @@ function AddMailbox({ onClose }: { onClose: () => void }) {
       <form className="mailbox-form" onSubmit={submit} noValidate aria-label="Add mailbox">
         <p className="muted mailbox-note">
           Credentials (SMTP, SendGrid or Twilio keys, the IMAP inbox) are never entered in the dashboard: set them over the API
-          (PATCH /api/mailboxes/&lt;name&gt; with its config) or the CLI. Without any, the mailbox sends through its channel
-          type's provider from its own address.
+          (PATCH /api/mailboxes/&lt;name&gt; with its config; secrets are encrypted and never shown). Without any, the mailbox
+          sends through its channel type's provider from its own address.
         </p>
         {errors.general.length > 0 && (
           <div className="form-error" role="alert">
