@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { invalidationsFor, keys, parseEvent } from "./live";
+import { EVENT_TYPES, invalidationsFor, keys, parseEvent } from "./live";
 
 describe("invalidationsFor", () => {
   it("a reply refreshes the inbox, the lead, its campaign's funnel and the lists", () => {
@@ -27,6 +27,22 @@ describe("invalidationsFor", () => {
 
   it("a dead letter refreshes the attention list", () => {
     expect(invalidationsFor({ event_type: "DEAD_LETTERED", lead_id: "L1", campaign_id: null })).toContainEqual(keys.attention);
+  });
+
+  it("a send or a deferred send refreshes the mailboxes' usage; a pause or resume only the mailboxes", () => {
+    for (const type of ["EMAIL_SENT", "SMS_SENT", "WHATSAPP_SENT", "SEND_DEFERRED"]) {
+      expect(invalidationsFor({ event_type: type, lead_id: "L1", campaign_id: "C1" })).toContainEqual(keys.mailboxes);
+    }
+    for (const type of ["MAILBOX_PAUSED", "MAILBOX_RESUMED"]) {
+      expect(invalidationsFor({ event_type: type, lead_id: null, campaign_id: null })).toEqual([keys.mailboxes]);
+    }
+    for (const type of ["REPLY_RECEIVED", "DELIVERED", "DEAD_LETTERED", "SEND_SKIPPED"]) {
+      expect(invalidationsFor({ event_type: type, lead_id: "L1", campaign_id: "C1" })).not.toContainEqual(keys.mailboxes);
+    }
+  });
+
+  it("listens for the mailbox events by name", () => {
+    expect(EVENT_TYPES).toEqual(expect.arrayContaining(["MAILBOX_PAUSED", "MAILBOX_RESUMED"]));
   });
 
   it("an unmatched reply only refreshes the unmatched list", () => {

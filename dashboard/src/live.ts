@@ -35,7 +35,7 @@ export const EVENT_TYPES = [
   "TASK_SKIPPED", "TASK_OVERDUE", "TASK_CANCELLED", "SEND_DEFERRED", "OPS_RETRY", "OPS_SKIP",
   "OPS_STOP", "CLAIM_RELEASED", "DELIVERED", "BOUNCED", "UNSUBSCRIBED", "DELIVERY_DEFERRED",
   "DELIVERY_FAILED", "OPENED", "CLICKED", "DEAD_LETTERED", "DRAFT_CREATED", "DRAFT_APPROVED",
-  "DRAFT_REJECTED", "PREFERRED_CHANNEL_LEARNED",
+  "DRAFT_REJECTED", "PREFERRED_CHANNEL_LEARNED", "MAILBOX_PAUSED", "MAILBOX_RESUMED",
 ] as const;
 
 // Query keys (one place, so pages and invalidation agree).
@@ -53,6 +53,7 @@ export const keys = {
   imports: ["imports"] as const,
   import: (id: string) => ["import", id] as const,
   sequences: ["sequences"] as const,
+  mailboxes: ["mailboxes"] as const,
 };
 
 const SENDS = new Set(["EMAIL_SENT", "WHATSAPP_SENT", "SMS_SENT", "SEND_SKIPPED", "SEND_DEFERRED"]);
@@ -62,6 +63,9 @@ const STATUS = new Set([
   "SEQUENCE_RESUMED", "BOUNCED", "UNSUBSCRIBED",
 ]);
 const TASKS = new Set(["TASK_CREATED", "TASK_DONE", "TASK_SKIPPED", "TASK_CANCELLED", "DRAFT_CREATED", "DRAFT_APPROVED", "DRAFT_REJECTED"]);
+// What changes a mailbox's usage (sent in 24 h and 1 h, waiting sends, next free moment).
+const MAILBOX_USAGE = new Set(["EMAIL_SENT", "WHATSAPP_SENT", "SMS_SENT", "SEND_DEFERRED"]);
+const MAILBOX_STATE = new Set(["MAILBOX_PAUSED", "MAILBOX_RESUMED"]);
 const OPS = new Set(["DEAD_LETTERED", "OPS_RETRY", "OPS_SKIP", "OPS_STOP", "CLAIM_RELEASED", "TASK_OVERDUE"]);
 
 /** The query keys an event changes. A campaign-scoped key without a known campaign falls
@@ -78,6 +82,7 @@ export function invalidationsFor(event: Pick<LiveEvent, "event_type" | "lead_id"
     out.push(keys.overview);
   };
   const type = event.event_type;
+  if (MAILBOX_USAGE.has(type) || MAILBOX_STATE.has(type)) out.push(keys.mailboxes);
   if (type === "LEAD_CREATED" || type === "LEAD_UPDATED" || type === "PREFERRED_CHANNEL_LEARNED") {
     out.push(keys.leads);
     lead();

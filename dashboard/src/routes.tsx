@@ -9,6 +9,7 @@ import InboxPage from "./pages/Inbox";
 import AttentionPage from "./pages/Attention";
 import ImportPage from "./pages/Import";
 import SequencesPage from "./pages/Sequences";
+import MailboxesPage from "./pages/Mailboxes";
 
 export type Route = {
   path: string;
@@ -27,4 +28,5 @@ export const routes: Route[] = [
   { path: "/attention", component: AttentionPage, nav: "Attention" },
   { path: "/import", component: ImportPage, nav: "Import" },
   { path: "/sequences", component: SequencesPage, nav: "Sequences" },
+  { path: "/mailboxes", component: MailboxesPage, nav: "Mailboxes" },
 ];

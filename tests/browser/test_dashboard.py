@@ -232,6 +232,25 @@ async def test_every_page_at_laptop_sizes(page: Any, api: httpx.AsyncClient) -> 
     """Screenshots of every page, at 1440x900 and 1280x800: no page scrolls sideways."""
     lead = await new_lead(api, "Paula Pages", "paula@example.com", company="Pages Inc")
     await start_campaign(api, "Screenshots", [lead])
+    # A mailbox with every column filled (out of the default pool: no other test sends from it).
+    made = await api.post(
+        "/api/mailboxes",
+        json={
+            "name": "screenshots-ana",
+            "address": "ana.screenshots@example.com",
+            "display_name": "Ana at Screenshots Incorporated",
+            "owner": "ana",
+            "daily_cap": 40,
+            "hourly_cap": 10,
+            "min_gap_seconds": 180,
+            "jitter_seconds": 120,
+            "send_window": {"start": "09:00", "end": "17:00", "days": [1, 2, 3, 4, 5]},
+            "timezone": "Europe/Berlin",
+            "ramp": {"start": 10, "step": 5},
+            "pool_default": False,
+        },
+    )
+    assert made.status_code in (201, 409), made.text
     await sign_in(page)
     pages = {
         "campaigns": ("/campaigns", "campaign-row"),
@@ -240,6 +259,7 @@ async def test_every_page_at_laptop_sizes(page: Any, api: httpx.AsyncClient) -> 
         "attention": ("/attention", None),
         "import": ("/import", "import-file"),
         "sequences": ("/sequences", "sequence-flow"),
+        "mailboxes": ("/mailboxes", "mailbox-row"),
         "live": ("/live", None),
         "lead": (f"/leads/{lead}", "timeline"),
     }
@@ -255,6 +275,27 @@ async def test_every_page_at_laptop_sizes(page: Any, api: httpx.AsyncClient) -> 
             )
             assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {width}px"
             await shot(page, f"{name}-{width}")
+
+    # The mailbox form and the pause form open in place, still without sideways scroll; the
+    # server's 422 shows beside the field it names.
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    await page.goto("/mailboxes")
+    row = page.get_by_test_id("mailbox-row").filter(has_text="screenshots-ana")
+    await row.get_by_role("button", name="Pause").click()
+    await expect(row.get_by_label("Reason (optional)")).to_be_visible()
+    await page.get_by_role("button", name="Add mailbox").click()
+    form = page.get_by_role("form", name="Add mailbox")
+    await form.get_by_label("Name", exact=True).fill("screenshots-ben")
+    await form.get_by_label("Address", exact=True).fill("not-an-address")
+    await form.get_by_label("Ramp step").fill("5")
+    await form.get_by_role("button", name="Add mailbox").click()
+    await expect(form.get_by_test_id("error-address")).to_contain_text("not an email address")
+    await expect(form.get_by_test_id("error-ramp.start")).to_be_visible()
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"/mailboxes with its forms open scrolls sideways by {overflow}px"
+    await shot(page, "mailboxes-forms-1280")
 
     await page.set_viewport_size({"width": 1440, "height": 900})
     await page.goto("/sequences")
@@ -284,6 +325,7 @@ async def test_empty_loading_and_error_states(
             ("/attention", "Nothing needs you", "attention-empty"),
             ("/live", "Waiting for activity", "live-empty"),
             ("/inbox", "", "inbox-empty"),
+            ("/mailboxes", "No mailboxes yet", "mailboxes-empty"),
         ):
             await tab.goto(path)
             await expect(tab.get_by_role("heading", level=1).first).to_be_visible()
