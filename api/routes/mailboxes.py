@@ -62,12 +62,12 @@ async def create_mailbox(
 ) -> MailboxPublic:
     mailbox = await service.create_mailbox(session, body, settings.secret_key.get_secret_value())
     await _follow_imap(state, mailbox)
-    return await service.show_mailbox(session, str(mailbox.id))
+    return await service.show_mailbox(session, str(mailbox.id), settings)
 
 
 @router.get("/{mailbox}", response_model=MailboxPublic, summary="One mailbox, by id or name")
-async def show_mailbox(mailbox: str, session: SessionDep) -> MailboxPublic:
-    return await service.show_mailbox(session, mailbox)
+async def show_mailbox(mailbox: str, session: SessionDep, settings: SettingsDep) -> MailboxPublic:
+    return await service.show_mailbox(session, mailbox, settings)
 
 
 @router.patch(
@@ -83,7 +83,7 @@ async def update_mailbox(
         session, mailbox, body, settings.secret_key.get_secret_value()
     )
     await _follow_imap(state, found)
-    return await service.show_mailbox(session, str(found.id))
+    return await service.show_mailbox(session, str(found.id), state.settings)
 
 
 @router.post(
@@ -94,12 +94,12 @@ async def update_mailbox(
     "the pool's others: SALESPAD_MAILBOX_PAUSED_LEADS)",
 )
 async def pause_mailbox(
-    mailbox: str, session: SessionDep, body: PauseRequest | None = None
+    mailbox: str, session: SessionDep, state: StateDep, body: PauseRequest | None = None
 ) -> MailboxPublic:
     found = await service.find_mailbox(session, mailbox)
     reason = (body.reason if body else None) or "paused by ops"
     await health.pause_mailbox(session, found.id, reason, source="ops")
-    return await service.show_mailbox(session, str(found.id))
+    return await service.show_mailbox(session, str(found.id), state.settings)
 
 
 @router.post(
@@ -108,10 +108,10 @@ async def pause_mailbox(
     response_model=MailboxPublic,
     summary="Resume a paused mailbox; its bounce and complaint rates count afresh from now",
 )
-async def resume_mailbox(mailbox: str, session: SessionDep) -> MailboxPublic:
+async def resume_mailbox(mailbox: str, session: SessionDep, state: StateDep) -> MailboxPublic:
     found = await service.find_mailbox(session, mailbox)
     await health.resume_mailbox(session, found.id, source="ops")
-    return await service.show_mailbox(session, str(found.id))
+    return await service.show_mailbox(session, str(found.id), state.settings)
 
 
 @router.delete(

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from models.enums import ChannelProvider, ChannelType
 from services.channels.schemas import PacingWindow
 from services.leads.schemas import check_timezone
+from services.mailboxes.health import MailboxHealth
 
 MailboxState = Literal["active", "paused", "disabled"]
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$"
@@ -178,6 +179,11 @@ class MailboxPublic(BaseModel):
     created_at: datetime
     updated_at: datetime
     usage: MailboxUsage | None = None
+    health: MailboxHealth | None = Field(
+        default=None,
+        description="Bounce and complaint rates over its health window, with the thresholds "
+        "it pauses at",
+    )
 
 
 class DefaultSender(BaseModel):

@@ -25,6 +25,7 @@ from models.tables import Channel, Message, utcnow
 from services.channels.service import ALLOWED_TYPES
 from services.channels.wiring import configured_rows
 from services.errors import Conflict, InvalidInput, NotFound
+from services.mailboxes.health import MailboxHealth, mailbox_health
 from services.mailboxes.pacing import DAY, HOUR, STALE, cap_on, load_times, plan
 from services.mailboxes.schemas import (
     DefaultSender,
@@ -236,7 +237,9 @@ async def usage(session: AsyncSession, mailbox: Mailbox, now: datetime) -> Mailb
     )
 
 
-def to_public(mailbox: Mailbox, used: MailboxUsage | None = None) -> MailboxPublic:
+def to_public(
+    mailbox: Mailbox, used: MailboxUsage | None = None, health: MailboxHealth | None = None
+) -> MailboxPublic:
     return MailboxPublic(
         id=mailbox.id,
         name=mailbox.name,
@@ -263,14 +266,25 @@ def to_public(mailbox: Mailbox, used: MailboxUsage | None = None) -> MailboxPubl
         created_at=mailbox.created_at,
         updated_at=mailbox.updated_at,
         usage=used,
+        health=health,
     )
 
 
 async def show_mailbox(
-    session: AsyncSession, ref: str, now: datetime | None = None
+    session: AsyncSession, ref: str, settings: Settings, now: datetime | None = None
 ) -> MailboxPublic:
     mailbox = await find_mailbox(session, ref)
-    return to_public(mailbox, await usage(session, mailbox, now or utcnow()))
+    return await _shown(session, mailbox, settings, now or utcnow())
+
+
+async def _shown(
+    session: AsyncSession, mailbox: Mailbox, settings: Settings, now: datetime
+) -> MailboxPublic:
+    return to_public(
+        mailbox,
+        await usage(session, mailbox, now),
+        await mailbox_health(session, mailbox.id, now, settings),
+    )
 
 
 async def list_mailboxes(
@@ -278,7 +292,7 @@ async def list_mailboxes(
 ) -> MailboxList:
     now = now or utcnow()
     rows = list((await session.exec(select(Mailbox).order_by(col(Mailbox.name)))).all())
-    items = [to_public(m, await usage(session, m, now)) for m in rows]
+    items = [await _shown(session, m, settings, now) for m in rows]
     covered = {m.channel_type for m in rows if m.state != "disabled" and m.pool_default}
     channels = list((await session.exec(select(Channel))).all())
     configured = configured_rows(channels)

@@ -168,6 +168,20 @@ async def test_a_campaign_sends_from_its_mailbox_with_its_own_credentials(
     assert ana["usage"]["sent_24h"] == 1
     assert ana["usage"]["cap_today"] == 10  # the ramp's first day
     assert ana["usage"]["headroom"] == 9
+    assert (ana["health"]["sends"], ana["health"]["bounces"]) == (1, 0)
+    assert ana["health"]["bounce_threshold"] == 0.05
+    # Paused by hand with a reason, then resumed.
+    paused = await api.post("/api/mailboxes/ana/pause", json={"reason": "list looks stale"})
+    assert paused.status_code == 200, paused.text
+    assert (paused.json()["state"], paused.json()["paused_reason"]) == (
+        "paused",
+        "list looks stale",
+    )
+    [item] = (await api.get("/api/ops/attention")).json()
+    assert (item["kind"], item["mailbox_name"], item["actions"]) == ("mailbox", "ana", ["resume"])
+    resumed = await api.post(f"/api/mailboxes/{ana['id']}/resume")
+    assert resumed.json()["state"] == "active"
+    assert (await api.get("/api/ops/attention")).json() == []
     assert {d["channel_type"] for d in listed["defaults"]} == {"EMAIL", "SMS", "WHATSAPP"}
     # A mailbox that sent is disabled, not deleted: its messages keep their sender.
     refused = await api.delete("/api/mailboxes/ana")
