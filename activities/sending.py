@@ -59,7 +59,7 @@ from services.events import add_event
 from services.leads.context import template_context
 from services.leads.queries import lock_lead
 from services.mailboxes.health import REJECTED_AT_SEND, guard_mailboxes
-from services.mailboxes.sending import MailboxConfigError, MailboxSenders
+from services.mailboxes.sending import MailboxConfigError, MailboxSenders, RaceLost
 from workflows.contracts import SEND_STEP_ACTIVITY, SendStepInput, SendStepResult
 from workflows.errors import (
     MAILBOX_CONFIG_ERROR,
@@ -109,7 +109,14 @@ class SendActivities:
         # One snapshot for the whole send: a configuration change swaps the router, never the
         # adapter under a send already under way.
         channels = await self._channels.current()
-        claim = await self._claim(inp, channels, _clock())
+        for attempt in range(CHOICE_ATTEMPTS):
+            try:
+                final = attempt == CHOICE_ATTEMPTS - 1
+                claim = await self._claim(inp, channels, _clock(), final=final)
+                break
+            except RaceLost:
+                # Rolled back: the mailbox ranked free was taken meanwhile; choose again.
+                continue
         if isinstance(claim, SendStepResult):
             return claim
         if claim.mailbox is not None:
@@ -137,7 +144,7 @@ class SendActivities:
         return await self._record(inp, claim, result, activity_now())
 
     async def _claim(
-        self, inp: SendStepInput, channels: ChannelRouter, now: datetime
+        self, inp: SendStepInput, channels: ChannelRouter, now: datetime, *, final: bool = True
     ) -> _Claim | SendStepResult:
         lead_id = uuid.UUID(inp.lead_id)
         key = inp.idempotency_key
@@ -193,7 +200,7 @@ class SendActivities:
                 )
             choice = await self._mailboxes.choose(
                 session, campaign_id=inp.campaign_id, channel_type=step.channel, lead=lead,
-                key=key, now=now,
+                key=key, now=now, final=final,
             )  # fmt: skip
             mailbox = choice.mailbox if choice is not None else None
             if choice is None:
@@ -443,6 +450,11 @@ class SendActivities:
                 provider_message_id=result.provider_message_id,
                 channel=claim.step.channel,
             )
+
+
+# A send whose mailbox was taken between the snapshot and its lock chooses again this often
+# at most; the last time it takes what its lock gives (a deferral if need be).
+CHOICE_ATTEMPTS = 3
 
 
 def _clock() -> datetime:

@@ -108,7 +108,7 @@ async def _health(
     since_resume = resumed is not None and resumed > window_start
     if resumed is not None and since_resume:
         window_start = resumed
-    counts = await _counts(session, mailbox.id, window_start, now)
+    counts = await _counts(session, mailbox.id, window_start)
     health = MailboxHealth(
         mailbox_id=mailbox.id,
         state=mailbox.state,
@@ -162,9 +162,7 @@ def _percent(fraction: float) -> str:
     return f"{value:.1f}" if value >= 1 else f"{value:.2f}".rstrip("0").rstrip(".") or "0"
 
 
-async def _counts(
-    session: AsyncSession, mailbox_id: uuid.UUID, start: datetime, end: datetime
-) -> dict[str, int]:
+async def _counts(session: AsyncSession, mailbox_id: uuid.UUID, start: datetime) -> dict[str, int]:
     rejected = and_(
         col(Message.sent_at).is_(None),
         col(Message.delivery_status) == DeliveryStatus.FAILED,
@@ -187,8 +185,9 @@ async def _counts(
             ).where(
                 Message.mailbox_id == mailbox_id,
                 Message.direction == Direction.OUTBOUND,
+                # No upper bound: under the time-skipping test server a send's clock runs
+                # ahead of this one's; in production nothing is sent in the future.
                 col(Message.created_at) >= start,
-                col(Message.created_at) <= end,
             )
         )
     ).one()

@@ -14,9 +14,11 @@ In order:
 3. A new lead goes to the mailbox with the most headroom among those that may send at once;
    when none may, to the one free soonest.
 
-Caps hold across workers: the choice and the claim that follows it happen in one transaction
-under a transaction-scoped advisory lock per mailbox (all candidates in id order, so two
-choosers never wait on each other crosswise). A send that must wait is deferred, never dropped.
+Caps hold across workers: the chosen mailbox is planned again, and the claim or promise made,
+in one transaction under its transaction-scoped advisory lock. Candidates are ranked on a
+snapshot without locks and the first one nobody else is deciding on is taken (`_lock_one`), so
+a crowd spreads over the pool instead of queueing on one mailbox. A send that must wait is
+deferred, never dropped.
 """
 
 from __future__ import annotations
@@ -67,6 +69,11 @@ MAX_GAP_WAIT = 5.0
 
 def _zone(mailbox: Mailbox) -> ZoneInfo:
     return ZoneInfo(mailbox.timezone or "UTC")
+
+
+class RaceLost(Exception):
+    """The mailbox ranked free on the snapshot was taken by another send before this one held
+    its lock: the caller rolls back (releasing the lock) and chooses again."""
 
 
 class MailboxConfigError(ValueError):
@@ -170,8 +177,10 @@ class MailboxSenders:
         lead: Lead,
         key: str,
         now: datetime,
+        final: bool = True,
     ) -> Choice | None:
-        """None: no mailbox serves this send (the channel's own sender does)."""
+        """None: no mailbox serves this send (the channel's own sender does). Unless `final`,
+        a choice that lost a race for a free mailbox raises RaceLost instead of deferring."""
         pool = await pool_for(session, campaign_id, channel_type, lead)
         if not pool:
             return None
@@ -191,7 +200,7 @@ class MailboxSenders:
         active = [m for m in pool if m.state == "active"]
         if not active:
             return Choice(None, now + self._hold, "every mailbox of the pool is paused")
-        return await self._decide(session, active, lead, key, now, None)
+        return await self._decide(session, active, lead, key, now, None, final=final)
 
     async def _decide(
         self,
@@ -201,13 +210,15 @@ class MailboxSenders:
         key: str,
         now: datetime,
         promised_at: datetime | None,
+        *,
+        final: bool = True,
     ) -> Choice:
-        await lock(session, [m.id for m in candidates])
-        times = await load_all_times(session, [m.id for m in candidates], now, except_key=key)
-        plans: list[Plan] = [
-            plan(m, times[m.id], now, key, promised_at=promised_at) for m in candidates
-        ]
-        best = min(plans, key=lambda p: _preference(p, now))
+        chosen, looked_free = await self._lock_one(session, candidates, key, now, promised_at)
+        # Planned again under its lock: what counts is the mailbox as it is now.
+        times = await load_all_times(session, [chosen.id], now, except_key=key)
+        best = plan(chosen, times[chosen.id], now, key, promised_at=promised_at)
+        if looked_free and not best.now(now) and not final:
+            raise RaceLost(chosen.name)
         if best.now(now):
             await _forget(session, key)
             return Choice(best.mailbox, None)
@@ -225,6 +236,35 @@ class MailboxSenders:
         )
         return Choice(best.mailbox, best.at, best.reason)
 
+    async def _lock_one(
+        self,
+        session: AsyncSession,
+        candidates: list[Mailbox],
+        key: str,
+        now: datetime,
+        promised_at: datetime | None,
+    ) -> tuple[Mailbox, bool]:
+        """The mailbox to send from, locked, and whether the snapshot had it free now.
+
+        The candidates are ranked on a snapshot taken without locks; the first one no other
+        send is deciding on right now is taken (so a crowd deciding at once spreads over the
+        pool instead of queueing on one mailbox), and when every one is busy, the best is
+        waited for. Only one lock is ever held or waited for, so two choosers never wait on
+        each other crosswise."""
+        if len(candidates) == 1:
+            await lock(session, candidates[0].id)
+            return candidates[0], False
+        times = await load_all_times(session, [m.id for m in candidates], now, except_key=key)
+        ranked = sorted(
+            (plan(m, times[m.id], now, key, promised_at=promised_at) for m in candidates),
+            key=lambda p: _preference(p, now),
+        )
+        for p in ranked:
+            if await try_lock(session, p.mailbox.id):
+                return p.mailbox, p.now(now)
+        await lock(session, ranked[0].mailbox.id)
+        return ranked[0].mailbox, ranked[0].now(now)
+
 
 def _preference(p: Plan, now: datetime) -> tuple[Any, ...]:
     headroom = -(p.headroom if p.headroom is not None else 1 << 40)
@@ -238,16 +278,26 @@ def _paused(mailbox: Mailbox) -> str:
     return f"mailbox {mailbox.name} is paused{why}"
 
 
-async def lock(session: AsyncSession, mailbox_ids: list[uuid.UUID]) -> None:
-    """Each mailbox's transaction-scoped advisory lock, in one statement, always in the same
-    (sorted) order: two choosers never hold one each while waiting for the other's."""
-    keys = sorted(f"mailbox:{i}" for i in mailbox_ids)
+def _lock_key(mailbox_id: uuid.UUID) -> str:
+    return f"mailbox:{mailbox_id}"
+
+
+async def lock(session: AsyncSession, mailbox_id: uuid.UUID) -> None:
+    """The mailbox's transaction-scoped advisory lock: its counts and the claim or promise
+    that follows them are one step for every worker."""
     await session.exec(  # type: ignore[call-overload]
-        text(
-            "SELECT count(pg_advisory_xact_lock(hashtext(k)))"
-            " FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS t(k, n)"
-        ).bindparams(keys=keys)
+        text("SELECT pg_advisory_xact_lock(hashtext(:key))").bindparams(key=_lock_key(mailbox_id))
     )
+
+
+async def try_lock(session: AsyncSession, mailbox_id: uuid.UUID) -> bool:
+    """The lock if no other transaction holds it, at once; else False."""
+    got = await session.exec(  # type: ignore[call-overload]
+        text("SELECT pg_try_advisory_xact_lock(hashtext(:key))").bindparams(
+            key=_lock_key(mailbox_id)
+        )
+    )
+    return bool(got.scalar())
 
 
 async def _forget(session: AsyncSession, key: str) -> None:
