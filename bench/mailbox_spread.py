@@ -29,7 +29,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 from _harness.bare import start_bare
@@ -37,6 +37,7 @@ from _harness.cli import bench_main
 from _harness.leads import insert_leads, sent, wait_until_none_running
 from _harness.stack import Stack, database, temporal_client
 from _harness.stats import percentile, print_table
+from _harness.window import opening_soon
 from _harness.workers import api_client, settings, spawned
 from sqlalchemy import text
 
@@ -116,13 +117,7 @@ async def measure(args: argparse.Namespace, stack: Stack) -> None:
             spawned("salespad", url, target, queue, send_log=log_path),
             api_client(settings(url, queue), db, client) as http,
         ):
-            began = datetime.now(UTC)
-            opens = (began + timedelta(seconds=lead_time + 60)).replace(second=0, microsecond=0)
-            closes = opens + timedelta(hours=6)
-            window = {"start": f"{opens:%H:%M}", "end": f"{closes:%H:%M}",
-                      "days": [1, 2, 3, 4, 5, 6, 7]}  # fmt: skip
-            if closes.date() != opens.date():
-                window["end"] = "23:59"
+            _, opens, window = opening_soon(lead_time)
             names = [f"rep-{i:03d}" for i in range(boxes)]
             for name in names:
                 res = await http.post(

@@ -23,12 +23,13 @@ import math
 import time
 import uuid
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from _harness.cli import bench_main
 from _harness.leads import enroll, insert_leads, sent, sent_times
 from _harness.stack import database, temporal_client
 from _harness.stats import percentile, print_table
+from _harness.window import opening_soon
 from _harness.workers import api_client, settings, spawned
 from sqlalchemy import text
 
@@ -69,13 +70,7 @@ async def measure(n: int, url: str, target: str, lead_time: float) -> None:
             spawned("salespad", url, target, queue) as _worker,
             api_client(settings(url, queue), db, client) as http,
         ):
-            began = datetime.now(UTC)
-            opens = (began + timedelta(seconds=lead_time + 60)).replace(second=0, microsecond=0)
-            closes = opens + timedelta(hours=6)
-            window = {"start": f"{opens:%H:%M}", "end": f"{closes:%H:%M}",
-                      "days": [1, 2, 3, 4, 5, 6, 7]}  # fmt: skip
-            if closes.date() != opens.date():
-                window["end"] = "23:59"
+            began, opens, window = opening_soon(lead_time)
             res = await http.put(
                 "/api/channels/EMAIL/pacing", json={"daily_cap": cap, "send_window": window}
             )

@@ -5,6 +5,7 @@ for."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Literal
 from urllib.parse import quote
 
@@ -59,26 +60,39 @@ async def attention(session: AsyncSession, ui_url: str, namespace: str) -> list[
 
 
 def _mailbox_item(mailbox: Mailbox) -> AttentionItem:
-    return AttentionItem(
-        kind="mailbox",
-        lead_id=None,
-        lead_name=None,
-        lead_email=None,
-        campaign_id=None,
-        current_step=None,
+    return _about_mailbox(
+        mailbox.id,
+        mailbox.name,
+        mailbox.address,
         reason=mailbox.paused_reason or "paused",
-        error_type=None,
         since=mailbox.paused_at or mailbox.updated_at,
-        workflow_id=None,
-        temporal_url=None,
         actions=["resume"],
-        mailbox_id=mailbox.id,
-        mailbox_name=mailbox.name,
-        mailbox_address=mailbox.address,
     )
 
 
 def _imap_item(problem: ImapProblem) -> AttentionItem:
+    return _about_mailbox(
+        problem.mailbox_id,
+        problem.name,
+        problem.address,
+        reason=f"replies are not being read over IMAP: {problem.last_error}",
+        since=problem.last_read_at or utcnow(),
+        actions=["fix its IMAP settings (PATCH /api/mailboxes/{id})"],
+        error_type="ImapReadFailed",
+    )
+
+
+def _about_mailbox(
+    mailbox_id: uuid.UUID,
+    name: str,
+    address: str,
+    *,
+    reason: str,
+    since: datetime,
+    actions: list[str],
+    error_type: str | None = None,
+) -> AttentionItem:
+    """An attention item of kind "mailbox": no lead, campaign or workflow of its own."""
     return AttentionItem(
         kind="mailbox",
         lead_id=None,
@@ -86,15 +100,15 @@ def _imap_item(problem: ImapProblem) -> AttentionItem:
         lead_email=None,
         campaign_id=None,
         current_step=None,
-        reason=f"replies are not being read over IMAP: {problem.last_error}",
-        error_type="ImapReadFailed",
-        since=problem.last_read_at or utcnow(),
+        reason=reason,
+        error_type=error_type,
+        since=since,
         workflow_id=None,
         temporal_url=None,
-        actions=["fix its IMAP settings (PATCH /api/mailboxes/{id})"],
-        mailbox_id=problem.mailbox_id,
-        mailbox_name=problem.name,
-        mailbox_address=problem.address,
+        actions=actions,
+        mailbox_id=mailbox_id,
+        mailbox_name=name,
+        mailbox_address=address,
     )
 
 

@@ -52,6 +52,25 @@ async def sends(db: Database) -> list[Message]:
         return list(rows.all())
 
 
+async def set_state(db: Database, box: Mailbox, state: str, reason: str | None = None) -> None:
+    async with db.session() as session:
+        row = await session.get(Mailbox, box.id)
+        assert row is not None
+        row.state, row.paused_reason = state, reason
+        await session.commit()
+
+
+async def first_send_then_set(
+    env: WorkflowEnvironment, db: Database, box: Mailbox, state: str, reason: str | None = None
+) -> None:
+    """Once the first email went out, the mailbox's state becomes `state`."""
+    for _ in range(50):
+        if await sends(db):
+            break
+        await env.sleep(timedelta(minutes=1))
+    await set_state(db, box, state, reason)
+
+
 def most_in_a_day(times: list[datetime]) -> int:
     """The most sends in any rolling 24 hours."""
     times = sorted(times)
@@ -140,26 +159,13 @@ async def test_a_paused_mailbox_holds_its_leads_until_it_is_resumed(
         [handle] = await start_spec(
             ts_env.client, clean_db, task_queue, TWO_EMAILS, [lead.id], mailboxes=["held"]
         )
-        # The first email goes out from `held`; then `held` is paused and joins... a pool
-        # that now also names `spare` would not matter: the lead sticks to its mailbox.
-        for _ in range(50):
-            if await sends(clean_db):
-                break
-            await ts_env.sleep(timedelta(minutes=1))
-        async with clean_db.session() as session:
-            row = await session.get(Mailbox, box.id)
-            assert row is not None
-            row.state, row.paused_reason = "paused", "hard bounces over the threshold"
-            await session.commit()
+        # The first email goes out from `held`; then `held` is paused.
+        await first_send_then_set(ts_env, clean_db, box, "paused", "hard bounces over 5 %")
         await ts_env.sleep(timedelta(days=2))
         assert len(await sends(clean_db)) == 1  # held, not sent from elsewhere
         held = await events(clean_db, lead.id, EventType.SEND_DEFERRED)
         assert held and "paused" in held[-1].details["reason"]
-        async with clean_db.session() as session:
-            row = await session.get(Mailbox, box.id)
-            assert row is not None
-            row.state = "active"
-            await session.commit()
+        await set_state(clean_db, box, "active")
         await run_to_end(ts_env, handle, step=timedelta(minutes=30))
 
     messages = await sends(clean_db)
@@ -205,15 +211,7 @@ async def test_reassign_sends_a_paused_mailboxes_leads_from_the_others(
     reassign = MailboxSenders(settings.model_copy(update={"mailbox_paused_leads": "reassign"}))
     async with running_worker(ts_env.client, clean_db, task_queue, router(), mailboxes=reassign):
         [handle] = await start_spec(ts_env.client, clean_db, task_queue, TWO_EMAILS, [lead.id])
-        for _ in range(50):
-            if await sends(clean_db):
-                break
-            await ts_env.sleep(timedelta(minutes=1))
-        async with clean_db.session() as session:
-            row = await session.get(Mailbox, box.id)
-            assert row is not None
-            row.state = "paused"
-            await session.commit()
+        await first_send_then_set(ts_env, clean_db, box, "paused")
         spare = await add_mailbox(clean_db, "second")
         await run_to_end(ts_env, handle, step=timedelta(hours=1))
     assert [m.mailbox_id for m in await sends(clean_db)] == [box.id, spare.id]
