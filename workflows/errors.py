@@ -159,6 +159,6 @@ TRANSIENT_LLM_ERRORS: Final = (
     LLM_MALFORMED_OUTPUT,
 )
 # Raised non-retryably by the send step itself (not by a channel).
-SEND_STEP_ERRORS: Final = (SEND_OUTCOME_UNKNOWN, TEMPLATE_ERROR)
+SEND_STEP_ERRORS: Final = (SEND_OUTCOME_UNKNOWN, TEMPLATE_ERROR, MAILBOX_CONFIG_ERROR)
 # Raised non-retryably by the LLM-backed activities themselves (draft and reply classification).
 LLM_STEP_ERRORS: Final = (TEMPLATE_ERROR, REPLY_NOT_FOUND)

@@ -10,6 +10,7 @@ from temporalio.service import RPCError
 
 from api.auth import OPS
 from api.deps import AppState, SessionDep, SettingsDep, StateDep
+from api.openapi import errors
 from models.mailboxes import Mailbox
 from services.errors import ServiceUnavailable
 from services.mailboxes import health, service
@@ -53,6 +54,7 @@ async def list_mailboxes(session: SessionDep, settings: SettingsDep) -> MailboxL
     "",
     status_code=201,
     dependencies=[OPS],
+    responses=errors(e409="A mailbox with this name exists"),
     response_model=MailboxPublic,
     summary="Add a mailbox (secrets are encrypted, never returned); running workers send "
     "from it with the next send",
@@ -65,7 +67,12 @@ async def create_mailbox(
     return await service.show_mailbox(session, str(mailbox.id), settings)
 
 
-@router.get("/{mailbox}", response_model=MailboxPublic, summary="One mailbox, by id or name")
+@router.get(
+    "/{mailbox}",
+    response_model=MailboxPublic,
+    summary="One mailbox, by id or name",
+    responses=errors(404),
+)
 async def show_mailbox(mailbox: str, session: SessionDep, settings: SettingsDep) -> MailboxPublic:
     return await service.show_mailbox(session, mailbox, settings)
 
@@ -73,6 +80,7 @@ async def show_mailbox(mailbox: str, session: SessionDep, settings: SettingsDep)
 @router.patch(
     "/{mailbox}",
     dependencies=[OPS],
+    responses=errors(404),
     response_model=MailboxPublic,
     summary="Change a mailbox: only the fields given; null clears a cap, window or ramp",
 )
@@ -89,6 +97,7 @@ async def update_mailbox(
 @router.post(
     "/{mailbox}/pause",
     dependencies=[OPS],
+    responses=errors(404, e409="The mailbox is disabled"),
     response_model=MailboxPublic,
     summary="Pause a mailbox: nothing goes out from it; its leads wait for it (or go on from "
     "the pool's others: SALESPAD_MAILBOX_PAUSED_LEADS)",
@@ -105,6 +114,7 @@ async def pause_mailbox(
 @router.post(
     "/{mailbox}/resume",
     dependencies=[OPS],
+    responses=errors(404, e409="The mailbox is disabled"),
     response_model=MailboxPublic,
     summary="Resume a paused mailbox; its bounce and complaint rates count afresh from now",
 )
@@ -118,6 +128,7 @@ async def resume_mailbox(mailbox: str, session: SessionDep, state: StateDep) -> 
     "/{mailbox}",
     status_code=204,
     dependencies=[OPS],
+    responses=errors(404, e409="The mailbox has sent: disable it instead"),
     summary="Delete a mailbox that never sent (one that did is disabled instead: 409)",
 )
 async def delete_mailbox(mailbox: str, session: SessionDep, state: StateDep) -> Response:

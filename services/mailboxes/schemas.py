@@ -15,6 +15,8 @@ from services.leads.schemas import check_timezone
 from services.mailboxes.health import MailboxHealth
 
 MailboxState = Literal["active", "paused", "disabled"]
+# LinkedIn steps are tasks a person does: no sender to pace.
+MailboxChannel = Literal["EMAIL", "SMS", "WHATSAPP"]
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$"
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -64,7 +66,7 @@ class MailboxCreate(_Pacing):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=100, pattern=_NAME)
-    channel_type: ChannelType = ChannelType.EMAIL
+    channel_type: MailboxChannel = "EMAIL"
     provider: ChannelProvider | None = Field(
         default=None,
         description="null: the channel type's configured provider, sending from `address`; "
@@ -93,7 +95,7 @@ class MailboxCreate(_Pacing):
     @field_validator("address")
     @classmethod
     def _address(cls, value: str, info: ValidationInfo) -> str:
-        check_address(info.data.get("channel_type", ChannelType.EMAIL), value)
+        check_address(info.data.get("channel_type", "EMAIL"), value)
         return value
 
 

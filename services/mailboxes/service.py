@@ -89,10 +89,10 @@ def _window(window: Any) -> dict[str, Any]:
 
 async def create_mailbox(session: AsyncSession, body: MailboxCreate, secret_key: str) -> Mailbox:
     provider = body.provider.value if body.provider else None
-    _check_config(body.channel_type.value, provider, body.config)
+    _check_config(body.channel_type, provider, body.config)
     mailbox = Mailbox(
         name=body.name,
-        channel_type=body.channel_type.value,
+        channel_type=body.channel_type,
         provider=provider,
         address=body.address,
         display_name=body.display_name,

@@ -103,6 +103,20 @@ _SEMANTIC_422: list[tuple[str, re.Pattern[str]]] = [
             r"|replies\.\d+\.(step|content)): "
         ),
     ),
+    # A mailbox's address is an email address or an E.164 number as its channel type needs; a
+    # provider must serve the type and its credentials come whole; IMAP needs its password;
+    # a paused mailbox is resumed by its own route.
+    *(
+        (
+            operation,
+            re.compile(
+                r"^address: .*(not an email address|not a number in E\.164)"
+                r"|^provider: \w+ cannot send|^config\.\w+: |^state: a paused mailbox"
+                r"|^timezone: .*unknown IANA time zone"
+            ),
+        )
+        for operation in ("POST /api/mailboxes", "PATCH /api/mailboxes/{mailbox}")
+    ),
     # The file is required, in a multipart body; its options are checked like any field.
     ("POST /api/imports", re.compile(r"^(file|mapping|on_duplicate|campaign|body): ")),
 ]
