@@ -79,7 +79,9 @@ async def test_out_of_office_pauses_until_the_morning_of_the_return_date(
     fakes = Scripted(sends=[reply_pending("m1")], replies={"m1": [out_of_office]})
     async with fakes.worker(ts_env.client, task_queue):
         handle = await start(ts_env.client, task_queue, DEMO)
-        paused = await status_when(handle, lambda s: s.paused)
+        # Paused and asleep: the pause is recorded (an activity) before the sequence sets its
+        # next action and sleeps, so a query in between sees `paused` without it.
+        paused = await status_when(handle, lambda s: s.paused and s.next_action_at is not None)
         # The return date is the first day back; no time zone known: 09:00 UTC that day.
         until = datetime.combine(returns[0], time(9, 0), tzinfo=UTC)
         assert paused.paused_until == until
