@@ -10,7 +10,8 @@ own moment, instead of all waking together to race for the next one. With a send
 a daily cap the gap is at least the window's length over the cap: the day's sends are spread
 across the window.
 
-`plan` is pure (the tests drive it with made-up times); `load_times` reads what it needs.
+`plan` is pure (the tests drive it with made-up times); `load_all_times` reads what it needs,
+`forget_stale` clears the promises nobody came back for.
 """
 
 from __future__ import annotations
@@ -152,12 +153,6 @@ def plan(
     return Plan(mailbox, at, headroom, reason, floor)
 
 
-async def load_times(
-    session: AsyncSession, mailbox_id: uuid.UUID, now: datetime, *, except_key: str | None = None
-) -> Times:
-    return (await load_all_times(session, [mailbox_id], now, except_key=except_key))[mailbox_id]
-
-
 async def load_all_times(
     session: AsyncSession,
     mailbox_ids: Sequence[uuid.UUID],
@@ -205,6 +200,8 @@ async def load_all_times(
 
 
 async def forget_stale(session: AsyncSession, mailbox_id: uuid.UUID, now: datetime) -> None:
+    """Delete the mailbox's promises past STALE (their leads stopped, replied or were erased
+    before their moment): they no longer count, and would otherwise pile up."""
     await session.exec(
         delete(MailboxSlot).where(
             MailboxSlot.mailbox_id == mailbox_id,  # type: ignore[arg-type]

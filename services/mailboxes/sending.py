@@ -48,6 +48,7 @@ from services.mailboxes.pacing import (
     STALE,
     Plan,
     cap_on,
+    forget_stale,
     gap_of,
     jitter,
     load_all_times,
@@ -226,6 +227,7 @@ class MailboxSenders:
             await _forget(session, key)
             later = best.at + jitter(key, best.mailbox.id, _UNPROMISED_SPREAD)
             return Choice(best.mailbox, later, best.reason)
+        await forget_stale(session, best.mailbox.id, now)  # under its lock, with each new promise
         await session.exec(
             insert(MailboxSlot)
             .values(idempotency_key=key, mailbox_id=best.mailbox.id, lead_id=lead.id, at=best.at)

@@ -19,14 +19,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from config.settings import Settings
 from models.enums import ChannelType
-from models.mailboxes import Mailbox, MailboxSlot
+from models.mailboxes import Mailbox
 from models.secrets import redact, seal
 from models.tables import Channel, Message, utcnow
 from services.channels.service import ALLOWED_TYPES
 from services.channels.wiring import configured_rows
 from services.errors import Conflict, InvalidInput, NotFound
 from services.mailboxes.health import MailboxHealth, mailbox_health
-from services.mailboxes.pacing import DAY, HOUR, STALE, cap_on, load_times, plan
+from services.mailboxes.pacing import DAY, HOUR, Times, cap_on, load_all_times, plan
 from services.mailboxes.schemas import (
     DefaultSender,
     MailboxCreate,
@@ -217,20 +217,13 @@ async def delete_mailbox(session: AsyncSession, ref: str) -> Mailbox:
     return mailbox
 
 
-async def usage(session: AsyncSession, mailbox: Mailbox, now: datetime) -> MailboxUsage:
-    times = await load_times(session, mailbox.id, now)
-    promised = (
-        await session.exec(
-            select(func.count())
-            .select_from(MailboxSlot)
-            .where(MailboxSlot.mailbox_id == mailbox.id, col(MailboxSlot.at) >= now - STALE)
-        )
-    ).one()
+def usage(mailbox: Mailbox, times: Times, now: datetime) -> MailboxUsage:
+    """Where the mailbox stands, from its sends and live promises (`load_all_times`)."""
     next_free = plan(mailbox, times, now, "usage")
     return MailboxUsage(
         sent_24h=sum(1 for t in times.sent if t > now - DAY),
         sent_1h=sum(1 for t in times.sent if t > now - HOUR),
-        promised=promised,
+        promised=len(times.promised),
         cap_today=cap_on(mailbox, now.astimezone(ZoneInfo(mailbox.timezone)).date()),
         headroom=next_free.headroom,
         next_free_at=None if next_free.now(now) else next_free.at,
@@ -274,17 +267,17 @@ async def show_mailbox(
     session: AsyncSession, ref: str, settings: Settings, now: datetime | None = None
 ) -> MailboxPublic:
     mailbox = await find_mailbox(session, ref)
-    return await _shown(session, mailbox, settings, now or utcnow())
+    return (await _shown(session, [mailbox], settings, now or utcnow()))[0]
 
 
 async def _shown(
-    session: AsyncSession, mailbox: Mailbox, settings: Settings, now: datetime
-) -> MailboxPublic:
-    return to_public(
-        mailbox,
-        await usage(session, mailbox, now),
-        await mailbox_health(session, mailbox.id, now, settings),
-    )
+    session: AsyncSession, mailboxes: list[Mailbox], settings: Settings, now: datetime
+) -> list[MailboxPublic]:
+    times = await load_all_times(session, [m.id for m in mailboxes], now)
+    return [
+        to_public(m, usage(m, times[m.id], now), await mailbox_health(session, m.id, now, settings))
+        for m in mailboxes
+    ]
 
 
 async def list_mailboxes(
@@ -292,7 +285,7 @@ async def list_mailboxes(
 ) -> MailboxList:
     now = now or utcnow()
     rows = list((await session.exec(select(Mailbox).order_by(col(Mailbox.name)))).all())
-    items = [await _shown(session, m, settings, now) for m in rows]
+    items = await _shown(session, rows, settings, now)
     covered = {m.channel_type for m in rows if m.state != "disabled" and m.pool_default}
     channels = list((await session.exec(select(Channel))).all())
     configured = configured_rows(channels)

@@ -6,14 +6,17 @@ from __future__ import annotations
 import asyncio
 import io
 from collections import Counter
+from datetime import timedelta
 
+from sqlmodel import select
 from temporalio.testing import ActivityEnvironment
 
 from activities.sending import SendActivities
 from adapters.channels.outbox import OutboxChannel
 from adapters.channels.registry import ChannelRouter
 from models.db import Database
-from models.mailboxes import Mailbox
+from models.mailboxes import Mailbox, MailboxSlot
+from models.tables import utcnow
 from services.mailboxes.sending import MailboxSenders
 from tests.helpers import enrolled_lead
 from workflows.contracts import SendStepInput
@@ -62,3 +65,37 @@ async def test_twenty_concurrent_sends_never_exceed_two_mailboxes_caps(clean_db:
     assert text.count("from ana@x.example") == 3
     assert text.count("from ben@x.example") == 4
     assert all(r.retry_at is not None for r in results if r.status == "deferred")
+
+
+async def test_a_new_promise_clears_the_promises_nobody_came_back_for(clean_db: Database) -> None:
+    box = Mailbox(name="gap", channel_type="EMAIL", address="gap@x.example", min_gap_seconds=600)
+    stale_lead, _ = await enrolled_lead(clean_db)
+    async with clean_db.session() as session:
+        session.add(box)
+        await session.commit()
+        # A lead promised a moment an hour ago that never came back (it replied meanwhile).
+        session.add(
+            MailboxSlot(
+                idempotency_key="gone", mailbox_id=box.id, lead_id=stale_lead.id,
+                at=utcnow() - timedelta(hours=1),
+            )
+        )  # fmt: skip
+        await session.commit()
+    results = []
+    for _ in range(2):
+        lead, enrollment = await enrolled_lead(clean_db)
+        inp = SendStepInput(
+            lead_id=str(lead.id),
+            enrollment_id=str(enrollment.id),
+            campaign_id=str(enrollment.campaign_id),
+            step_no=1,
+            step=STEP,
+        )
+        acts = SendActivities(
+            clean_db, ChannelRouter({"EMAIL": OutboxChannel("EMAIL", io.StringIO())})
+        )
+        results.append(await ActivityEnvironment().run(acts.send_step, inp))
+    assert [r.status for r in results] == ["sent", "deferred"]
+    async with clean_db.session() as session:
+        keys = [s.idempotency_key for s in (await session.exec(select(MailboxSlot))).all()]
+    assert keys == [inp.idempotency_key]  # the new promise, and the stale one gone
